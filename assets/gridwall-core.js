@@ -1,0 +1,60 @@
+/* gridwall browser core: the namespace, fixed-canvas scaling, the clock, and the kiosk watchdog.
+ * A wall runs unattended: if updates stop (server restart, network drop) the page reloads itself
+ * as soon as the server answers again. Nobody refreshes a wall by hand. */
+(function () {
+  "use strict";
+  var gw = (window.gridwall = window.gridwall || {});
+  gw.DESIGN_W = 1920;
+  gw.DESIGN_H = 1080;
+  gw.lastOk = Date.now();
+
+  // Scale the fixed design canvas to the screen, letterboxed: text and SVG stay vector-crisp.
+  function fit() {
+    var root = document.documentElement;
+    var canvas = document.getElementById("gw-canvas");
+    var w = gw.DESIGN_W, h = gw.DESIGN_H;
+    if (canvas && canvas.classList.contains("gw-wide")) { w = 3840; h = 1080; }
+    var s = Math.min(window.innerWidth / w, window.innerHeight / h);
+    root.style.setProperty("--gw-scale", s);
+    root.style.setProperty("--gw-off-x", ((window.innerWidth - w * s) / 2) + "px");
+    root.style.setProperty("--gw-off-y", ((window.innerHeight - h * s) / 2) + "px");
+    gw.scale = s;
+  }
+  window.addEventListener("resize", fit);
+  document.addEventListener("DOMContentLoaded", fit);
+  fit();
+
+  function canvasAttr(name, dflt) {
+    var c = document.getElementById("gw-canvas");
+    return (c && c.getAttribute(name)) || dflt;
+  }
+
+  function tick() {
+    var tz = canvasAttr("data-tz", "Asia/Shanghai");
+    var lang = canvasAttr("data-lang", "zh");
+    var now = new Date();
+    var locale = lang === "en" ? "en-GB" : "zh-CN";
+    var date = document.getElementById("gw-date");
+    var clock = document.getElementById("gw-clock");
+    if (date) {
+      date.textContent = new Intl.DateTimeFormat(locale, {timeZone: tz, year: "numeric", month: "2-digit",
+        day: "2-digit", weekday: "short"}).format(now);
+    }
+    if (clock) {
+      clock.textContent = new Intl.DateTimeFormat("en-GB", {timeZone: tz, hour: "2-digit", minute: "2-digit",
+        second: "2-digit", hour12: false}).format(now);
+    }
+    if (!document.getElementById("gw-canvas")) { return; }
+    fit();
+    // No good update for a while: show it, and reload once the server is back.
+    var quiet = Date.now() - gw.lastOk;
+    if (quiet > 10000) { gw.setFresh && gw.setFresh(false, null); }
+    if (quiet > 30000 && !gw.probing) {
+      gw.probing = true;
+      fetch("/healthz", {cache: "no-store"}).then(function (r) {
+        if (r.status === 200 || r.status === 503) { window.location.reload(); }
+      }).catch(function () {}).finally(function () { gw.probing = false; });
+    }
+  }
+  setInterval(tick, 1000);
+})();

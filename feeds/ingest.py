@@ -1,0 +1,188 @@
+"""`gridwall ingest`: one ingest worker. Run several against an MQTT 5 broker and they split the
+load through a shared subscription ($share/<group>/...); against the embedded amqtt broker
+(MQTT 3.1.1) one worker subscribes plainly.
+
+Threads: paho's network thread only puts messages on a bounded queue; the worker thread takes
+them off in batches, runs the pipeline, acknowledges QoS 1 messages only once they are stored
+(so a crash loses nothing: the broker redelivers), and cuts the live snapshot every tick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import queue
+import signal
+import socket
+import threading
+import time
+from typing import Any
+
+import paho.mqtt.client as mqtt
+
+from dashboard.config import Settings
+from dashboard.store import db
+from dashboard.store.hot import HotStore, connect, remove_worker, write_broker_state
+from feeds.cases import CaseBook
+from feeds.citygeo import city_bounds, grid_lookup
+from feeds.decoders import DecodeContext
+from feeds.mqtt import make_client, parse_mqtt_url
+from feeds.pipeline import Message, Pipeline
+from feeds.rebuild import rebuild_if_empty
+from feeds.steps.history import HistoryWriter
+from feeds.steps.publish import Ticker
+from feeds.topics import TopicRouter
+
+log = logging.getLogger("gridwall.ingest")
+
+QUEUE_MAX = 50_000
+BATCH_MAX = 2_000
+BATCH_WAIT_S = 0.05
+HEARTBEAT_S = 5.0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--worker-id", default=None, help="stable id: the broker keeps this worker's session under it")
+    parser.add_argument("--no-share", action="store_true", help="plain subscriptions even on an MQTT 5 broker")
+
+
+class IngestWorker:
+    def __init__(self, settings: Settings, worker_id: str | None = None, share: bool = True) -> None:
+        self.settings = settings
+        self.worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}"
+        self.hot = HotStore(connect(settings.resolved_redis_url))
+        url = settings.resolved_database_url
+        db.upgrade(url)
+        engine = db.engine_for(url)
+        feeds_cfg = settings.section("feeds")
+        self.router = TopicRouter(feeds_cfg.get("topics"))
+        book = CaseBook(engine, settings)
+        self.pipeline = Pipeline(
+            self.hot,
+            HistoryWriter(engine),
+            router=self.router,
+            ctx=DecodeContext.from_config(feeds_cfg),
+            bounds=city_bounds(settings),
+            cases=book,
+            grid_lookup=grid_lookup(settings),
+            max_payload_bytes=settings.max_payload_bytes,
+            future_skew_s=settings.future_skew_s,
+            dead_letter_max=settings.dead_letter_max,
+        )
+        self.ticker = Ticker(self.hot, settings.tick_s)
+        self.queue: queue.Queue[Message] = queue.Queue(QUEUE_MAX)
+        self.dropped = 0
+        self.stopping = threading.Event()
+        self.connected = False
+        broker = parse_mqtt_url(settings.resolved_mqtt_url)
+        self.share_group = settings.share_group if (share and broker.v5) else None
+        rebuild_if_empty(self.hot, engine, book)
+        self.client: mqtt.Client | None = None
+
+    # --- paho thread ----------------------------------------------------------------------------
+    def _on_message(self, _c: mqtt.Client, _u: Any, m: mqtt.MQTTMessage) -> None:
+        msg = Message(m.topic, m.payload, time.time(), m.qos, m.mid)
+        if m.qos == 0:
+            try:
+                self.queue.put_nowait(msg)
+            except queue.Full:
+                self.dropped += 1  # a newer fix of the same device is on its way
+        else:
+            # Blocking here stops paho reading the socket: back-pressure to the broker, which
+            # holds the QoS 1 messages for us instead of our memory.
+            self.queue.put(msg)
+
+    def _on_state(self, up: bool) -> None:
+        self.connected = up
+        log.info("broker %s", "connected" if up else "disconnected")
+        write_broker_state(self.hot, self.worker_id, up)
+
+    def start(self) -> None:
+        self.client = make_client(
+            self.settings.resolved_mqtt_url,
+            f"gridwall-ingest-{self.worker_id}",
+            persistent=True,
+            manual_ack=True,
+            subscriptions=lambda: self.router.subscriptions(self.share_group),
+            on_message=self._on_message,
+            on_state=self._on_state,
+        )
+
+    # --- worker thread --------------------------------------------------------------------------
+    def _take_batch(self) -> list[Message]:
+        try:
+            first = self.queue.get(timeout=BATCH_WAIT_S)
+        except queue.Empty:
+            return []
+        batch = [first]
+        deadline = time.monotonic() + BATCH_WAIT_S
+        while len(batch) < BATCH_MAX:
+            try:
+                batch.append(self.queue.get(timeout=max(deadline - time.monotonic(), 0)))
+            except queue.Empty:
+                break
+        return batch
+
+    def _ack(self, batch: list[Message]) -> None:
+        if self.client is None:
+            return
+        for m in batch:
+            if m.qos > 0:
+                self.client.ack(m.mid, m.qos)
+
+    def process(self, batch: list[Message]) -> None:
+        while True:
+            try:
+                result = self.pipeline.handle(batch)
+                break
+            except Exception:
+                log.exception("storing a batch of %d failed; retrying in 1 s", len(batch))
+                if self.stopping.wait(1.0):
+                    return  # not acknowledged: the broker redelivers after restart
+        self._ack(batch)
+        self.ticker.note(result.changed_devices)
+
+    def run(self) -> None:
+        self.start()
+        next_beat = 0.0
+        while not (self.stopping.is_set() and self.queue.empty()):
+            batch = self._take_batch()
+            if batch:
+                self.process(batch)
+            now = time.time()
+            if self.ticker.due(now):
+                try:
+                    self.ticker.tick(now)
+                except Exception:
+                    log.exception("tick failed")
+            if now >= next_beat:
+                next_beat = now + HEARTBEAT_S
+                try:
+                    write_broker_state(self.hot, self.worker_id, self.connected, now)
+                except Exception:
+                    log.warning("heartbeat to Redis failed")
+        self.close()
+
+    def stop(self, *_: Any) -> None:
+        if self.client is not None:
+            self.client.disconnect()  # no new messages; the queue is drained before exit
+        self.stopping.set()
+
+    def close(self) -> None:
+        if self.client is not None:
+            self.client.loop_stop()
+        try:
+            self.ticker.tick()
+            remove_worker(self.hot, self.worker_id)
+        except Exception:
+            pass
+
+
+def command(args: argparse.Namespace, settings: Settings) -> int:
+    worker = IngestWorker(settings, args.worker_id, share=not args.no_share)
+    signal.signal(signal.SIGTERM, worker.stop)
+    signal.signal(signal.SIGINT, worker.stop)
+    log.info("ingest worker %s: %s", worker.worker_id, settings.resolved_mqtt_url)
+    worker.run()
+    return 0

@@ -1,0 +1,66 @@
+"""Rebuild the hot state from SQL when Redis comes up empty (it was lost or flushed).
+
+Open cases, active alerts and each device's last known position all have their history in SQL,
+so a wall that lost its Redis shows the city again as soon as one ingest worker starts, rather
+than an empty map until every device has reported again.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from sqlalchemy import Engine, func, select
+
+from dashboard.casework.actions import TERMINAL_STATES
+from dashboard.store.casedoc import from_doc
+from dashboard.store.hot import DeviceFix, HotStore
+from dashboard.store.models import AlertRow, CaseRow, DeviceRow, PositionRow
+from feeds.cases import CaseBook, hot_doc
+
+log = logging.getLogger("gridwall.rebuild")
+
+DEVICE_WINDOW_S = 24 * 3600  # devices silent for longer than this are not put back on the map
+
+
+def rebuild_if_empty(hot: HotStore, engine: Engine, book: CaseBook) -> dict[str, int] | None:
+    if not hot.is_empty():
+        return None
+    counts = {"cases": 0, "alerts": 0, "devices": 0}
+    with engine.connect() as conn:
+        terminal = [s.value for s in TERMINAL_STATES]
+        docs = []
+        for (doc,) in conn.execute(select(CaseRow.doc).where(CaseRow.state.not_in(terminal))):
+            docs.append(hot_doc(from_doc(doc["state"]), dict(doc.get("extra") or {}), book.rules, book.policy))
+        hot.put_cases(docs)
+        counts["cases"] = len(docs)
+
+        alerts = []
+        for a in conn.execute(select(AlertRow).where(AlertRow.state != "end")).scalars():
+            alerts.append({k: v for k, v in {
+                "alert_id": a.alert_id, "camera_id": a.camera_id, "type": a.type, "state": a.state,
+                "severity": a.severity, "start": a.start.timestamp(), "lat": a.lat, "lon": a.lon,
+                "confidence": a.confidence, "snapshot_url": a.snapshot_url, "source": a.source}.items() if v is not None})
+        hot.put_alerts(alerts)
+        counts["alerts"] = len(alerts)
+
+        since = time.time() - DEVICE_WINDOW_S
+        latest = (select(PositionRow.device_id, func.max(PositionRow.ts).label("ts"))
+                  .group_by(PositionRow.device_id).subquery())
+        rows = conn.execute(
+            select(PositionRow, DeviceRow)
+            .join(latest, (PositionRow.device_id == latest.c.device_id) & (PositionRow.ts == latest.c.ts))
+            .join(DeviceRow, DeviceRow.device_id == PositionRow.device_id)
+        ).all()
+        fixes = []
+        for p, d in rows:
+            ts = p.ts.timestamp()
+            if ts < since:
+                continue
+            doc = {k: v for k, v in {"id": d.device_id, "kind": d.kind, "subtype": d.subtype, "name": d.name,
+                                      "department": d.department, "lat": p.lat, "lon": p.lon, "ts": ts,
+                                      "speed": p.speed, "heading": p.heading}.items() if v is not None}
+            fixes.append(DeviceFix(d.device_id, ts, p.lat, p.lon, doc))
+        counts["devices"] = len(hot.write_positions(fixes))
+    log.info("hot state rebuilt from SQL: %s", counts)
+    return counts

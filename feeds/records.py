@@ -1,0 +1,89 @@
+"""The project's own records: what every decoder produces, whatever the wire format.
+
+Nothing after the decoders knows which format a message came in (Traccar's rule). Units are
+fixed here once: lat/lon in WGS-84 degrees (``crs`` says when a source sent GCJ-02/BD-09 and the
+enrich step has not converted yet), speed in km/h, heading in degrees clockwise from north,
+times as UTC epoch seconds (float).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Crs = Literal["wgs84", "gcj02", "bd09"]
+DeviceKind = Literal["collector", "vehicle"]
+AlertState = Literal["new", "update", "end"]
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """One GPS fix of a collector or a vehicle."""
+
+    device_id: str  # unique across sources, e.g. "C0012", "owntracks:alice/phone"
+    kind: DeviceKind
+    lat: float
+    lon: float
+    ts: float  # fix time, UTC epoch seconds
+    subtype: str | None = None  # vehicles: enforcement, muck_truck, sanitation, ...
+    speed: float | None = None  # km/h
+    heading: float | None = None  # degrees, 0 = north
+    accuracy: float | None = None  # metres
+    battery: float | None = None  # percent 0..100
+    status: str | None = None  # free text from the device, e.g. "patrol", "idle"
+    name: str | None = None  # display name; personal data, masked in briefings
+    department: str | None = None
+    source: str = "native"  # which decoder made it
+    crs: Crs = "wgs84"
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceStatus:
+    """A device went online/offline without a fix (OwnTracks lwt, Traccar deviceOffline)."""
+
+    device_id: str
+    online: bool
+    ts: float
+    kind: DeviceKind | None = None
+    source: str = "native"
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """A video-AI alert. ``state`` follows Frigate's new/update/end."""
+
+    alert_id: str
+    camera_id: str
+    type: str  # a video-AI type of docs/domain.md §7, e.g. "占道经营"
+    state: AlertState
+    start: float  # UTC epoch seconds
+    lat: float | None = None
+    lon: float | None = None
+    end: float | None = None
+    confidence: float | None = None  # 0..1
+    snapshot_url: str | None = None
+    severity: str = "detection"  # "detection" | "alert" (Frigate reviews) | "critical"
+    source: str = "native"
+    crs: Crs = "wgs84"
+
+
+@dataclass(frozen=True, slots=True)
+class CaseEvent:
+    """One lifecycle action on one case (docs/domain.md §4).
+
+    ``case`` carries the case fields that this event sets or changes (source, category,
+    small_code, grid_code, lat, lon, department, urgent, condition, title, address,
+    deadline for sources that fix it themselves such as Open311's expected_datetime).
+    Only the first event of a case needs them; later events may repeat or change some.
+    """
+
+    event_id: str  # unique; QoS 1 redelivery is recognised by it
+    case_id: str
+    action: str  # one of dashboard.casework.actions.Action values
+    ts: float  # UTC epoch seconds
+    actor: str | None = None
+    case: dict[str, Any] = field(default_factory=dict)
+    source: str = "native"
+
+
+Record = Position | DeviceStatus | Alert | CaseEvent

@@ -1,0 +1,31 @@
+"""Why a message was refused. Every refusal carries one of these codes and a sentence an operator
+can act on; the code is what the counters and /healthz group by."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Reason(StrEnum):
+    INVALID_JSON = "invalid_json"
+    MISSING_FIELD = "missing_field"
+    WRONG_TYPE = "wrong_type"
+    NOT_FINITE = "not_finite"  # NaN or ±inf anywhere a number is expected
+    COORD_OUT_OF_RANGE = "coord_out_of_range"  # not a place on Earth
+    OUTSIDE_CITY = "outside_city"  # a place, but far outside the configured city bounds
+    FUTURE_TIMESTAMP = "future_timestamp"
+    OVERSIZED = "oversized"
+    UNKNOWN_TOPIC = "unknown_topic"
+    UNKNOWN_DEVICE = "unknown_device"
+    UNKNOWN_ACTION = "unknown_action"
+    ILLEGAL_TRANSITION = "illegal_transition"
+    UNSUPPORTED = "unsupported"  # a known format, but a message type we do not take
+
+
+class Rejected(Exception):
+    """Raised by any pipeline step; the worker turns it into a dead letter and goes on."""
+
+    def __init__(self, reason: Reason, detail: str) -> None:
+        super().__init__(f"{reason.value}: {detail}")
+        self.reason = reason
+        self.detail = detail

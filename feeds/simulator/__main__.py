@@ -1,0 +1,7 @@
+"""`python -m feeds.simulator`: the simulator without the gridwall command."""
+
+import sys
+
+from feeds.simulator.cli import main
+
+sys.exit(main())

@@ -1,0 +1,39 @@
+"""Dedupe: a message delivered twice is applied once.
+
+QoS 1 means at-least-once: after a reconnect the broker resends what we had not acknowledged.
+Case events and alerts carry an id and are checked against Redis (shared by every worker). GPS
+fixes need no id: the store keeps the newer fix per device, so a repeat changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from dashboard.store.hot import HotStore
+from feeds.records import Alert, CaseEvent, Record
+
+
+def dedupe_key(record: Record) -> str | None:
+    if isinstance(record, CaseEvent):
+        return f"ev:{record.event_id}"
+    if isinstance(record, Alert):
+        # An alert's updates share its id; each (state, time) is its own delivery.
+        return f"al:{record.alert_id}:{record.state}:{record.end or record.start}:{record.confidence}"
+    return None
+
+
+def drop_repeats(hot: HotStore, records: Sequence[Record]) -> tuple[list[Record], list[Record], list[str]]:
+    """(fresh records, repeats, the keys marked seen). Within one batch the first copy wins."""
+    keyed = [(r, dedupe_key(r)) for r in records]
+    keys = [k for _r, k in keyed if k is not None]
+    first = dict(zip(keys, hot.first_seen(keys), strict=True)) if keys else {}
+    fresh: list[Record] = []
+    repeats: list[Record] = []
+    for record, key in keyed:
+        if key is None or first.get(key):
+            fresh.append(record)
+            if key is not None:
+                first[key] = False  # a second copy later in the same batch is a repeat
+        else:
+            repeats.append(record)
+    return fresh, repeats, [k for k in keys]

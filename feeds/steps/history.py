@@ -1,0 +1,92 @@
+"""Store, SQL side: one transaction per batch for everything that needs history.
+
+Case events are append-only with a unique event_id (a redelivery that slipped past the Redis
+dedupe is still refused here); the case projection is written in the same transaction.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Engine, Table, insert
+from sqlalchemy.dialects import postgresql, sqlite
+
+from dashboard.store.models import AlertRow, CaseEventRow, CaseRow, DeviceRow, PositionRow, utc
+from feeds.records import Alert, CaseEvent, Position
+
+DEVICE_REFRESH_S = 60.0  # last_seen in SQL is for reports, not live: once a minute is enough
+
+
+def _dialect_insert(engine: Engine, table: Table) -> Any:
+    return (postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert)(table)
+
+
+def upsert(conn: Any, engine: Engine, table: Table, rows: Sequence[Mapping[str, Any]], key: Sequence[str]) -> None:
+    if not rows:
+        return
+    stmt = _dialect_insert(engine, table)
+    update = {c: stmt.excluded[c] for c in rows[0] if c not in key}
+    conn.execute(stmt.on_conflict_do_update(index_elements=list(key), set_=update), list(rows))
+
+
+def insert_new(conn: Any, engine: Engine, table: Table, rows: Sequence[Mapping[str, Any]], key: str) -> None:
+    if rows:
+        conn.execute(_dialect_insert(engine, table).on_conflict_do_nothing(index_elements=[key]), list(rows))
+
+
+def position_row(p: Position) -> dict[str, Any]:
+    return {"device_id": p.device_id, "ts": utc(p.ts), "lat": p.lat, "lon": p.lon, "speed": p.speed, "heading": p.heading}
+
+
+def device_row(p: Position) -> dict[str, Any]:
+    return {"device_id": p.device_id, "kind": p.kind, "subtype": p.subtype, "name": p.name,
+            "department": p.department, "source": p.source, "last_seen": utc(p.ts)}
+
+
+def alert_row(a: Alert) -> dict[str, Any]:
+    return {"alert_id": a.alert_id, "camera_id": a.camera_id, "type": a.type, "state": a.state,
+            "severity": a.severity, "start": utc(a.start), "end": utc(a.end), "lat": a.lat, "lon": a.lon,
+            "confidence": a.confidence, "snapshot_url": a.snapshot_url, "source": a.source,
+            "updated_at": utc(time.time())}
+
+
+def event_row(e: CaseEvent) -> dict[str, Any]:
+    return {"event_id": e.event_id, "case_id": e.case_id, "action": e.action, "ts": utc(e.ts),
+            "actor": e.actor, "source": e.source, "payload": dict(e.case)}
+
+
+class HistoryWriter:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._device_seen: dict[str, float] = {}
+
+    def devices_due(self, positions: Iterable[Position]) -> list[dict[str, Any]]:
+        rows: dict[str, dict[str, Any]] = {}
+        for p in positions:
+            last = self._device_seen.get(p.device_id)
+            if last is None or p.ts - last >= DEVICE_REFRESH_S:
+                self._device_seen[p.device_id] = p.ts
+                rows[p.device_id] = device_row(p)
+        return list(rows.values())
+
+    def write(
+        self,
+        *,
+        positions: Sequence[Position] = (),
+        devices: Sequence[Mapping[str, Any]] = (),
+        alerts: Sequence[Alert] = (),
+        events: Sequence[CaseEvent] = (),
+        cases: Sequence[Mapping[str, Any]] = (),
+    ) -> None:
+        if not (positions or devices or alerts or events or cases):
+            return
+        latest_alerts = {a.alert_id: alert_row(a) for a in sorted(alerts, key=lambda a: (a.end or a.start))}
+        with self.engine.begin() as conn:
+            if positions:
+                conn.execute(insert(PositionRow.__table__), [position_row(p) for p in positions])
+            upsert(conn, self.engine, DeviceRow.__table__, list(devices), ["device_id"])
+            upsert(conn, self.engine, AlertRow.__table__, list(latest_alerts.values()), ["alert_id"])
+            insert_new(conn, self.engine, CaseEventRow.__table__, [event_row(e) for e in events], "event_id")
+            upsert(conn, self.engine, CaseRow.__table__, list(cases), ["case_id"])

@@ -1,0 +1,73 @@
+"""Positions: fold a batch of fixes into one hot-store write per device, and decide which fixes
+go into the SQL history (downsampled for replay: one per device per interval, or a turn)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from dashboard.store.hot import DeviceFix
+from feeds.records import Position
+
+
+def device_doc(p: Position) -> dict[str, object]:
+    """What a screen needs of a device: short keys, no nulls, coordinates to ~0.1 m."""
+    doc: dict[str, object] = {"id": p.device_id, "kind": p.kind, "lat": round(p.lat, 6), "lon": round(p.lon, 6), "ts": p.ts}
+    for key in ("subtype", "speed", "heading", "battery", "status", "name", "department"):
+        value = getattr(p, key)
+        if value is not None:
+            doc[key] = round(value, 1) if isinstance(value, float) else value
+    return doc
+
+
+def fold(positions: Iterable[Position]) -> list[DeviceFix]:
+    """Latest fix per device, carrying every fix of the batch (time order) for its trail."""
+    by_device: dict[str, list[Position]] = {}
+    for p in positions:
+        by_device.setdefault(p.device_id, []).append(p)
+    fixes = []
+    for device_id, ps in by_device.items():
+        ps.sort(key=lambda p: p.ts)
+        last = ps[-1]
+        fixes.append(DeviceFix(device_id, last.ts, last.lat, last.lon, device_doc(last),
+                               trail=[(p.lon, p.lat, p.ts) for p in ps]))
+    return fixes
+
+
+@dataclass
+class _Kept:
+    ts: float
+    heading: float | None
+    moving: bool
+
+
+class Downsampler:
+    """Keeps a fix for history when interval_s has passed since the last kept one for that
+    device, when the heading turned by turn_deg or more, or when the device stopped or started.
+    Memory is one small entry per device, so it is bounded by the fleet size."""
+
+    def __init__(self, interval_s: float = 30.0, turn_deg: float = 45.0, stop_kmh: float = 2.0) -> None:
+        self.interval_s = interval_s
+        self.turn_deg = turn_deg
+        self.stop_kmh = stop_kmh
+        self._kept: dict[str, _Kept] = {}
+
+    def keep(self, p: Position) -> bool:
+        moving = (p.speed or 0.0) > self.stop_kmh
+        prev = self._kept.get(p.device_id)
+        if prev is not None and p.ts <= prev.ts:
+            return False  # older or repeated fix (reordered delivery): history has a newer one
+        take = (
+            prev is None
+            or p.ts - prev.ts >= self.interval_s
+            or moving != prev.moving
+            or (p.heading is not None and prev.heading is not None and _turn(prev.heading, p.heading) >= self.turn_deg)
+        )
+        if take:
+            self._kept[p.device_id] = _Kept(p.ts, p.heading, moving)
+        return take
+
+
+def _turn(a: float, b: float) -> float:
+    d = abs(a - b) % 360.0
+    return 360.0 - d if d > 180.0 else d

@@ -1,0 +1,1 @@
+"""Screen layouts as plain component trees: no data access inside."""

@@ -1,0 +1,148 @@
+"""Small helpers shared by the integration and browser tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from dashboard.config import Settings
+from dashboard.launcher import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def eventually(check: Callable[[], Any], timeout_s: float = 10.0, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout_s
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(0.05)
+    raise AssertionError(f"{what} not met within {timeout_s} s (last: {last!r})")
+
+
+@contextmanager
+def running_ingest(settings: Settings, worker_id: str = "t1", share: bool = True) -> Iterator[Any]:
+    from feeds.ingest import IngestWorker
+
+    worker = IngestWorker(settings, worker_id, share=share)
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    try:
+        eventually(lambda: worker.connected, 15, "ingest connected to the broker")
+        time.sleep(0.3)  # subscriptions are sent right after CONNACK
+        yield worker
+    finally:
+        worker.stop()
+        thread.join(15)
+
+
+@contextmanager
+def publisher(settings: Settings, name: str = "test-pub") -> Iterator[Any]:
+    from feeds.mqtt import make_client
+
+    client = make_client(settings.resolved_mqtt_url, f"{name}-{os.getpid()}")
+    try:
+        eventually(client.is_connected, 10, "publisher connected")
+        yield client
+    finally:
+        client.loop_stop()
+        client.disconnect()
+
+
+def gps(device_id: str, lat: float, lon: float, ts: float | None = None, kind: str = "collector", **extra: Any) -> tuple[str, bytes]:
+    body = {"id": device_id, "kind": kind, "lat": lat, "lon": lon, "ts": ts or time.time(), **extra}
+    return f"gridwall/gps/{kind}/{device_id}", orjson.dumps(body)
+
+
+def descendants(pid: int) -> set[int]:
+    """Every live process below pid (walks /proc; Linux)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry.name))
+    out: set[int] = set()
+    todo = [pid]
+    while todo:
+        for c in children.get(todo.pop(), []):
+            if c not in out:
+                out.add(c)
+                todo.append(c)
+    return out
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def http_json(url: str) -> tuple[int, Any]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            return resp.status, orjson.loads(resp.read())
+    except urllib.error.HTTPError as err:
+        return err.code, orjson.loads(err.read())
+
+
+class Demo:
+    """`gridwall demo` as a user runs it, in a subprocess, on free ports."""
+
+    def __init__(self, data_dir: Path, *sim_args: str) -> None:
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        env = dict(os.environ, GRIDWALL_DATA_DIR=str(data_dir), GRIDWALL_PORT=str(self.port), PYTHONUNBUFFERED="1")
+        for var in ("GRIDWALL_MQTT_URL", "GRIDWALL_REDIS_URL", "GRIDWALL_DATABASE_URL", "GRIDWALL_CONFIG"):
+            env.pop(var, None)
+        args = [sys.executable, "-m", "dashboard.cli", "demo"]
+        if sim_args:
+            args += ["--", *sim_args]
+        self.log = open(data_dir.parent / f"demo-{self.port}.log", "wb")  # noqa: SIM115
+        self.proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def wait_healthy(self, timeout_s: float = 120) -> dict[str, Any]:
+        def healthy() -> Any:
+            assert self.proc.poll() is None, f"demo exited early:\n{self.output()}"
+            try:
+                status, body = http_json(self.url + "healthz")
+            except OSError:
+                return None
+            return body if status == 200 else None
+
+        return eventually(healthy, timeout_s, "demo healthy")
+
+    def output(self) -> str:
+        self.log.flush()
+        return Path(self.log.name).read_text(errors="replace")[-4000:]
+
+    def stop(self, timeout_s: float = 40) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+                raise AssertionError(f"demo did not stop on Ctrl-C within {timeout_s} s") from None
+        self.log.close()
+        return int(self.proc.returncode)
