@@ -24,6 +24,11 @@ ASSETS_DIR = REPO_ROOT / "assets"
 EMBEDDED_MQTT_PORT = 1883
 
 
+def embedded_mqtt_url(port: int) -> str:
+    """The embedded amqtt broker: MQTT 3.1.1, loopback, a user name but no password."""
+    return f"mqtt://gridwall@127.0.0.1:{port}?protocol=3.1.1"
+
+
 @dataclass(frozen=True)
 class Settings:
     mqtt_url: str | None = None
@@ -64,7 +69,7 @@ class Settings:
 
     @property
     def resolved_mqtt_url(self) -> str:
-        return self.mqtt_url or f"mqtt://127.0.0.1:{EMBEDDED_MQTT_PORT}?protocol=3.1.1"
+        return self.mqtt_url or embedded_mqtt_url(EMBEDDED_MQTT_PORT)
 
     def section(self, name: str) -> dict[str, Any]:
         value = self.sections.get(name, {})

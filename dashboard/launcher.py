@@ -26,7 +26,7 @@ from pathlib import Path
 
 import redis
 
-from dashboard.config import EMBEDDED_MQTT_PORT, Settings, child_environment
+from dashboard.config import EMBEDDED_MQTT_PORT, Settings, child_environment, embedded_mqtt_url
 from dashboard.store import db
 
 log = logging.getLogger("gridwall.launcher")
@@ -176,7 +176,7 @@ class Launcher:
 
         if s.mqtt_url is None:
             port = EMBEDDED_MQTT_PORT if port_is_free("127.0.0.1", EMBEDDED_MQTT_PORT) else free_port()
-            self.settings = s = replace(s, mqtt_url=f"mqtt://127.0.0.1:{port}?protocol=3.1.1")
+            self.settings = s = replace(s, mqtt_url=embedded_mqtt_url(port))
             child = self._child("broker", [sys.executable, "-m", "feeds.broker", "--port", str(port)], dict(os.environ))
             _wait(lambda: not port_is_free("127.0.0.1", port), 20, "the embedded MQTT broker", child)
 

@@ -22,8 +22,10 @@ log = logging.getLogger("gridwall.broker")
 def broker_config(host: str, port: int) -> dict[str, object]:
     return {
         "listeners": {"default": {"type": "tcp", "bind": f"{host}:{port}", "max_connections": 1000}},
-        # Anonymous on loopback only: the embedded broker never listens on another interface.
-        "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}},
+        # Loopback only, so no passwords; but a client must give a user name, because amqtt keeps
+        # no offline QoS 1 messages for anonymous sessions, and ingest's persistent session must
+        # get the case events sent while it was restarting.
+        "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": False}},
     }
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import queue
 import signal
 import socket
@@ -43,14 +42,19 @@ HEARTBEAT_S = 5.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--worker-id", default=None, help="stable id: the broker keeps this worker's session under it")
+    parser.add_argument(
+        "--worker-id", default=None,
+        help="stable id (default: this host's name): the broker keeps the worker's session, and the QoS 1 "
+             "messages sent while it restarts, under it. Give each worker on a host its own.")
     parser.add_argument("--no-share", action="store_true", help="plain subscriptions even on an MQTT 5 broker")
 
 
 class IngestWorker:
     def __init__(self, settings: Settings, worker_id: str | None = None, share: bool = True) -> None:
         self.settings = settings
-        self.worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}"
+        # Stable across restarts on purpose: a new id every start would leave the old session
+        # in the shared group, where the broker keeps dealing it messages until it expires.
+        self.worker_id = worker_id or socket.gethostname()
         self.hot = HotStore(connect(settings.resolved_redis_url))
         url = settings.resolved_database_url
         db.upgrade(url)
@@ -73,8 +77,10 @@ class IngestWorker:
         self.ticker = Ticker(self.hot, settings.tick_s)
         self.queue: queue.Queue[Message] = queue.Queue(QUEUE_MAX)
         self.dropped = 0
+        self.processed = 0  # messages this worker took through the pipeline
         self.stopping = threading.Event()
         self.connected = False
+        self.subscribed = threading.Event()  # set at each SUBACK: messages now reach us
         broker = parse_mqtt_url(settings.resolved_mqtt_url)
         self.share_group = settings.share_group if (share and broker.v5) else None
         rebuild_if_empty(self.hot, engine, book)
@@ -107,6 +113,7 @@ class IngestWorker:
             subscriptions=lambda: self.router.subscriptions(self.share_group),
             on_message=self._on_message,
             on_state=self._on_state,
+            on_subscribed=self.subscribed.set,
         )
 
     # --- worker thread --------------------------------------------------------------------------
@@ -141,6 +148,7 @@ class IngestWorker:
                 if self.stopping.wait(1.0):
                     return  # not acknowledged: the broker redelivers after restart
         self._ack(batch)
+        self.processed += len(batch)
         self.ticker.note(result.changed_devices)
 
     def run(self) -> None:

@@ -66,7 +66,8 @@ def make_client(
     subscriptions: Subscriptions | Callable[[], Subscriptions] = (),
     on_message: Callable[[mqtt.Client, Any, mqtt.MQTTMessage], None] | None = None,
     on_state: Callable[[bool], None] | None = None,
-    session_expiry_s: int = 24 * 3600,
+    on_subscribed: Callable[[], None] | None = None,
+    session_expiry_s: int = 3600,
     max_queued: int = 10_000,
 ) -> mqtt.Client:
     """Create, configure and start (connect_async + loop_start) a client.
@@ -78,6 +79,7 @@ def make_client(
     on_message returns, so a crash before storing means a redelivery, not a loss.
     subscriptions: renewed in on_connect, because a broker that lost our session forgets them.
     on_state: called with True/False on connect/disconnect, for /healthz.
+    on_subscribed: called when the broker has acknowledged the subscriptions (SUBACK).
     """
     broker = parse_mqtt_url(url)
     kwargs: dict[str, Any] = {"client_id": client_id, "protocol": broker.protocol, "manual_ack": manual_ack}
@@ -112,7 +114,12 @@ def make_client(
         if on_state:
             on_state(False)
 
+    def _on_subscribe(_c: mqtt.Client, _u: Any, _mid: int, _codes: Any, _props: Any) -> None:
+        if on_subscribed:
+            on_subscribed()
+
     client.on_connect = _on_connect
+    client.on_subscribe = _on_subscribe
     client.on_disconnect = _on_disconnect
     if on_message is not None:
         client.on_message = on_message

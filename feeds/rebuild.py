@@ -48,19 +48,18 @@ def rebuild_if_empty(hot: HotStore, engine: Engine, book: CaseBook) -> dict[str,
         latest = (select(PositionRow.device_id, func.max(PositionRow.ts).label("ts"))
                   .group_by(PositionRow.device_id).subquery())
         rows = conn.execute(
-            select(PositionRow, DeviceRow)
+            select(DeviceRow.device_id, DeviceRow.kind, DeviceRow.subtype, DeviceRow.name, DeviceRow.department,
+                   PositionRow.lat, PositionRow.lon, PositionRow.ts, PositionRow.speed, PositionRow.heading)
             .join(latest, (PositionRow.device_id == latest.c.device_id) & (PositionRow.ts == latest.c.ts))
             .join(DeviceRow, DeviceRow.device_id == PositionRow.device_id)
-        ).all()
+        ).mappings().all()
         fixes = []
-        for p, d in rows:
-            ts = p.ts.timestamp()
+        for row in rows:
+            ts = row["ts"].timestamp()
             if ts < since:
                 continue
-            doc = {k: v for k, v in {"id": d.device_id, "kind": d.kind, "subtype": d.subtype, "name": d.name,
-                                      "department": d.department, "lat": p.lat, "lon": p.lon, "ts": ts,
-                                      "speed": p.speed, "heading": p.heading}.items() if v is not None}
-            fixes.append(DeviceFix(d.device_id, ts, p.lat, p.lon, doc))
+            doc = {k: v for k, v in dict(row, id=row["device_id"], ts=ts).items() if v is not None and k != "device_id"}
+            fixes.append(DeviceFix(row["device_id"], ts, row["lat"], row["lon"], doc))
         counts["devices"] = len(hot.write_positions(fixes))
     log.info("hot state rebuilt from SQL: %s", counts)
     return counts

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +52,9 @@ class Stack:
             redis_url=self.redis_url,
             database_url=db_url,
             data_dir=tmp_path / "data",
+            # Tests share a broker and ingest sessions persist: a group of its own per test keeps
+            # earlier tests' offline workers from being dealt this test's messages.
+            share_group=f"g{uuid.uuid4().hex[:8]}",
             **overrides,
         )
 

@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,15 +35,16 @@ def eventually(check: Callable[[], Any], timeout_s: float = 10.0, what: str = "c
 
 
 @contextmanager
-def running_ingest(settings: Settings, worker_id: str = "t1", share: bool = True) -> Iterator[Any]:
+def running_ingest(settings: Settings, worker_id: str | None = None, share: bool = True) -> Iterator[Any]:
+    """An ingest worker in a thread. Tests share a broker and ingest sessions are persistent, so
+    each test gets its own worker id unless it asks for one (to test the restart)."""
     from feeds.ingest import IngestWorker
 
-    worker = IngestWorker(settings, worker_id, share=share)
+    worker = IngestWorker(settings, worker_id or f"t-{uuid.uuid4().hex[:8]}", share=share)
     thread = threading.Thread(target=worker.run, daemon=True)
     thread.start()
     try:
-        eventually(lambda: worker.connected, 15, "ingest connected to the broker")
-        time.sleep(0.3)  # subscriptions are sent right after CONNACK
+        eventually(worker.subscribed.is_set, 15, "ingest subscribed at the broker")
         yield worker
     finally:
         worker.stop()
@@ -146,3 +148,26 @@ class Demo:
                 raise AssertionError(f"demo did not stop on Ctrl-C within {timeout_s} s") from None
         self.log.close()
         return int(self.proc.returncode)
+
+
+def case_event(case_id: str, action: str, event_id: str, ts: float, **case: Any) -> tuple[str, bytes]:
+    body: dict[str, Any] = {"event_id": event_id, "case_id": case_id, "action": action, "ts": ts, "actor": "test"}
+    if case:
+        body["case"] = case
+    return f"gridwall/case/{case_id}", orjson.dumps(body)
+
+
+def report(case_id: str, ts: float, event_id: str | None = None, **fields: Any) -> tuple[str, bytes]:
+    case = {"source": "supervisor", "category": "event", "small_code": "0102", "grid_code": "33990200100101",
+            "lat": 30.27, "lon": 120.16, "urgent": False, **fields}
+    return case_event(case_id, "report", event_id or f"{case_id}-report", ts, **case)
+
+
+def lifecycle_to_dispatch(case_id: str, t0: float, department: str = "环卫处") -> list[tuple[str, bytes]]:
+    """report -> accept -> file -> dispatch, a minute apart: the disposal clock starts at dispatch."""
+    return [
+        report(case_id, t0),
+        case_event(case_id, "accept", f"{case_id}-accept", t0 + 60),
+        case_event(case_id, "file", f"{case_id}-file", t0 + 120),
+        case_event(case_id, "dispatch", f"{case_id}-dispatch", t0 + 180, department=department),
+    ]

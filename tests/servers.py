@@ -23,6 +23,7 @@ from pathlib import Path
 
 import redis
 
+from dashboard.config import embedded_mqtt_url
 from dashboard.launcher import free_port, redis_server_argv
 from feeds.broker import wait_for_port
 
@@ -85,7 +86,7 @@ def start_broker(kind: str, workdir: Path) -> Server:
     port = free_port()
     if kind == "embedded":
         argv = [sys.executable, "-m", "feeds.broker", "--port", str(port)]
-        url = f"mqtt://127.0.0.1:{port}?protocol=3.1.1"
+        url = embedded_mqtt_url(port)
     else:
         conf = workdir / "mosquitto.conf"
         # The production settings we document (docs/production.md): no Nagle delay, and a QoS 0

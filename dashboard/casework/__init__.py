@@ -8,5 +8,6 @@ read by ``dashboard.casedata``. Modules:
 - workcalendar: ``WorkCalendar`` · timelimits: limits, ``LimitTable``, ``Rules``
 - overdue: lights and light counts · periods: evaluation periods as UTC ranges
 - counters → rates → scoring → ranking; evaluation: folds per department/region/collector
+- projection: a case as flat SQL columns, and the counters as SQL
 - catalogue: component/event codes · gridcode: grid-code checks · gridindex: point → grid
 """

@@ -43,7 +43,7 @@ def close_outcome(case: CaseState, cutoff: float) -> tuple[str, float] | None:
 
 def _outcome(done: float | None, due: float, case: CaseState, cutoff: float) -> tuple[str, float] | None:
     if done is not None and done < cutoff:
-        return ("on_time", done) if done < due else ("late", due)
+        return ("on_time", done) if done <= due else ("late", due)
     if due >= cutoff:
         return None
     since = case.suspended_since

@@ -123,7 +123,7 @@ def apply(case: CaseState | None, event: EventIn, rules: Rules) -> CaseState:
     """The case after ``event``; ``case`` is None for a case not seen before."""
     action = parse_action(event.action)
     ts = event.ts
-    if not isinstance(ts, (int, float)) or not math.isfinite(ts):
+    if isinstance(ts, bool) or not isinstance(ts, (int, float)) or not math.isfinite(ts):
         raise InvalidCaseData(f"event time {ts!r} is not a finite number of epoch seconds")
     ts = float(ts)
     if case is None:
@@ -175,25 +175,17 @@ def _text(key: str, value: Any) -> str:
     return value.strip()
 
 
+_FLAG_WORDS = {"1": True, "true": True, "yes": True, "是": True, "紧急": True,
+               "0": False, "false": False, "no": False, "否": False, "一般": False}  # fmt: skip
+
+
 def _flag(key: str, value: Any) -> bool:
     if isinstance(value, bool):
         return value
-    words = {
-        "1": True,
-        "true": True,
-        "yes": True,
-        "是": True,
-        "紧急": True,
-        "0": False,
-        "false": False,
-        "no": False,
-        "否": False,
-        "一般": False,
-    }
     if isinstance(value, int) and value in (0, 1):
         return bool(value)
-    if isinstance(value, str) and value.strip().lower() in words:
-        return words[value.strip().lower()]
+    if isinstance(value, str) and value.strip().lower() in _FLAG_WORDS:
+        return _FLAG_WORDS[value.strip().lower()]
     raise InvalidCaseData(f"case field {key} must be true or false, not {value!r}")
 
 

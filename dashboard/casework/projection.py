@@ -63,7 +63,6 @@ def step_rows(case: CaseState) -> list[dict[str, Any]]:
     return rows
 
 
-
 # --- the same counters in SQL (SQLite >= 3.30 and PostgreSQL: aggregate FILTER clauses) --------
 # Parameters :start and :cutoff are the period start and min(period end, now).
 

@@ -18,13 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from dashboard.city.model import load_city
+from dashboard.config import EMBEDDED_MQTT_PORT, embedded_mqtt_url
 from feeds.mqtt import make_client
 from feeds.simulator.clock import DAY_S
 from feeds.simulator.runner import STATE_FILE, Runner, load_state
 from feeds.simulator.world import SimConfig, World
 
 log = logging.getLogger("gridwall.simulator")
-DEFAULT_MQTT_URL = "mqtt://127.0.0.1:1883?protocol=3.1.1"
+DEFAULT_MQTT_URL = embedded_mqtt_url(EMBEDDED_MQTT_PORT)
 DEFAULT_CITY_DIR = Path(__file__).resolve().parents[2] / "assets" / "city"
 DEFAULT_BACKFILL_DAYS = 30.0
 
@@ -169,3 +170,8 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def command(args: argparse.Namespace, settings: Any) -> int:
+    """`gridwall simulate`, as dashboard/cli.py calls every feeds command."""
+    return run(args, settings)

@@ -64,7 +64,7 @@ class Collector:
         self.visited: dict[int, float] = {}
         self.path: deque[tuple[float, float, int]] = deque()
         self.wait_until = 0.0
-        self.status = "off_duty"
+        self.status = "patrol" if DUTY.is_open(start) else "off_duty"
         self.heading = 0.0
         self.moving = False
         self._go_home(start)
@@ -89,18 +89,23 @@ class Collector:
     def advance_to(self, until: float) -> None:
         while self.t < until:
             if not DUTY.is_open(self.t):
-                self.status, self.moving = "off_duty", False
                 nxt = DUTY.next_open(self.t)
-                if nxt >= until:
+                if nxt > until:
                     self.t = until
-                    return
+                    break
                 self.t = nxt
-                if nxt - local_day_start(nxt) <= MORNING_S:
-                    self._go_home(nxt)  # a new day starts at the home grid
-                self.path.clear()
-                self.wait_until = 0.0
+                self._sign_on(nxt)
                 continue
             self._walk(min(until, DUTY.window_end(self.t)))
+        if not DUTY.is_open(self.t):  # off duty, or exactly at the end of a period (sign-off)
+            self.status, self.moving = "off_duty", False
+
+    def _sign_on(self, t: float) -> None:
+        if t - local_day_start(t) <= MORNING_S:
+            self._go_home(t)  # a new day starts at the home grid
+        self.path.clear()
+        self.wait_until = 0.0
+        self.status = "patrol"
 
     def battery(self, t: float) -> float:
         day = local_day_start(t)

@@ -54,10 +54,9 @@ class RoadNet:
 
     def distance_to_road(self, x: float, y: float) -> float:
         """Metres from a point to the nearest edge (for checks, not for the hot path)."""
-        near = set(self.nodes_near(x, y, 400.0))
         best = math.inf
-        for a, b in self.edges:
-            if a in near or b in near:
+        for a in self.nodes_near(x, y, 500.0):  # edges are < 400 m, so one end is this near
+            for b, _, _ in self.adj[a]:
                 best = min(best, dist_point_segment(x, y, *self.xy[a], *self.xy[b]))
         return best
 

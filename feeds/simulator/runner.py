@@ -84,8 +84,13 @@ class Runner:
         self._pending: deque[Message] = deque(maxlen=pending_max)
         self._tokens = 0.0
 
-    def run(self, stop: threading.Event, duration: float | None = None) -> Stats:
+    def run(self, stop: threading.Event, duration: float | None = None, connect_wait_s: float = 3.0) -> Stats:
         began = time.monotonic()
+        # Give the first CONNACK a moment, so the opening fixes of every agent are not dropped;
+        # with the broker down we go on anyway (case events wait, fixes are skipped).
+        while not self.client.is_connected() and time.monotonic() - began < connect_wait_s:
+            if stop.wait(0.05):
+                break
         last_tick = began
         next_state = began + self.state_every_s
         next_log = began + self.log_every_s

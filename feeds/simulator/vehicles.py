@@ -147,6 +147,7 @@ class Vehicle:
                 self.t = min(until, self.wait_until)
                 continue
             if self.driving:
+                self.status = "speeding" if self.speed * 3.6 > 60 else "driving"  # after a light
                 remaining = self.edge_len - self.edge_pos
                 need = remaining / self.speed
                 if self.t + need <= until:

@@ -23,10 +23,11 @@ def dedupe_key(record: Record) -> str | None:
 
 
 def drop_repeats(hot: HotStore, records: Sequence[Record]) -> tuple[list[Record], list[Record], list[str]]:
-    """(fresh records, repeats, the keys marked seen). Within one batch the first copy wins."""
+    """(fresh records, repeats, the keys this call marked seen). Within one batch the first copy
+    wins: both copies of a redelivery can arrive in the same batch."""
     keyed = [(r, dedupe_key(r)) for r in records]
-    keys = [k for _r, k in keyed if k is not None]
-    first = dict(zip(keys, hot.first_seen(keys), strict=True)) if keys else {}
+    unique = list(dict.fromkeys(k for _r, k in keyed if k is not None))
+    first = dict(zip(unique, hot.first_seen(unique), strict=True))
     fresh: list[Record] = []
     repeats: list[Record] = []
     for record, key in keyed:
@@ -36,4 +37,4 @@ def drop_repeats(hot: HotStore, records: Sequence[Record]) -> tuple[list[Record]
                 first[key] = False  # a second copy later in the same batch is a repeat
         else:
             repeats.append(record)
-    return fresh, repeats, [k for k in keys]
+    return fresh, repeats, [k for k in unique if k in first]

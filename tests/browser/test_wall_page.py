@@ -38,7 +38,12 @@ def markers(driver) -> dict[str, list[float]]:
 
 def test_map_shows_moving_points_offline(demo, browser, artifacts: Path):
     browser.get(demo.url)
-    first = eventually(lambda: (m := markers(browser)) and len(m) >= 20 and m, 60, "points on the map")
+    try:
+        first = eventually(lambda: (m := markers(browser)) and len(m) >= 20 and m, 60, "points on the map")
+    except AssertionError:
+        browser.save_screenshot(str(artifacts / "wall-no-points.png"))
+        state = browser.execute_script("var g = window.gridwall; return g && [g.live.updates, g.live.version, !!g.map.instance];")
+        raise AssertionError(f"no points; page state {state}; console {browser.get_log('browser')}; demo:\n{demo.output()}") from None
     # Tag the map's DOM node: if the map were re-created, the tag would be gone.
     browser.execute_script("document.querySelector('#gw-map').dataset.probe = 'same-node';")
     time.sleep(12)  # collectors report every 10 s by default

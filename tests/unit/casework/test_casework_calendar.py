@@ -158,3 +158,15 @@ def test_it_is_fast_enough_for_a_million_cases() -> None:
         cal.working_seconds(start + i * 613, start + i * 1000)
     per_pair = (time.perf_counter() - began) / 50_000
     assert per_pair < 50e-6  # measured ~3 µs; a minute-by-minute loop would take milliseconds
+
+
+def test_holiday_files_are_merged(tmp_path) -> None:
+    local_file = tmp_path / "local.toml"
+    local_file.write_text('off = [2026-03-05]\n[[holiday]]\nname = "x"\nfirst = 2026-03-10\n', encoding="utf-8")
+    cal = casedata.load_calendar([casedata.HOLIDAY_DIR / "cn-2026.toml", local_file])
+    assert not cal.is_workday(date(2026, 3, 5)) and not cal.is_workday(date(2026, 3, 10))
+    assert cal.is_workday(date(2026, 3, 11)) and cal.is_workday(date(2026, 5, 9))
+    clash = tmp_path / "clash.toml"
+    clash.write_text("off = [2026-05-09]\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="both off and worked"):
+        casedata.load_calendar([casedata.HOLIDAY_DIR / "cn-2026.toml", clash])

@@ -16,7 +16,7 @@ from dashboard.casework.lifecycle import apply
 from dashboard.casework.periods import date_range, period_range
 from dashboard.casework.ranking import rank
 from dashboard.casework.rates import RATES, percent, rate_fraction, rates
-from dashboard.casework.scoring import CJT292, grade, preset, score
+from dashboard.casework.scoring import CJT292, JINNIU, grade, preset, score
 
 MARCH = period_range("month", date(2026, 3, 1))
 APRIL_10 = at(2026, 4, 10)
@@ -268,7 +268,7 @@ def test_grades_are_configurable() -> None:
 
 
 def test_presets_are_checked() -> None:
-    preset(dict(CJT292))  # the shipped presets pass their own checks
+    preset(dict(CJT292)), preset(dict(JINNIU))  # the shipped presets pass their own checks
     bad = {"objects": {"department": [{"rate": "close_rate", "weight": 90}]}}
     with pytest.raises(ValueError, match="add up to 90"):
         preset(bad)
