@@ -52,6 +52,9 @@ class Settings:
     share_group: str = "gridwall"
     tick_s: float = 0.5  # how often the live snapshot version is cut
     dead_letter_max: int = 10_000
+    # A case event that arrives before its predecessor (shared subscriptions deal one case's events
+    # to several workers) waits this long for it before it becomes a dead letter.
+    case_park_s: float = 30.0
     sections: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     # --- resolved addresses -------------------------------------------------------------

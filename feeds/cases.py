@@ -105,6 +105,21 @@ def case_row(case: CaseState, extra: dict[str, Any], last_event_id: str) -> dict
 
 
 @dataclass
+class CaseOutcome:
+    applied: list[CaseEvent] = field(default_factory=list)
+    rows: list[dict[str, Any]] = field(default_factory=list)  # SQL projection rows
+    docs: list[dict[str, Any]] = field(default_factory=list)  # Redis hot-state docs
+    refused: list[tuple[CaseEvent, Rejected]] = field(default_factory=list)
+    # Refused for now, but newer than anything the case has seen: its predecessor may be on its
+    # way through another worker. The pipeline parks these and tries again.
+    early: list[tuple[CaseEvent, Rejected]] = field(default_factory=list)
+
+
+def is_early(state: CaseState | None, event: CaseEvent) -> bool:
+    return state is None or event.ts > state.updated_at
+
+
+@dataclass
 class _Working:
     state: CaseState | None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -128,29 +143,27 @@ class CaseBook:
                     out[cid] = _Working(from_doc(doc["state"]), dict(doc.get("extra") or {}), last)
         return out
 
-    def __call__(self, events: Sequence[CaseEvent]) -> tuple[
-        list[CaseEvent], list[dict[str, Any]], list[dict[str, Any]], list[tuple[CaseEvent, Rejected]]
-    ]:
+    def __call__(self, events: Sequence[CaseEvent]) -> CaseOutcome:
         book = self._load(e.case_id for e in events)
-        applied: list[CaseEvent] = []
-        refused: list[tuple[CaseEvent, Rejected]] = []
+        out = CaseOutcome()
         for event in sorted(events, key=lambda e: e.ts):
             w = book[event.case_id]
             try:
                 w.state = lifecycle.apply(w.state, event, self.rules)
             except UnknownAction as exc:
-                refused.append((event, Rejected(Reason.UNKNOWN_ACTION, exc.reason)))
+                out.refused.append((event, Rejected(Reason.UNKNOWN_ACTION, exc.reason)))
                 continue
             except IllegalTransition as exc:
-                refused.append((event, Rejected(Reason.ILLEGAL_TRANSITION, exc.reason)))
+                target = out.early if is_early(w.state, event) else out.refused
+                target.append((event, Rejected(Reason.ILLEGAL_TRANSITION, exc.reason)))
                 continue
             except InvalidCaseData as exc:
-                refused.append((event, Rejected(Reason.WRONG_TYPE, exc.reason)))
+                out.refused.append((event, Rejected(Reason.WRONG_TYPE, exc.reason)))
                 continue
             w.extra.update({k: event.case[k] for k in EXTRA_FIELDS if event.case.get(k) is not None})
             w.last_event_id, w.changed = event.event_id, True
-            applied.append(event)
+            out.applied.append(event)
         changed = [w for w in book.values() if w.changed and w.state is not None]
-        rows = [case_row(w.state, w.extra, w.last_event_id or "") for w in changed]  # type: ignore[arg-type]
-        docs = [hot_doc(w.state, w.extra, self.rules, self.policy) for w in changed]  # type: ignore[arg-type]
-        return applied, rows, docs, refused
+        out.rows = [case_row(w.state, w.extra, w.last_event_id or "") for w in changed]  # type: ignore[arg-type]
+        out.docs = [hot_doc(w.state, w.extra, self.rules, self.policy) for w in changed]  # type: ignore[arg-type]
+        return out

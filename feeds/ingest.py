@@ -73,6 +73,7 @@ class IngestWorker:
             max_payload_bytes=settings.max_payload_bytes,
             future_skew_s=settings.future_skew_s,
             dead_letter_max=settings.dead_letter_max,
+            case_park_s=settings.case_park_s,
         )
         self.ticker = Ticker(self.hot, settings.tick_s)
         self.queue: queue.Queue[Message] = queue.Queue(QUEUE_MAX)
@@ -161,6 +162,7 @@ class IngestWorker:
             now = time.time()
             if self.ticker.due(now):
                 try:
+                    self.ticker.note(self.pipeline.retry_parked(now).changed_devices)
                     self.ticker.tick(now)
                 except Exception:
                     log.exception("tick failed")

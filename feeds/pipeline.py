@@ -8,6 +8,7 @@ thousands of messages a second possible in Python (tech-notes §9).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections import Counter
@@ -15,7 +16,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from dashboard.store.hot import FEEDS, HotStore
+from feeds.cases import CaseOutcome
 from feeds.decoders import DECODERS, DecodeContext
 from feeds.decoding import decode_and_validate
 from feeds.records import Alert, CaseEvent, DeviceStatus, Position, Record
@@ -53,8 +57,8 @@ class Message:
     mid: int = 0
 
 
-# Applies a batch of case events: (events applied, SQL case rows, hot case docs, rejects).
-CaseApplier = Callable[[Sequence[CaseEvent]], tuple[list[CaseEvent], list[dict[str, Any]], list[dict[str, Any]], list[tuple[CaseEvent, Rejected]]]]
+CaseApplier = Callable[[Sequence[CaseEvent]], CaseOutcome]
+PARK_RETRY_S = 0.5
 
 
 @dataclass
@@ -84,6 +88,7 @@ class Pipeline:
         max_payload_bytes: int = 64 * 1024,
         future_skew_s: float = 300.0,
         dead_letter_max: int = 10_000,
+        case_park_s: float = 30.0,
     ) -> None:
         self.hot = hot
         self.history = history
@@ -95,6 +100,7 @@ class Pipeline:
         self.max_payload_bytes = max_payload_bytes
         self.future_skew_s = future_skew_s
         self.dead_letter_max = dead_letter_max
+        self.case_park_s = case_park_s
         self.downsampler = Downsampler()
 
     # --- one message: decode + validate + enrich ---------------------------------------------
@@ -150,16 +156,41 @@ class Pipeline:
         self.hot.count_batch(result.accepted, result.rejected, result.duplicates, {feed: now for feed in last})
         return result
 
-    def _store(self, records: Sequence[Record], result: BatchResult, origin: dict[int, Message]) -> None:
+    def retry_parked(self, now: float) -> BatchResult:
+        """Try the parked case events that are due again (any worker may take any of them)."""
+        result = BatchResult()
+        docs = self.hot.claim_parked(now)
+        if docs:
+            parked_at = {d["event"]["event_id"]: d["parked_at"] for d in docs}
+            events = [CaseEvent(**d["event"]) for d in docs]
+            self._store(events, result, {}, parked_at)
+            self.hot.count_batch(result.accepted, result.rejected, result.duplicates, {})
+        return result
+
+    def _settle_early(self, outcome: CaseOutcome, result: BatchResult, origin: dict[int, Message],
+                      parked_at: dict[str, float]) -> None:
+        now = time.time()
+        hold: dict[str, dict[str, Any]] = {}
+        for event, exc in outcome.early:
+            since = parked_at.get(event.event_id, now)
+            if now - since < self.case_park_s:
+                hold[event.event_id] = {"event": dataclasses.asdict(event), "parked_at": since}
+            else:
+                outcome.refused.append((event, Rejected(exc.reason, f"{exc.detail} (waited {now - since:.0f} s for the events before it)")))
+        self.hot.park(hold, now + PARK_RETRY_S)
+        for event, exc in outcome.refused:
+            msg = origin.get(id(event)) or Message(f"gridwall/case/{event.case_id}", orjson.dumps(dataclasses.asdict(event)), now)
+            self._dead(result, "case", msg, exc.reason.value, exc.detail)
+
+    def _store(self, records: Sequence[Record], result: BatchResult, origin: dict[int, Message],
+               parked_at: dict[str, float] | None = None) -> None:
         positions = [r for r in records if isinstance(r, Position)]
         statuses = [r for r in records if isinstance(r, DeviceStatus)]
         alerts = [r for r in records if isinstance(r, Alert)]
         events = sorted((r for r in records if isinstance(r, CaseEvent)), key=lambda e: e.ts)
 
-        applied, case_rows, case_docs, refused = self.cases(events) if events else ([], [], [], [])
-        for event, exc in refused:
-            msg = origin.get(id(event))
-            self._dead(result, "case", msg or Message(f"gridwall/case/{event.case_id}", b"", 0.0), exc.reason.value, exc.detail)
+        outcome = self.cases(events) if events else CaseOutcome()
+        applied, case_rows, case_docs = outcome.applied, outcome.rows, outcome.docs
 
         # SQL first for what must survive (cases, alerts); Redis is rebuilt from it if lost.
         self.history.write(
@@ -182,6 +213,8 @@ class Pipeline:
         result.accepted["gps"] += len(positions) + len(statuses)
         result.accepted["video"] += len(alerts)
         result.accepted["case"] += len(applied)
+        # After the SQL write: a parked event retried by another worker must find its predecessor.
+        self._settle_early(outcome, result, origin, parked_at or {})
 
 
 def alert_doc(a: Alert) -> dict[str, Any]:

@@ -17,6 +17,8 @@ Keys:
   {gw}:case:warn      ZSET  open, running case id -> the instant it turns yellow (即将超期)
   {gw}:seen:<id>      STR   dedupe marker for case events and alerts (QoS 1 redelivery)
   {gw}:stats:<feed>   HASH  accepted, rejected, rejected:<reason>, duplicates, last_ts
+  {gw}:park          HASH  case event parked until its predecessor arrives: id -> JSON
+  {gw}:park:due      ZSET  parked event id -> when to try it again
   {gw}:dlq            STREAM dead letters, bounded
   {gw}:snap:ver       INT   version of the live picture; bumped once per tick with changes
   {gw}:snap:delta:<v> STR   JSON of what changed in version v (expires)
@@ -43,6 +45,8 @@ CASE = f"{P}:case"
 CASE_DUE = f"{P}:case:due"
 CASE_WARN = f"{P}:case:warn"
 DLQ = f"{P}:dlq"
+PARK = f"{P}:park"
+PARK_DUE = f"{P}:park:due"
 SNAP_VER = f"{P}:snap:ver"
 SNAP_KPI = f"{P}:snap:kpi"
 FEEDS = ("gps", "video", "case")
@@ -91,6 +95,18 @@ return 1
 """
 
 
+_CLAIM_LUA = """
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+if #ids == 0 then return {} end
+local docs = redis.call('HMGET', KEYS[2], unpack(ids))
+redis.call('ZREM', KEYS[1], unpack(ids))
+redis.call('HDEL', KEYS[2], unpack(ids))
+local out = {}
+for _, d in ipairs(docs) do if d then table.insert(out, d) end end
+return out
+"""
+
+
 @dataclass(frozen=True, slots=True)
 class DeviceFix:
     """The latest state of one device as the hot store keeps it."""
@@ -107,6 +123,7 @@ class HotStore:
     def __init__(self, client: redis.Redis) -> None:
         self.r = client
         self._position = client.register_script(_POSITION_LUA)
+        self._claim = client.register_script(_CLAIM_LUA)
 
     # --- writes (ingest) ------------------------------------------------------------------
     def write_positions(self, fixes: Iterable[DeviceFix]) -> list[str]:
@@ -183,6 +200,21 @@ class HotStore:
                 else:
                     pipe.zrem(key, cid)
         pipe.execute()
+
+    def park(self, docs: Mapping[str, Mapping[str, Any]], retry_at: float) -> None:
+        """Hold case events (id -> JSON-able doc) to try again at retry_at."""
+        if not docs:
+            return
+        pipe = self.r.pipeline(transaction=False)
+        pipe.hset(PARK, mapping={k: orjson.dumps(v) for k, v in docs.items()})
+        pipe.zadd(PARK_DUE, dict.fromkeys(docs, retry_at))
+        pipe.execute()
+
+    def claim_parked(self, now: float, limit: int = 500) -> list[dict[str, Any]]:
+        """Take the parked events that are due. Atomic, so with several workers each parked
+        event is taken by one of them."""
+        raw = self._claim(keys=[PARK_DUE, PARK], args=[now, limit])
+        return [orjson.loads(doc) for doc in raw]
 
     def count_batch(self, accepted: Mapping[str, int], rejected: Mapping[str, Mapping[str, int]],
                     duplicates: Mapping[str, int], last_ts: Mapping[str, float]) -> None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import redis
 from helpers import Demo, alive, descendants, eventually
@@ -20,7 +21,7 @@ def test_demo_starts_stops_cleanly_and_reuses_its_data(tmp_path):
         r = redis.Redis(unix_socket_path=str(data / "redis.sock"))
         eventually(lambda: r.hlen(DEV) > 0, 60, "simulated devices in Redis")
         children = descendants(demo.proc.pid)
-        names = {(open(f"/proc/{p}/cmdline", "rb").read().replace(b"\0", b" ")).decode(errors="replace") for p in children}
+        names = {Path(f"/proc/{p}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace") for p in children}
         assert any("redis-server" in n for n in names), names
         assert any("feeds.broker" in n for n in names), names
         assert len(children) >= 6  # redis, broker, ingest, web master + workers, simulator

@@ -53,7 +53,10 @@ def test_an_older_fix_never_overwrites_a_newer_one(settings):
         assert orjson.loads(hot.r.hget(DEV, "V9"))["lat"] == 30.28
 
 
-def test_illegal_transition_is_a_dead_letter_and_the_case_goes_on(settings):
+def test_illegal_transition_is_a_dead_letter_and_the_case_goes_on(stack, tmp_path):
+    # An event newer than the case's state waits (parked) in case its predecessor is on the way;
+    # a short wait keeps the test quick.
+    settings = stack.settings(tmp_path, case_park_s=1.0)
     hot = HotStore(connect(settings.resolved_redis_url))
     t0 = time.time() - 600
     with running_ingest(settings), publisher(settings) as pub:
@@ -62,11 +65,26 @@ def test_illegal_transition_is_a_dead_letter_and_the_case_goes_on(settings):
         pub.publish(*case_event("K2", "accept", "K2-accept", t0 + 20), qos=1)
         pub.publish(*case_event("K2", "teleport", "K2-x", t0 + 30), qos=1)
         eventually(lambda: sql_count(settings, CaseEventRow) == 2, 10, "the legal events stored")
-        stats = eventually(lambda: (s := hot.stats()["case"])["rejected"] >= 2 and s, 10, "rejects counted")
+        stats = eventually(lambda: (s := hot.stats()["case"])["rejected"] >= 2 and s, 15, "rejects counted")
         assert stats["rejected_by_reason"] == {"illegal_transition": 1, "unknown_action": 1}
         reasons = {d["reason"]: d["detail"] for d in hot.dead_letters()}
         assert "close" in reasons["illegal_transition"] or "结案" in reasons["illegal_transition"]
         assert orjson.loads(hot.r.hget(CASE, "K2"))["state"] == "accepted"
+
+
+def test_events_arriving_before_their_predecessor_wait_for_it(settings):
+    """Shared subscriptions can deliver a case's dispatch before its filing: it is parked and
+    applied once the filing is in, not refused."""
+    hot = HotStore(connect(settings.resolved_redis_url))
+    t0 = time.time() - 600
+    events = lifecycle_to_dispatch("K5", t0)
+    with running_ingest(settings), publisher(settings) as pub:
+        for topic, body in reversed(events):  # dispatch, file, accept, report: each one early
+            pub.publish(topic, body, qos=1)
+            time.sleep(0.2)  # separate batches, as separate workers would see them
+        eventually(lambda: sql_count(settings, CaseEventRow, CaseEventRow.case_id == "K5") == 4, 15, "all four applied")
+    assert orjson.loads(hot.r.hget(CASE, "K5"))["state"] == "dispatched"
+    assert hot.stats()["case"]["rejected"] == 0, hot.dead_letters()
 
 
 def test_qos1_events_survive_a_worker_restart(settings):
