@@ -116,6 +116,9 @@ class CaseState:
     extensions: int = 0  # 延期
     suspensions: int = 0  # 挂账
     self_disposed: bool = False  # 自行处置
+    # Its lifecycle runs in another case system (Open311): we see only report and close, so
+    # CLOSE is taken from any open state.
+    external: bool = False
     returned_from: str | None = None  # the last department that sent it back
 
     stage: Stage | None = None  # the step now waiting, with its own clock

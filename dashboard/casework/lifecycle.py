@@ -138,7 +138,8 @@ def apply(case: CaseState | None, event: EventIn, rules: Rules) -> CaseState:
     if action is Action.REPORT:
         raise IllegalTransition(f"case {case.case_id} was already reported")
     transition = TRANSITIONS[action]
-    if case.state not in transition.sources:
+    closed_elsewhere = action is Action.CLOSE and case.external and case.is_open
+    if case.state not in transition.sources and not closed_elsewhere:
         allowed = ", ".join(sorted(s.value for s in transition.sources))
         ended = " (it is finished)" if case.state in TERMINAL_STATES else ""
         raise IllegalTransition(
@@ -224,6 +225,7 @@ _FIELD_READERS: dict[str, Callable[[str, Any], Any]] = {
     "grid_code": _grid,
     "department": _text,
     "urgent": _flag,
+    "external": _flag,
 }
 
 
@@ -487,7 +489,11 @@ def _check_fail(case: CaseState, event: EventIn, ts: float, rules: Rules) -> dic
 
 
 def _close(case: CaseState, event: EventIn, ts: float, rules: Rules) -> dict[str, Any]:
-    return {"close_mark": _mark(case, Stage.CLOSE, ts, event.actor), "closed_at": ts, **_NO_STAGE}
+    changes = {"close_mark": _mark(case, Stage.CLOSE, ts, event.actor), "closed_at": ts, **_NO_STAGE}
+    if case.external and case.feedback_at is None:
+        # The other system closed it without telling us when the fix was done: no later than now.
+        changes.update(feedback_at=ts, first_feedback_at=case.first_feedback_at or ts)
+    return changes
 
 
 def _self_dispose(case: CaseState, event: EventIn, ts: float, rules: Rules) -> dict[str, Any]:

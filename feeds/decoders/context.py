@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
+from dashboard.casework.timelimits import normalise_category
 from feeds.records import Crs, DeviceKind
 from feeds.rejects import Reason, Rejected
 
@@ -190,10 +191,15 @@ def _camera(key: Any, value: Any) -> CameraInfo:
 
 def _service(key: Any, value: Any) -> ServiceCategory:
     if isinstance(value, str):
-        return ServiceCategory(category=value)
-    if isinstance(value, Mapping) and value.get("category"):
-        return ServiceCategory(category=str(value["category"]), small_code=_opt_str(value.get("small_code")))
-    raise ValueError(f"feeds.open311_services.{key} must be a category or {{category, small_code}}")
+        value = {"category": value}
+    if not (isinstance(value, Mapping) and value.get("category")):
+        raise ValueError(f"feeds.open311_services.{key} must be a category or {{category, small_code}}")
+    try:
+        # The lifecycle takes component (部件) or event (事件) only: say so at start-up.
+        category = normalise_category(value["category"])
+    except ValueError as exc:
+        raise ValueError(f"feeds.open311_services.{key}: {exc}") from None
+    return ServiceCategory(category=category, small_code=_opt_str(value.get("small_code")))
 
 
 def _opt_str(value: Any) -> str | None:

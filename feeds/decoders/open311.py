@@ -98,7 +98,8 @@ def _request(item: Json, ctx: DecodeContext) -> list[Record]:
 
 
 def _case(item: Json, ctx: DecodeContext) -> dict[str, Any]:
-    case: dict[str, Any] = {"source": ctx.open311_case_source}
+    # external: the city's Open311 system runs this case's lifecycle; we see only open and closed.
+    case: dict[str, Any] = {"source": ctx.open311_case_source, "external": True}
     code = item.get("service_code")
     code = to_id(code, "service_code") if code is not None else None
     name = optional_str(item, "service_name")
@@ -107,8 +108,8 @@ def _case(item: Json, ctx: DecodeContext) -> dict[str, Any]:
         case["category"] = mapped.category
         if mapped.small_code:
             case["small_code"] = mapped.small_code
-    elif name or code:
-        case["category"] = name or code  # unmapped: keep the city's own words
+    # Unmapped: no category (casework takes only component/event); the service name stays the
+    # title, so the case still says what it is about.
     if name:
         case["title"] = name
     for src, dst in (("description", "description"), ("address", "address"),

@@ -98,7 +98,7 @@ def test_context_from_config():
             "devices": {"V7": {"kind": "vehicle", "subtype": "muck_truck", "department": "渣土办"}},
             "cameras": {"cam07": {"lat": 31.229, "lon": 121.476, "name": "南京东路口"}},
             "frigate_labels": {"dog": "流浪动物"},
-            "open311_services": {"006": {"category": "道路破损", "small_code": "0110"}, "sw": "道路不洁"},
+            "open311_services": {"006": {"category": "event", "small_code": "0110"}, "sw": "event"},
             "vehicle_subtypes": ["muck_truck", "sweeper"],
             "strict_devices": True,
             "naive_time": "+08:00",
@@ -111,8 +111,8 @@ def test_context_from_config():
     assert ctx.cameras["cam07"] == CameraInfo(lat=31.229, lon=121.476, name="南京东路口")
     assert ctx.frigate_labels["dog"] == "流浪动物"
     assert ctx.frigate_labels["car"] == DEFAULT_FRIGATE_LABELS["car"]  # defaults kept
-    assert ctx.open311_services["006"] == ServiceCategory("道路破损", "0110")
-    assert ctx.open311_services["sw"] == ServiceCategory("道路不洁")
+    assert ctx.open311_services["006"] == ServiceCategory("event", "0110")
+    assert ctx.open311_services["sw"] == ServiceCategory("event")
     assert ctx.vehicle_subtypes == {"muck_truck", "sweeper"}
     assert ctx.strict_devices and ctx.naive_offset_s == 28800
     assert ctx.frigate_base_url == "http://frigate:5000"
