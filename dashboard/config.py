@@ -55,6 +55,9 @@ class Settings:
     # A case event that arrives before its predecessor (shared subscriptions deal one case's events
     # to several workers) waits this long for it before it becomes a dead letter.
     case_park_s: float = 30.0
+    # Position history for replay: one fix per device per interval, or on a turn or a stop/start.
+    history_interval_s: float = 30.0
+    history_turn_deg: float = 45.0
     sections: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     # --- resolved addresses -------------------------------------------------------------

@@ -30,6 +30,7 @@ from feeds.mqtt import make_client, parse_mqtt_url
 from feeds.pipeline import Message, Pipeline
 from feeds.rebuild import rebuild_if_empty
 from feeds.steps.history import HistoryWriter
+from feeds.steps.positions import Downsampler
 from feeds.steps.publish import Ticker
 from feeds.topics import TopicRouter
 
@@ -74,6 +75,7 @@ class IngestWorker:
             future_skew_s=settings.future_skew_s,
             dead_letter_max=settings.dead_letter_max,
             case_park_s=settings.case_park_s,
+            downsampler=Downsampler(settings.history_interval_s, settings.history_turn_deg),
         )
         self.ticker = Ticker(self.hot, settings.tick_s)
         self.queue: queue.Queue[Message] = queue.Queue(QUEUE_MAX)

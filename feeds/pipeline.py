@@ -89,6 +89,7 @@ class Pipeline:
         future_skew_s: float = 300.0,
         dead_letter_max: int = 10_000,
         case_park_s: float = 30.0,
+        downsampler: Downsampler | None = None,
     ) -> None:
         self.hot = hot
         self.history = history
@@ -101,7 +102,7 @@ class Pipeline:
         self.future_skew_s = future_skew_s
         self.dead_letter_max = dead_letter_max
         self.case_park_s = case_park_s
-        self.downsampler = Downsampler()
+        self.downsampler = downsampler or Downsampler()
 
     # --- one message: decode + validate + enrich ---------------------------------------------
     def _feed_of_topic(self, topic: str) -> str:
