@@ -7,6 +7,7 @@ back as Rejected for the dead-letter store; the other events of the batch go on.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,7 @@ from dashboard.casework.overdue import LightPolicy
 from dashboard.casework.timelimits import Basis, Rules
 from dashboard.config import Settings
 from dashboard.store.casedoc import from_doc, to_doc
+from dashboard.store.hot import HotStore
 from dashboard.store.models import CaseRow, utc
 from feeds.records import CaseEvent
 from feeds.rejects import Reason, Rejected
@@ -113,6 +115,8 @@ class CaseOutcome:
     # Refused for now, but newer than anything the case has seen: its predecessor may be on its
     # way through another worker. The pipeline parks these and tries again.
     early: list[tuple[CaseEvent, Rejected]] = field(default_factory=list)
+    locked: set[str] = field(default_factory=set)  # case ids to unlock once stored ...
+    lock_token: str = ""  # ... with this token
 
 
 def is_early(state: CaseState | None, event: CaseEvent) -> bool:
@@ -128,9 +132,11 @@ class _Working:
 
 
 class CaseBook:
-    def __init__(self, engine: Engine, settings: Settings) -> None:
+    def __init__(self, engine: Engine, settings: Settings, hot: HotStore | None = None) -> None:
         self.engine = engine
         self.rules, self.policy = load_rules(settings)
+        self.hot = hot  # for the per-case locks; None: a single writer (tests, import)
+        self.token = uuid.uuid4().hex
 
     def _load(self, case_ids: Iterable[str]) -> dict[str, _Working]:
         ids = sorted(set(case_ids))
@@ -144,8 +150,14 @@ class CaseBook:
         return out
 
     def __call__(self, events: Sequence[CaseEvent]) -> CaseOutcome:
+        out = CaseOutcome(lock_token=self.token)
+        if self.hot is not None:
+            out.locked = self.hot.lock_cases([e.case_id for e in events], self.token)
+            busy = [e for e in events if e.case_id not in out.locked]
+            out.early += [(e, Rejected(Reason.ILLEGAL_TRANSITION, f"case {e.case_id} is being updated by another worker"))
+                          for e in busy]
+            events = [e for e in events if e.case_id in out.locked]
         book = self._load(e.case_id for e in events)
-        out = CaseOutcome()
         for event in sorted(events, key=lambda e: e.ts):
             w = book[event.case_id]
             try:

@@ -62,7 +62,7 @@ class IngestWorker:
         engine = db.engine_for(url)
         feeds_cfg = settings.section("feeds")
         self.router = TopicRouter(feeds_cfg.get("topics"))
-        book = CaseBook(engine, settings)
+        book = CaseBook(engine, settings, self.hot)
         self.pipeline = Pipeline(
             self.hot,
             HistoryWriter(engine),

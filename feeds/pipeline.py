@@ -191,6 +191,15 @@ class Pipeline:
         events = sorted((r for r in records if isinstance(r, CaseEvent)), key=lambda e: e.ts)
 
         outcome = self.cases(events) if events else CaseOutcome()
+        try:
+            self._write(positions, statuses, alerts, outcome, result)
+        finally:
+            self.hot.unlock_cases(outcome.locked, outcome.lock_token)
+        # After the SQL write: a parked event retried by another worker must find its predecessor.
+        self._settle_early(outcome, result, origin, parked_at or {})
+
+    def _write(self, positions: list[Position], statuses: list[DeviceStatus], alerts: list[Alert],
+               outcome: CaseOutcome, result: BatchResult) -> None:
         applied, case_rows, case_docs = outcome.applied, outcome.rows, outcome.docs
 
         # SQL first for what must survive (cases, alerts); Redis is rebuilt from it if lost.
@@ -214,8 +223,6 @@ class Pipeline:
         result.accepted["gps"] += len(positions) + len(statuses)
         result.accepted["video"] += len(alerts)
         result.accepted["case"] += len(applied)
-        # After the SQL write: a parked event retried by another worker must find its predecessor.
-        self._settle_early(outcome, result, origin, parked_at or {})
 
 
 def alert_doc(a: Alert) -> dict[str, Any]:

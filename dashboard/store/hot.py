@@ -17,6 +17,7 @@ Keys:
   {gw}:case:warn      ZSET  open, running case id -> the instant it turns yellow (即将超期)
   {gw}:seen:<id>      STR   dedupe marker for case events and alerts (QoS 1 redelivery)
   {gw}:stats:<feed>   HASH  accepted, rejected, rejected:<reason>, duplicates, last_ts
+  {gw}:lock:case:<id> STR  the worker applying this case's events now (token, short TTL)
   {gw}:park          HASH  case event parked until its predecessor arrives: id -> JSON
   {gw}:park:due      ZSET  parked event id -> when to try it again
   {gw}:dlq            STREAM dead letters, bounded
@@ -107,6 +108,16 @@ return out
 """
 
 
+# Release only the locks this token holds: one that expired and was taken by another worker
+# stays theirs.
+_UNLOCK_LUA = """
+for _, k in ipairs(KEYS) do
+  if redis.call('GET', k) == ARGV[1] then redis.call('DEL', k) end
+end
+return 1
+"""
+
+
 @dataclass(frozen=True, slots=True)
 class DeviceFix:
     """The latest state of one device as the hot store keeps it."""
@@ -124,6 +135,7 @@ class HotStore:
         self.r = client
         self._position = client.register_script(_POSITION_LUA)
         self._claim = client.register_script(_CLAIM_LUA)
+        self._unlock = client.register_script(_UNLOCK_LUA)
 
     # --- writes (ingest) ------------------------------------------------------------------
     def write_positions(self, fixes: Iterable[DeviceFix]) -> list[str]:
@@ -209,6 +221,22 @@ class HotStore:
         pipe.hset(PARK, mapping={k: orjson.dumps(v) for k, v in docs.items()})
         pipe.zadd(PARK_DUE, dict.fromkeys(docs, retry_at))
         pipe.execute()
+
+    def lock_cases(self, case_ids: Sequence[str], token: str, ttl_ms: int = 10_000) -> set[str]:
+        """Take the per-case locks that are free; returns the ids this token now holds. Two
+        workers never apply events of one case at the same time (the TTL frees a dead one's)."""
+        ids = list(dict.fromkeys(case_ids))
+        if not ids:
+            return set()
+        pipe = self.r.pipeline(transaction=False)
+        for cid in ids:
+            pipe.set(f"{P}:lock:case:{cid}", token, nx=True, px=ttl_ms)
+        return {cid for cid, ok in zip(ids, pipe.execute(), strict=True) if ok}
+
+    def unlock_cases(self, case_ids: Iterable[str], token: str) -> None:
+        keys = [f"{P}:lock:case:{cid}" for cid in case_ids]
+        if keys:
+            self._unlock(keys=keys, args=[token])
 
     def claim_parked(self, now: float, limit: int = 500) -> list[dict[str, Any]]:
         """Take the parked events that are due. Atomic, so with several workers each parked

@@ -145,3 +145,22 @@ def test_two_workers_share_the_load_each_message_once(stack, settings):
         assert orjson.loads(hot.r.hget(DEV, f"S{d}"))["ts"] == pytest.approx(now - 1)
     # A case's events can be split between workers too; a refused one would show here.
     assert stats["case"]["rejected"] == 0, hot.dead_letters()
+
+
+def test_a_case_busy_on_another_worker_waits_its_turn(settings):
+    from feeds.cases import CaseBook
+    from feeds.records import CaseEvent
+
+    db.upgrade(settings.resolved_database_url)
+    engine = db.engine_for(settings.resolved_database_url)
+    hot = HotStore(connect(settings.resolved_redis_url))
+    a, b = CaseBook(engine, settings, hot), CaseBook(engine, settings, hot)
+    event = CaseEvent("K6-report", "K6", "report", time.time() - 60, case={"source": "supervisor", "category": "event"})
+    assert hot.lock_cases(["K6"], a.token) == {"K6"}
+    out = b([event])
+    assert out.applied == [] and [e for e, _ in out.early] == [event] and out.locked == set()
+    hot.unlock_cases(["K6"], b.token)  # not b's lock: it stays a's
+    assert b([event]).applied == []
+    hot.unlock_cases(["K6"], a.token)
+    out = b([event])
+    assert out.applied == [event] and out.locked == {"K6"}
