@@ -35,7 +35,7 @@ log = logging.getLogger("gridwall.pipeline")
 
 # Which counter a message counts in, by the format its topic is routed to.
 FORMAT_FEED = {
-    "native.gps": "gps", "owntracks": "gps", "traccar.positions": "gps", "traccar.events": "gps",
+    "native.gps": "gps", "owntracks": "gps", "osmand": "gps", "traccar.positions": "gps", "traccar.events": "gps",
     "native.video": "video", "frigate.events": "video", "frigate.reviews": "video",
     "native.case": "case", "open311": "case",
 }
@@ -228,5 +228,6 @@ class Pipeline:
 def alert_doc(a: Alert) -> dict[str, Any]:
     doc = {"alert_id": a.alert_id, "camera_id": a.camera_id, "type": a.type, "state": a.state,
            "severity": a.severity, "start": a.start, "end": a.end, "lat": a.lat, "lon": a.lon,
-           "confidence": a.confidence, "snapshot_url": a.snapshot_url, "source": a.source}
+           "confidence": a.confidence, "snapshot_url": a.snapshot_url, "source": a.source,
+           "grid_code": a.grid_code}
     return {k: v for k, v in doc.items() if v is not None}

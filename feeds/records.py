@@ -35,6 +35,7 @@ class Position:
     department: str | None = None
     source: str = "native"  # which decoder made it
     crs: Crs = "wgs84"
+    grid_code: str | None = None  # the unit grid (单元网格) it is in, set by the enrich step
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,7 @@ class Alert:
     severity: str = "detection"  # "detection" | "alert" (Frigate reviews) | "critical"
     source: str = "native"
     crs: Crs = "wgs84"
+    grid_code: str | None = None  # set by the enrich step from the camera's place
 
 
 @dataclass(frozen=True, slots=True)

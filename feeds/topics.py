@@ -32,6 +32,7 @@ DEFAULT_TOPICS: Final[Mapping[str, str]] = MappingProxyType(
         "frigate/events": "frigate.events",
         "frigate/reviews": "frigate.reviews",
         "open311/requests": "open311",
+        "osmand/+": "osmand",
     }
 )
 
@@ -42,6 +43,7 @@ DEFAULT_QOS: Final[Mapping[str, int]] = MappingProxyType(
         "native.gps": 0,
         "owntracks": 0,
         "traccar.positions": 0,
+        "osmand": 0,
         "native.video": 1,
         "native.case": 1,
         "traccar.events": 1,

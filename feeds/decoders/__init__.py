@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
-from feeds.decoders import frigate, native, open311, owntracks, traccar
+from feeds.decoders import frigate, native, open311, osmand, owntracks, traccar
 from feeds.decoders.context import (
     CameraInfo,
     DecodeContext,
@@ -36,6 +36,7 @@ DECODERS: Mapping[str, Decoder] = MappingProxyType(
         "frigate.events": frigate.decode_event,
         "frigate.reviews": frigate.decode_review,
         "open311": open311.decode,
+        "osmand": osmand.decode,
     }
 )
 

@@ -28,8 +28,16 @@ def to_wgs84(record: Record) -> Record:
 
 
 def with_grid(record: Record, lookup: GridLookup | None) -> Record:
-    """Fill a case's grid code from its location when the sender did not give one."""
-    if lookup is None or not isinstance(record, CaseEvent):
+    """The unit grid of a fix or an alert; a case's grid code from its location when the sender
+    did not give one."""
+    if lookup is None:
+        return record
+    if isinstance(record, Position | Alert):
+        if record.grid_code or record.lat is None or record.lon is None:
+            return record
+        code = lookup(record.lon, record.lat)
+        return replace(record, grid_code=code) if code else record
+    if not isinstance(record, CaseEvent):
         return record
     case: dict[str, Any] = record.case
     if case.get("grid_code") or case.get("lat") is None or case.get("lon") is None:

@@ -13,7 +13,7 @@ from feeds.records import Position
 def device_doc(p: Position) -> dict[str, object]:
     """What a screen needs of a device: short keys, no nulls, coordinates to ~0.1 m."""
     doc: dict[str, object] = {"id": p.device_id, "kind": p.kind, "lat": round(p.lat, 6), "lon": round(p.lon, 6), "ts": p.ts}
-    for key in ("subtype", "speed", "heading", "battery", "status", "name", "department"):
+    for key in ("subtype", "speed", "heading", "battery", "status", "name", "department", "grid_code"):
         value = getattr(p, key)
         if value is not None:
             doc[key] = round(value, 1) if isinstance(value, float) else value

@@ -9,7 +9,17 @@ from types import MappingProxyType
 import orjson
 import pytest
 
-from feeds.decoders import CameraInfo, DecodeContext, DeviceInfo, ServiceCategory, frigate, open311, owntracks, traccar
+from feeds.decoders import (
+    CameraInfo,
+    DecodeContext,
+    DeviceInfo,
+    ServiceCategory,
+    frigate,
+    open311,
+    osmand,
+    owntracks,
+    traccar,
+)
 from feeds.decoding import decode_and_validate
 from feeds.records import Alert, CaseEvent, DeviceStatus, Position
 from feeds.rejects import Reason, Rejected
@@ -278,8 +288,24 @@ def test_open311_outside_city_unless_anywhere(client_payload, ctx, city):
     assert len(decode_and_validate("open311/requests", raw, ctx, city, anywhere=True)) == 2
 
 
-def test_osmand_fixture_is_http_only_and_has_no_topic(client_payload, ctx, city):
-    # Traccar Client's OsmAnd JSON is POSTed over HTTP; nothing routes it from MQTT.
-    with pytest.raises(Rejected) as exc:
-        decode_and_validate("osmand/48241179", client_payload("osmand_traccar_client.json"), ctx, city)
-    assert exc.value.reason is Reason.UNKNOWN_TOPIC
+def test_osmand_traccar_client_fixture_decodes(client_payload, ctx, city):
+    # The app POSTs this over HTTP; a bridge republishes it on osmand/<device_id>.
+    raw = client_payload("osmand_traccar_client.json")
+    with pytest.raises(Rejected) as err:  # the sample sits at 0°N 0°E, far outside the city
+        decode_and_validate("osmand/48241179", raw, ctx, city)
+    assert err.value.reason is Reason.OUTSIDE_CITY
+    (fix,) = decode_and_validate("osmand/48241179", raw, ctx, city, anywhere=True)
+    assert isinstance(fix, Position)
+    assert (fix.device_id, fix.kind, fix.source) == ("osmand:48241179", "collector", "osmand")
+    assert (fix.lat, fix.lon, fix.ts) == (0.0, 0.0, utc(2000, 1, 1, 0, 0, 0))
+    assert (fix.speed, fix.heading, fix.accuracy) == (0.0, 0.0, None)  # accuracy 0 means unknown
+    assert fix.battery == 100.0 and fix.status == "still"
+
+
+def test_osmand_speed_is_metres_per_second(ctx):
+    body = orjson.dumps({"device_id": "p1", "location": {"timestamp": "2024-05-20T13:00:00Z", "coords": {
+        "latitude": 30.27, "longitude": 120.16, "speed": 10.0, "heading": 370, "accuracy": 8},
+        "battery": {"level": 0.42}, "is_moving": True}})
+    (fix,) = osmand.decode("osmand/p1", body, ctx)
+    assert fix.speed == pytest.approx(36.0) and fix.heading == pytest.approx(10.0) and fix.accuracy == 8.0
+    assert fix.battery == pytest.approx(42.0) and fix.status == "moving"
