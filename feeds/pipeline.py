@@ -25,6 +25,7 @@ from feeds.decoding import decode_and_validate
 from feeds.records import Alert, CaseEvent, DeviceStatus, Position, Record
 from feeds.rejects import Reason, Rejected
 from feeds.steps import dedupe
+from feeds.steps.alerts import alert_doc
 from feeds.steps.enrich import GridLookup, enrich
 from feeds.steps.history import HistoryWriter
 from feeds.steps.positions import Downsampler, fold
@@ -224,10 +225,3 @@ class Pipeline:
         result.accepted["video"] += len(alerts)
         result.accepted["case"] += len(applied)
 
-
-def alert_doc(a: Alert) -> dict[str, Any]:
-    doc = {"alert_id": a.alert_id, "camera_id": a.camera_id, "type": a.type, "state": a.state,
-           "severity": a.severity, "start": a.start, "end": a.end, "lat": a.lat, "lon": a.lon,
-           "confidence": a.confidence, "snapshot_url": a.snapshot_url, "source": a.source,
-           "grid_code": a.grid_code}
-    return {k: v for k, v in doc.items() if v is not None}

@@ -17,6 +17,9 @@ from dashboard.store.casedoc import from_doc
 from dashboard.store.hot import DeviceFix, HotStore
 from dashboard.store.models import AlertRow, CaseRow, DeviceRow, PositionRow
 from feeds.cases import CaseBook, hot_doc
+from feeds.records import Alert, Position
+from feeds.steps.alerts import alert_doc
+from feeds.steps.positions import device_doc
 
 log = logging.getLogger("gridwall.rebuild")
 
@@ -35,12 +38,11 @@ def rebuild_if_empty(hot: HotStore, engine: Engine, book: CaseBook) -> dict[str,
         hot.put_cases(docs)
         counts["cases"] = len(docs)
 
-        alerts = []
-        for a in conn.execute(select(AlertRow).where(AlertRow.state != "end")).scalars():
-            alerts.append({k: v for k, v in {
-                "alert_id": a.alert_id, "camera_id": a.camera_id, "type": a.type, "state": a.state,
-                "severity": a.severity, "start": a.start.timestamp(), "lat": a.lat, "lon": a.lon,
-                "confidence": a.confidence, "snapshot_url": a.snapshot_url, "source": a.source}.items() if v is not None})
+        alerts = [
+            alert_doc(Alert(a.alert_id, a.camera_id, a.type, a.state, a.start.timestamp(), lat=a.lat, lon=a.lon,
+                            confidence=a.confidence, snapshot_url=a.snapshot_url, severity=a.severity, source=a.source))
+            for a in conn.execute(select(AlertRow).where(AlertRow.state != "end")).scalars()
+        ]
         hot.put_alerts(alerts)
         counts["alerts"] = len(alerts)
 
@@ -58,8 +60,9 @@ def rebuild_if_empty(hot: HotStore, engine: Engine, book: CaseBook) -> dict[str,
             ts = row["ts"].timestamp()
             if ts < since:
                 continue
-            doc = {k: v for k, v in dict(row, id=row["device_id"], ts=ts).items() if v is not None and k != "device_id"}
-            fixes.append(DeviceFix(row["device_id"], ts, row["lat"], row["lon"], doc))
+            p = Position(row["device_id"], row["kind"], row["lat"], row["lon"], ts, subtype=row["subtype"],
+                         speed=row["speed"], heading=row["heading"], name=row["name"], department=row["department"])
+            fixes.append(DeviceFix(p.device_id, ts, p.lat, p.lon, device_doc(p)))
         counts["devices"] = len(hot.write_positions(fixes))
     log.info("hot state rebuilt from SQL: %s", counts)
     return counts

@@ -109,7 +109,9 @@ def test_hot_state_is_rebuilt_from_sql_after_redis_is_lost(settings):
         for topic, body in lifecycle_to_dispatch("K4", now - 7 * 86400):  # long overdue by now
             pub.publish(topic, body, qos=1)
         pub.publish(*gps("C77", 30.27, 120.16, ts=now), qos=1)
-        eventually(lambda: sql_count(settings, CaseRow) == 1 and hot.r.hget(DEV, "C77"), 10, "stored")
+        pub.publish("gridwall/video/CAM02", orjson.dumps({"alert_id": "A7", "camera_id": "CAM02", "lat": 30.27, "lon": 120.16,
+                                                          "type": "占道经营", "start": now - 30, "state": "new"}), qos=1)
+        eventually(lambda: sql_count(settings, CaseRow) == 1 and hot.r.hget(DEV, "C77") and hot.active_alerts(), 10, "stored")
     before = hot.case_counts(time.time())
     assert before["overdue"] == 1
     hot.r.flushall()
@@ -117,6 +119,7 @@ def test_hot_state_is_rebuilt_from_sql_after_redis_is_lost(settings):
     with running_ingest(settings):
         assert hot.case_counts(time.time()) == before
         assert orjson.loads(hot.r.hget(DEV, "C77"))["lat"] == 30.27
+        assert [a["alert_id"] for a in hot.active_alerts()] == ["A7"]
 
 
 def test_two_workers_share_the_load_each_message_once(stack, settings):
