@@ -38,10 +38,13 @@ def rebuild_if_empty(hot: HotStore, engine: Engine, book: CaseBook) -> dict[str,
         hot.put_cases(docs)
         counts["cases"] = len(docs)
 
+        # Core rows (this is a Connection, not an ORM Session): mappings, not scalars.
+        table = AlertRow.__table__
         alerts = [
-            alert_doc(Alert(a.alert_id, a.camera_id, a.type, a.state, a.start.timestamp(), lat=a.lat, lon=a.lon,
-                            confidence=a.confidence, snapshot_url=a.snapshot_url, severity=a.severity, source=a.source))
-            for a in conn.execute(select(AlertRow).where(AlertRow.state != "end")).scalars()
+            alert_doc(Alert(a["alert_id"], a["camera_id"], a["type"], a["state"], a["start"].timestamp(),
+                            lat=a["lat"], lon=a["lon"], confidence=a["confidence"],
+                            snapshot_url=a["snapshot_url"], severity=a["severity"], source=a["source"]))
+            for a in conn.execute(select(table).where(table.c.state != "end")).mappings()
         ]
         hot.put_alerts(alerts)
         counts["alerts"] = len(alerts)
