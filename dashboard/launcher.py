@@ -34,7 +34,7 @@ log = logging.getLogger("gridwall.launcher")
 _PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """Runs in the child between fork and exec: ask the kernel for SIGTERM if we lose our parent."""
     libc = ctypes.CDLL("libc.so.6", use_errno=True)
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
@@ -71,7 +71,7 @@ class Child:
         try:
             self.proc = subprocess.Popen(
                 self.argv, env=self.env, stdout=out, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, process_group=0, preexec_fn=_die_with_parent,
+                stdin=subprocess.DEVNULL, process_group=0, preexec_fn=die_with_parent,
             )
         finally:
             out.close()

@@ -24,7 +24,7 @@ from pathlib import Path
 import redis
 
 from dashboard.config import embedded_mqtt_url
-from dashboard.launcher import free_port, redis_server_argv
+from dashboard.launcher import die_with_parent, free_port, redis_server_argv
 from feeds.broker import wait_for_port
 
 PG_BIN = Path("/usr/lib/postgresql")
@@ -69,7 +69,8 @@ def start_redis(kind: str, workdir: Path) -> Server:
         argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                 "--dir", str(workdir), "--loglevel", "warning"]
         url = f"redis://127.0.0.1:{port}/0"
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # PDEATHSIG: a pytest killed mid-run (timeout, Ctrl-C twice) leaves no server behind.
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent)
 
     def ready() -> bool:
         try:
@@ -98,7 +99,7 @@ def start_broker(kind: str, workdir: Path) -> Server:
         argv = ["mosquitto", "-c", str(conf)]
         url = f"mqtt://127.0.0.1:{port}?protocol=5"
     log = open(workdir / "broker.log", "ab")  # noqa: SIM115
-    proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
     log.close()
     _wait(lambda: wait_for_port("127.0.0.1", port, 0.2), f"broker ({kind})", proc)
     return Server(url, lambda: _stop(proc), proc.pid)
