@@ -132,3 +132,10 @@ def grid_rings(geojson: Mapping[str, Any], code_property: str = "code") -> list[
 def load_grid_index(path: Path | str, code_property: str = "code") -> GridIndex:
     with open(path, encoding="utf-8") as handle:
         return GridIndex(grid_rings(json.load(handle), code_property))
+
+
+def city_rules(section: Mapping[str, Any]) -> tuple[Rules, LightPolicy]:
+    """The city's rules from the [casework] config section: ``timelimits_file`` and
+    ``holiday_files``, else the shipped defaults (docs/casework.md)."""
+    limits = section.get("timelimits_file", TIMELIMITS_FILE)
+    return load_rules(limits, section.get("holiday_files")), load_light_policy(limits)

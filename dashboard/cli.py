@@ -75,6 +75,12 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     p = sub.add_parser("migrate", help="create or upgrade the SQL schema (Alembic)")
     p.set_defaults(handler=_migrate)
 
+    from dashboard import deadline
+
+    p = sub.add_parser("deadline", help="when a case is due: deadline --start ISO --limit '4 工作时' [--urgent]")
+    deadline.add_arguments(p)
+    p.set_defaults(handler=deadline.command)
+
     for name, module, help_text in (
         ("ingest", "feeds.ingest", "run an ingest worker: MQTT -> decode -> validate -> store"),
         ("simulate", "feeds.simulator.cli", "publish the demo city's GPS, video alerts and cases over MQTT"),

@@ -32,15 +32,6 @@ EXTRA_FIELDS = ("lat", "lon", "title", "address")
 _CHUNK = 500
 
 
-def load_rules(settings: Settings) -> tuple[Rules, LightPolicy]:
-    """The city's rules: casework.timelimits_file and casework.holiday_files in the config,
-    else the shipped defaults (docs/casework.md)."""
-    section = settings.section("casework")
-    limits = section.get("timelimits_file", casedata.TIMELIMITS_FILE)
-    holidays = section.get("holiday_files")
-    return casedata.load_rules(limits, holidays), casedata.load_light_policy(limits)
-
-
 def running_clock(case: CaseState) -> bool:
     """Does the disposal clock run now (dispatched, not finished, not suspended)?"""
     return case.is_open and case.deadline is not None and case.feedback_at is None and not case.is_suspended
@@ -134,7 +125,7 @@ class _Working:
 class CaseBook:
     def __init__(self, engine: Engine, settings: Settings, hot: HotStore | None = None) -> None:
         self.engine = engine
-        self.rules, self.policy = load_rules(settings)
+        self.rules, self.policy = casedata.city_rules(settings.section("casework"))
         self.hot = hot  # for the per-case locks; None: a single writer (tests, import)
         self.token = uuid.uuid4().hex
 
