@@ -28,6 +28,8 @@ def drop_repeats(hot: HotStore, records: Sequence[Record]) -> tuple[list[Record]
     keyed = [(r, dedupe_key(r)) for r in records]
     unique = list(dict.fromkeys(k for _r, k in keyed if k is not None))
     first = dict(zip(unique, hot.first_seen(unique), strict=True))
+    # Only these may be forgotten if the store fails: a mark an earlier delivery set stays.
+    marked = [k for k, new in first.items() if new]
     fresh: list[Record] = []
     repeats: list[Record] = []
     for record, key in keyed:
@@ -37,4 +39,4 @@ def drop_repeats(hot: HotStore, records: Sequence[Record]) -> tuple[list[Record]
                 first[key] = False  # a second copy later in the same batch is a repeat
         else:
             repeats.append(record)
-    return fresh, repeats, [k for k in unique if k in first]
+    return fresh, repeats, marked

@@ -167,3 +167,18 @@ def test_a_case_busy_on_another_worker_waits_its_turn(settings):
     hot.unlock_cases(["K6"], a.token)
     out = b([event])
     assert out.applied == [event] and out.locked == {"K6"}
+
+
+def test_a_failed_store_forgets_only_its_own_dedupe_marks(settings):
+    from feeds.records import CaseEvent
+    from feeds.steps.dedupe import drop_repeats
+
+    hot = HotStore(connect(settings.resolved_redis_url))
+    old = CaseEvent("E-old", "K7", "report", time.time())
+    new = CaseEvent("E-new", "K7", "accept", time.time())
+    drop_repeats(hot, [old])  # applied by an earlier batch
+    fresh, repeats, marked = drop_repeats(hot, [old, new, new])
+    assert fresh == [new] and repeats == [old, new] and marked == ["ev:E-new"]
+    hot.forget_seen(marked)  # this batch's store failed
+    assert drop_repeats(hot, [old])[1] == [old]  # still known: a redelivery is not applied twice
+    assert drop_repeats(hot, [new])[0] == [new]  # retried
