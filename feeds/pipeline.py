@@ -165,7 +165,12 @@ class Pipeline:
         if docs:
             parked_at = {d["event"]["event_id"]: d["parked_at"] for d in docs}
             events = [CaseEvent(**d["event"]) for d in docs]
-            self._store(events, result, {}, parked_at)
+            try:
+                self._store(events, result, {}, parked_at)
+            except Exception:
+                # Claiming took them out of the lot; a failed store must not lose them.
+                self.hot.park({d["event"]["event_id"]: d for d in docs}, now + PARK_RETRY_S)
+                raise
             self.hot.count_batch(result.accepted, result.rejected, result.duplicates, {})
         return result
 

@@ -182,3 +182,21 @@ def test_a_failed_store_forgets_only_its_own_dedupe_marks(settings):
     hot.forget_seen(marked)  # this batch's store failed
     assert drop_repeats(hot, [old])[1] == [old]  # still known: a redelivery is not applied twice
     assert drop_repeats(hot, [new])[0] == [new]  # retried
+
+
+def test_parked_events_survive_a_failed_retry(settings):
+    from feeds.ingest import IngestWorker
+
+    hot = HotStore(connect(settings.resolved_redis_url))
+    worker = IngestWorker(settings, "parked-fail")
+    event = {"event_id": "P1", "case_id": "K8", "action": "accept", "ts": time.time() - 10, "actor": None,
+             "case": {}, "source": "native"}
+    hot.park({"P1": {"event": event, "parked_at": time.time()}}, 0.0)
+
+    def broken(*_a, **_k):
+        raise RuntimeError("database is down")
+
+    worker.pipeline.history.write = broken  # the SQL write fails while the event is retried
+    with pytest.raises(RuntimeError):
+        worker.pipeline.retry_parked(time.time())
+    assert [d["event"]["event_id"] for d in hot.claim_parked(time.time() + 1)] == ["P1"]
