@@ -20,6 +20,8 @@ import orjson
 import pytest
 from sim_support import MONDAY_9, ROOT, city
 
+from dashboard.config import embedded_mqtt_url
+from feeds.broker import broker_config
 from feeds.mqtt import make_client
 from feeds.simulator.runner import Runner, load_state
 from feeds.simulator.world import SimConfig, World
@@ -42,10 +44,7 @@ def broker_url() -> Iterator[str]:
     def serve() -> None:
         async def main() -> None:
             box["loop"], box["stop"] = asyncio.get_running_loop(), asyncio.Event()
-            broker = Broker({
-                "listeners": {"default": {"type": "tcp", "bind": f"127.0.0.1:{port}"}},
-                "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}},
-            })
+            broker = Broker(broker_config("127.0.0.1", port))  # the demo's own broker settings
             await broker.start()
             ready.set()
             await box["stop"].wait()
@@ -61,7 +60,7 @@ def broker_url() -> Iterator[str]:
     thread.start()
     assert ready.wait(20) and "error" not in box, box.get("error")
     try:
-        yield f"mqtt://sim@127.0.0.1:{port}?protocol=3.1.1"
+        yield embedded_mqtt_url(port)
     finally:
         box["loop"].call_soon_threadsafe(box["stop"].set)
         thread.join(10)
