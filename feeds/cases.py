@@ -19,6 +19,7 @@ from dashboard.casework import lifecycle
 from dashboard.casework.casestate import CaseState
 from dashboard.casework.errors import IllegalTransition, InvalidCaseData, UnknownAction
 from dashboard.casework.overdue import LightPolicy
+from dashboard.casework.projection import case_columns, step_rows
 from dashboard.casework.timelimits import Basis, Rules
 from dashboard.config import Settings
 from dashboard.store.casedoc import from_doc, to_doc
@@ -101,6 +102,10 @@ def case_row(case: CaseState, extra: dict[str, Any], last_event_id: str) -> dict
 class CaseOutcome:
     applied: list[CaseEvent] = field(default_factory=list)
     rows: list[dict[str, Any]] = field(default_factory=list)  # SQL projection rows
+    stats: list[dict[str, Any]] = field(default_factory=list)  # case_stat rows (the counters' view)
+    steps: list[dict[str, Any]] = field(default_factory=list)  # case_step rows of those cases
+    # (before, after) of each changed case: the live rankings add after − before
+    changes: list[tuple[CaseState | None, CaseState]] = field(default_factory=list)
     docs: list[dict[str, Any]] = field(default_factory=list)  # Redis hot-state docs
     refused: list[tuple[CaseEvent, Rejected]] = field(default_factory=list)
     # Refused for now, but newer than anything the case has seen: its predecessor may be on its
@@ -117,6 +122,7 @@ def is_early(state: CaseState | None, event: CaseEvent) -> bool:
 @dataclass
 class _Working:
     state: CaseState | None
+    before: CaseState | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     last_event_id: str | None = None
     changed: bool = False
@@ -137,7 +143,8 @@ class CaseBook:
                 rows = conn.execute(select(CaseRow.case_id, CaseRow.doc, CaseRow.last_event_id)
                                     .where(CaseRow.case_id.in_(ids[i:i + _CHUNK])))
                 for cid, doc, last in rows:
-                    out[cid] = _Working(from_doc(doc["state"]), dict(doc.get("extra") or {}), last)
+                    state = from_doc(doc["state"])
+                    out[cid] = _Working(state, state, dict(doc.get("extra") or {}), last)
         return out
 
     def __call__(self, events: Sequence[CaseEvent]) -> CaseOutcome:
@@ -169,4 +176,7 @@ class CaseBook:
         changed = [w for w in book.values() if w.changed and w.state is not None]
         out.rows = [case_row(w.state, w.extra, w.last_event_id or "") for w in changed]  # type: ignore[arg-type]
         out.docs = [hot_doc(w.state, w.extra, self.rules, self.policy) for w in changed]  # type: ignore[arg-type]
+        out.stats = [case_columns(w.state) for w in changed]  # type: ignore[arg-type]
+        out.steps = [step for w in changed for step in step_rows(w.state)]  # type: ignore[arg-type]
+        out.changes = [(w.before, w.state) for w in changed]  # type: ignore[misc]
         return out

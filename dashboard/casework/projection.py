@@ -1,8 +1,16 @@
 """A case state as flat columns, for the SQL projection that feeds ``Counters.from_row``.
 
-``case_columns`` is one row of a ``case`` table; ``step_rows`` are the rows of a ``case_step``
-table (one per finished step: 受理, 核实, 派遣, 核查). docs/casework.md gives the GROUP BY
-that turns them into counters with the same definitions as ``Counters.add``.
+``case_columns`` is one row of the ``case_stat`` table; ``step_rows`` are the rows of the
+``case_step`` table (one per finished step: 受理, 核实, 派遣, 核查). ``counters_sql`` is the
+GROUP BY that turns them into counters with the same definitions as ``Counters.add``.
+
+Two things make a one-month ranking over a million cases fast (docs/performance.md):
+
+- ``span_start``/``span_end`` bound every instant at which a case can count (report, filing,
+  closing, the deadlines its outcomes settle at). A case counts in a period only if its span
+  overlaps it, so the query reads an index range instead of the whole table.
+- Steps carry copies of their case's grouping keys (department, district, ...), so the step
+  query reads one table: a step's object is the case's current one, as in ``Counters.add``.
 """
 
 from __future__ import annotations
@@ -21,26 +29,52 @@ CASE_COLUMNS: tuple[str, ...] = (
     "stage", "stage_deadline", "reworks", "returns", "extensions", "suspensions",
 )  # fmt: skip
 
+# What a ranking can be grouped by; each is copied into the case's step rows.
+GROUP_KEYS: tuple[str, ...] = (
+    "department", "district", "street", "community", "grid_code", "reporter", "category", "source",
+)  # fmt: skip
+STEP_COLUMNS: tuple[str, ...] = (
+    "case_id", "stage", "at", "due", "settles_at", "on_time", "actor", "returned", *GROUP_KEYS,
+)  # fmt: skip
+
+# The instants at which some counter may count the case (Counters.add and its helpers).
+_SPAN_TIMES = (
+    "reported_at", "filed_at", "voided_at", "not_filed_at", "feedback_at", "closed_at",
+    "deadline", "close_deadline", "last_suspended_at", "stage_deadline",
+)  # fmt: skip
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, bool):
+        return int(value)
+    if value is not None and hasattr(value, "value"):
+        return value.value
+    return value
+
+
+def span(case: CaseState) -> tuple[float, float]:
+    """[first, last] instant at which the case can count in any period (steps excluded)."""
+    times = [t for t in (getattr(case, name) for name in _SPAN_TIMES) if t is not None]
+    if case.file_mark is not None:
+        times.append(case.file_mark.at)
+    return min(times), max(times)
+
 
 def case_columns(case: CaseState) -> dict[str, Any]:
     """One flat row; enums as their wire strings, booleans as 0/1 for SQL."""
     row: dict[str, Any] = {}
     for name in CASE_COLUMNS:
         if name == "filed_on_time":
-            value: Any = None if case.file_mark is None else int(case.file_mark.on_time)
+            row[name] = None if case.file_mark is None else int(case.file_mark.on_time)
         else:
-            value = getattr(case, name)
-        if isinstance(value, bool):
-            value = int(value)
-        elif value is not None and hasattr(value, "value"):
-            value = value.value
-        row[name] = value
+            row[name] = _plain(getattr(case, name))
     row["is_open"] = int(case.is_open)
+    row["span_start"], row["span_end"] = span(case)
     return row
 
 
 def _step(case: CaseState, stage: Stage, mark: StageMark) -> dict[str, Any]:
-    return {
+    row = {
         "case_id": case.case_id,
         "stage": stage.value,
         "at": mark.at,
@@ -50,6 +84,8 @@ def _step(case: CaseState, stage: Stage, mark: StageMark) -> dict[str, Any]:
         "actor": mark.actor,
         "returned": int(mark.returned),
     }
+    row.update({key: _plain(getattr(case, key)) for key in GROUP_KEYS})
+    return row
 
 
 def step_rows(case: CaseState) -> list[dict[str, Any]]:
@@ -87,12 +123,11 @@ def _sum(column: str, condition: str) -> str:
     return f"COALESCE(SUM({column}) FILTER (WHERE {condition}), 0)"
 
 
-def counters_sql(group_by: str, case_table: str = "case_state", step_table: str = "case_step") -> tuple[str, str]:
+def counters_sql(group_by: str, case_table: str = "case_stat", step_table: str = "case_step") -> tuple[str, str]:
     """Two GROUP BY queries whose rows, each through ``Counters.from_row`` and then added,
-    equal ``Counters.add`` over the same cases. ``group_by``: department, district, street,
-    community, grid_code, reporter, ... (a column of ``CASE_COLUMNS``)."""
-    if group_by not in CASE_COLUMNS:
-        raise ValueError(f"cannot group by {group_by!r}: not a case column")
+    equal ``Counters.add`` over the same cases. ``group_by``: one of ``GROUP_KEYS``."""
+    if group_by not in GROUP_KEYS:
+        raise ValueError(f"cannot group by {group_by!r}: not one of {', '.join(GROUP_KEYS)}")
     disposal = _outcomes("feedback_at", "deadline")
     closing = _outcomes("closed_at", "close_deadline")
     filed = _IN.format(col="filed_at")
@@ -126,24 +161,56 @@ def counters_sql(group_by: str, case_table: str = "case_state", step_table: str 
     for stage in ("accept", "verify", "dispatch", "check"):
         waiting = f"is_open = 1 AND stage = '{stage}' AND {_IN.format(col='stage_deadline')}"
         columns[f"{stage}_due"] = _count(waiting)
-    case_sql = _select(group_by, columns, case_table, "")
-    done = _IN.format(col="s.at")
-    settled = _IN.format(col="s.settles_at")
-    steps: dict[str, str] = {
-        "accepted": _count(f"s.stage = 'accept' AND {done}"),
-        "dispatched": _count(f"s.stage = 'dispatch' AND {done}"),
-        "returned": _count(f"s.stage = 'dispatch' AND {done} AND s.returned = 1"),
-    }
-    for stage in ("accept", "verify", "dispatch", "check"):
-        steps[f"{stage}_due"] = _count(f"s.stage = '{stage}' AND {settled}")
-        steps[f"{stage}_on_time"] = _count(f"s.stage = '{stage}' AND {settled} AND s.on_time = 1")
-    step_sql = _select(
-        f"c.{group_by}", steps, f"{step_table} AS s JOIN {case_table} AS c ON c.case_id = s.case_id", "c."
-    )
+    case_sql = _select(group_by, columns, case_table, CASE_WINDOW)
+    step_sql = _select(group_by, step_columns(), step_table, STEP_WINDOW)
     return case_sql, step_sql
 
 
-def _select(key: str, columns: dict[str, str], source: str, prefix: str) -> str:
+# The index-friendly necessary conditions: a case (step) counts in [start, cutoff) only if its
+# span (done .. settled) overlaps it.
+CASE_WINDOW = "span_end >= :start AND span_start < :cutoff"
+STEP_WINDOW = "at >= :start AND settles_at < :cutoff"
+
+
+def step_columns(stages: tuple[str, ...] = ("accept", "verify", "dispatch", "check")) -> dict[str, str]:
+    done = _IN.format(col="at")
+    settled = _IN.format(col="settles_at")
+    steps: dict[str, str] = {}
+    if "accept" in stages:
+        steps["accepted"] = _count(f"stage = 'accept' AND {done}")
+    if "dispatch" in stages:
+        steps["dispatched"] = _count(f"stage = 'dispatch' AND {done}")
+        steps["returned"] = _count(f"stage = 'dispatch' AND {done} AND returned = 1")
+    for stage in stages:
+        steps[f"{stage}_due"] = _count(f"stage = '{stage}' AND {settled}")
+        steps[f"{stage}_on_time"] = _count(f"stage = '{stage}' AND {settled} AND on_time = 1")
+    return steps
+
+
+def collector_sql(case_table: str = "case_stat", step_table: str = "case_step") -> tuple[str, str, str]:
+    """The three queries of ``evaluation.by_collector``: (intake by reporter, 核实/核查 steps by
+    actor, 立案 by grid). The grid rows go to every collector of the grid (漏报率)."""
+    reported = _IN.format(col="reported_at")
+    intake = {
+        "reported": _count(reported),
+        "supervisor_reports": _count(reported),
+        "valid_reports": _count(f"{reported} AND filed_at < :cutoff"),
+    }
+    intake_sql = _select("reporter", intake, case_table, f"source = 'supervisor' AND {reported}")
+    steps_sql = _select("actor", step_columns(("verify", "check")), step_table,
+                        f"stage IN ('verify', 'check') AND {STEP_WINDOW}")
+    filed = _IN.format(col="filed_at")
+    filing = {
+        "filed": _count(filed),
+        "filed_on_time": _count(f"{filed} AND filed_on_time = 1"),
+        "accurate_filed": _count(f"{filed} AND state <> 'void'"),
+        "public_filed": _count(f"{filed} AND source = 'public'"),
+        "filed_suspended": _count(f"{filed} AND last_suspended_at < :cutoff"),
+    }
+    filing_sql = _select("grid_code", filing, case_table, filed)
+    return intake_sql, steps_sql, filing_sql
+
+
+def _select(key: str, columns: dict[str, str], source: str, window: str) -> str:
     body = ",\n  ".join(f"{expression} AS {name}" for name, expression in columns.items())
-    bare = key.removeprefix(prefix)
-    return f"SELECT {key} AS {bare},\n  {body}\nFROM {source}\nWHERE {key} IS NOT NULL\nGROUP BY {key}"
+    return f"SELECT {key},\n  {body}\nFROM {source}\nWHERE {window} AND {key} IS NOT NULL\nGROUP BY {key}"

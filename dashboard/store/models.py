@@ -115,6 +115,79 @@ class CaseRow(Base):
     __table_args__ = (Index("ix_case_state_deadline", "state", "deadline"),)
 
 
+class CaseStatRow(Base):
+    """The case as the counters see it (casework.projection.case_columns): one narrow row per
+    case, times as UTC epoch seconds so the ranking's comparisons are plain number compares.
+    Written with the case row; docs/casework.md explains the columns."""
+
+    __tablename__ = "case_stat"
+    case_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str] = mapped_column(String(24))
+    source: Mapped[str | None] = mapped_column(String(32))
+    category: Mapped[str | None] = mapped_column(String(16))
+    class_code: Mapped[str | None] = mapped_column(String(8))
+    small_code: Mapped[str | None] = mapped_column(String(8))
+    condition: Mapped[str | None] = mapped_column(String(64))
+    grid_code: Mapped[str | None] = mapped_column(String(16))
+    district: Mapped[str | None] = mapped_column(String(6))
+    street: Mapped[str | None] = mapped_column(String(9))
+    community: Mapped[str | None] = mapped_column(String(12))
+    department: Mapped[str | None] = mapped_column(String(64))
+    urgent: Mapped[int] = mapped_column(Integer, default=0)
+    reporter: Mapped[str | None] = mapped_column(String(128))
+    reported_at: Mapped[float] = mapped_column(Float)
+    filed_at: Mapped[float | None] = mapped_column(Float)
+    filed_on_time: Mapped[int | None] = mapped_column(Integer)
+    voided_at: Mapped[float | None] = mapped_column(Float)
+    not_filed_at: Mapped[float | None] = mapped_column(Float)
+    first_dispatched_at: Mapped[float | None] = mapped_column(Float)
+    feedback_at: Mapped[float | None] = mapped_column(Float)
+    closed_at: Mapped[float | None] = mapped_column(Float)
+    self_disposed: Mapped[int] = mapped_column(Integer, default=0)
+    deadline: Mapped[float | None] = mapped_column(Float)
+    close_deadline: Mapped[float | None] = mapped_column(Float)
+    suspended_since: Mapped[float | None] = mapped_column(Float)
+    last_suspended_at: Mapped[float | None] = mapped_column(Float)
+    stage: Mapped[str | None] = mapped_column(String(16))
+    stage_deadline: Mapped[float | None] = mapped_column(Float)
+    reworks: Mapped[int] = mapped_column(Integer, default=0)
+    returns: Mapped[int] = mapped_column(Integer, default=0)
+    extensions: Mapped[int] = mapped_column(Integer, default=0)
+    suspensions: Mapped[int] = mapped_column(Integer, default=0)
+    is_open: Mapped[int] = mapped_column(Integer, default=1)
+    span_start: Mapped[float] = mapped_column(Float)
+    span_end: Mapped[float] = mapped_column(Float)
+
+    # The ranking reads a period as a range of span_end and filters span_start in the index.
+    __table_args__ = (Index("ix_case_stat_span", "span_end", "span_start"),)
+
+
+class CaseStepRow(Base):
+    """One finished step of a case (受理, 核实, 派遣, 核查), with its case's grouping keys
+    copied in so the step counters need no join. Rewritten whole when the case changes."""
+
+    __tablename__ = "case_step"
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(String(64), index=True)
+    stage: Mapped[str] = mapped_column(String(16))
+    at: Mapped[float] = mapped_column(Float)
+    due: Mapped[float | None] = mapped_column(Float)
+    settles_at: Mapped[float] = mapped_column(Float)
+    on_time: Mapped[int] = mapped_column(Integer)
+    actor: Mapped[str | None] = mapped_column(String(128))
+    returned: Mapped[int] = mapped_column(Integer, default=0)
+    department: Mapped[str | None] = mapped_column(String(64))
+    district: Mapped[str | None] = mapped_column(String(6))
+    street: Mapped[str | None] = mapped_column(String(9))
+    community: Mapped[str | None] = mapped_column(String(12))
+    grid_code: Mapped[str | None] = mapped_column(String(16))
+    reporter: Mapped[str | None] = mapped_column(String(128))
+    category: Mapped[str | None] = mapped_column(String(16))
+    source: Mapped[str | None] = mapped_column(String(32))
+
+    __table_args__ = (Index("ix_case_step_at", "at", "settles_at"),)
+
+
 class AlertRow(Base):
     __tablename__ = "alert"
     alert_id: Mapped[str] = mapped_column(String(128), primary_key=True)

@@ -10,10 +10,19 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Engine, Table, insert
+from sqlalchemy import Engine, Table, delete, insert
 from sqlalchemy.dialects import postgresql, sqlite
 
-from dashboard.store.models import AlertRow, CaseEventRow, CaseRow, DeviceRow, PositionRow, utc
+from dashboard.store.models import (
+    AlertRow,
+    CaseEventRow,
+    CaseRow,
+    CaseStatRow,
+    CaseStepRow,
+    DeviceRow,
+    PositionRow,
+    utc,
+)
 from feeds.records import Alert, CaseEvent, Position
 
 DEVICE_REFRESH_S = 60.0  # last_seen in SQL is for reports, not live: once a minute is enough
@@ -79,8 +88,10 @@ class HistoryWriter:
         alerts: Sequence[Alert] = (),
         events: Sequence[CaseEvent] = (),
         cases: Sequence[Mapping[str, Any]] = (),
+        case_stats: Sequence[Mapping[str, Any]] = (),
+        case_steps: Sequence[Mapping[str, Any]] = (),
     ) -> None:
-        if not (positions or devices or alerts or events or cases):
+        if not (positions or devices or alerts or events or cases or case_stats):
             return
         latest_alerts = {a.alert_id: alert_row(a) for a in sorted(alerts, key=lambda a: (a.end or a.start))}
         with self.engine.begin() as conn:
@@ -90,3 +101,10 @@ class HistoryWriter:
             upsert(conn, self.engine, AlertRow.__table__, list(latest_alerts.values()), ["alert_id"])
             insert_new(conn, self.engine, CaseEventRow.__table__, [event_row(e) for e in events], "event_id")
             upsert(conn, self.engine, CaseRow.__table__, list(cases), ["case_id"])
+            if case_stats:
+                ids = [row["case_id"] for row in case_stats]
+                upsert(conn, self.engine, CaseStatRow.__table__, list(case_stats), ["case_id"])
+                # A case's steps are few and change together: replace them rather than diff.
+                conn.execute(delete(CaseStepRow.__table__).where(CaseStepRow.case_id.in_(ids)))
+                if case_steps:
+                    conn.execute(insert(CaseStepRow.__table__), list(case_steps))

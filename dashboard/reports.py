@@ -1,0 +1,140 @@
+"""Evaluation (考评) from the SQL history: counters per object for a period, then the ranking.
+
+The counting rules live in dashboard.casework (pure); this module only runs the queries of
+``casework.projection`` against the ``case_stat``/``case_step`` tables and hands the rows to
+``Counters.from_row`` and ``ranking.rank``. `gridwall rank` and the wall's live ranking (its
+starting point for a new period) both come through here.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, text
+
+from dashboard.casework.counters import Counters, Period
+from dashboard.casework.gridcode import region_code
+from dashboard.casework.projection import collector_sql, counters_sql
+from dashboard.casework.ranking import RankedRow, rank
+
+# What `--by` accepts: (grouping column, score formula of casework.scoring)
+OBJECTS: Mapping[str, tuple[str, str]] = {
+    "department": ("department", "department"),
+    "district": ("district", "region"),
+    "street": ("street", "region"),
+    "community": ("community", "region"),
+    "grid": ("grid_code", "region"),
+    "collector": ("reporter", "collector"),
+}
+REGION_LEVEL = {"district": "district", "street": "street", "community": "community", "grid": "grid"}
+# Without an assignment file, a grid's collectors are those who verified or checked its cases
+# within this many days before the period's end.
+DERIVED_WINDOW_S = 90 * 86400
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    by: str
+    period: Period
+    cutoff: float
+    rows: list[RankedRow]
+
+
+def _rows(conn: Connection, sql: str, params: Mapping[str, float], key: str) -> Iterable[tuple[str, Counters]]:
+    for row in conn.execute(text(sql), params).mappings():
+        data = dict(row)
+        code = data.pop(key)
+        yield str(code), Counters.from_row(data)
+
+
+def _add(out: dict[str, Counters], code: str, counters: Counters) -> None:
+    out[code] = out[code] + counters if code in out else counters
+
+
+def grid_counts(grid_codes: Iterable[str], by: str) -> dict[str, int]:
+    """How many unit grids each region has (the per-grid 立案数 tiers of the region score)."""
+    counts: dict[str, int] = {}
+    for grid in grid_codes:
+        code = region_code(grid, REGION_LEVEL[by])
+        if code is not None:
+            counts[code] = counts.get(code, 0) + 1
+    return counts
+
+
+def read_grid_collectors(path: Path | str) -> dict[str, list[str]]:
+    """A city's 责任网格 assignment: a CSV with columns grid_code, collector."""
+    out: dict[str, list[str]] = {}
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        for row in csv.DictReader(handle):
+            out.setdefault(row["grid_code"].strip(), []).append(row["collector"].strip())
+    return out
+
+
+def derived_grid_collectors(conn: Connection, cutoff: float) -> dict[str, list[str]]:
+    """Who answers for a grid, as the data shows it: the collectors who did its 核实/核查."""
+    rows = conn.execute(
+        text("SELECT DISTINCT grid_code, actor FROM case_step WHERE stage IN ('verify', 'check') "
+             "AND actor IS NOT NULL AND grid_code IS NOT NULL AND at >= :since AND at < :cutoff"),
+        {"since": cutoff - DERIVED_WINDOW_S, "cutoff": cutoff},
+    )
+    out: dict[str, list[str]] = {}
+    for grid, actor in rows:
+        out.setdefault(grid, []).append(actor)
+    return out
+
+
+def counters_by(
+    conn: Connection,
+    by: str,
+    period: Period,
+    now: float,
+    *,
+    grid_codes: Iterable[str] = (),
+    grid_collectors: Mapping[str, Iterable[str]] | None = None,
+) -> dict[str, Counters]:
+    """Counters per object of ``by`` (a key of ``OBJECTS``) for ``period`` as seen at ``now``;
+    the same numbers as ``casework.evaluation`` folding the case states."""
+    if by not in OBJECTS:
+        raise ValueError(f"cannot rank by {by!r}: expected one of {', '.join(OBJECTS)}")
+    cutoff = min(period[1], now)
+    out: dict[str, Counters] = {}
+    if cutoff <= period[0]:
+        return out
+    params = {"start": period[0], "cutoff": cutoff}
+    if by == "collector":
+        intake, steps, filing = collector_sql()
+        for sql, key in ((intake, "reporter"), (steps, "actor")):
+            for code, counters in _rows(conn, sql, params, key):
+                _add(out, code, counters)
+        watchers = derived_grid_collectors(conn, cutoff) if grid_collectors is None else grid_collectors
+        for grid, counters in _rows(conn, filing, params, "grid_code"):
+            for collector in watchers.get(grid, ()):
+                _add(out, collector, counters)
+        return out
+    column = OBJECTS[by][0]
+    for sql in counters_sql(column):
+        for code, counters in _rows(conn, sql, params, column):
+            _add(out, code, counters)
+    if by in REGION_LEVEL:
+        for code, grids in grid_counts(grid_codes, by).items():
+            out.setdefault(code, Counters()).grids = grids
+    return out
+
+
+def evaluate(
+    engine: Engine,
+    by: str,
+    period: Period,
+    now: float,
+    preset: str | Mapping[str, Any] = "cjt292",
+    *,
+    grid_codes: Iterable[str] = (),
+    grid_collectors: Mapping[str, Iterable[str]] | None = None,
+) -> Evaluation:
+    with engine.connect() as conn:
+        rows = counters_by(conn, by, period, now, grid_codes=grid_codes, grid_collectors=grid_collectors)
+    return Evaluation(by, period, min(period[1], now), rank(rows, OBJECTS[by][1], preset))
