@@ -29,6 +29,7 @@ OBJECTS: Mapping[str, tuple[str, str]] = {
     "community": ("community", "region"),
     "grid": ("grid_code", "region"),
     "collector": ("reporter", "collector"),
+    "city": ("source", "region"),  # the whole city as one row (every case has a source)
 }
 REGION_LEVEL = {"district": "district", "street": "street", "community": "community", "grid": "grid"}
 # Without an assignment file, a grid's collectors are those who verified or checked its cases
@@ -87,6 +88,21 @@ def derived_grid_collectors(conn: Connection, cutoff: float) -> dict[str, list[s
     return out
 
 
+def next_deadlines(conn: Connection, after: float) -> dict[str, float]:
+    """Each case's next deadline after ``after`` (disposal, closing, or the step waiting now):
+    the instants at which its counters change by the clock alone (liverank's timers)."""
+    rows = conn.execute(
+        text("SELECT case_id, deadline, close_deadline, stage_deadline, is_open FROM case_stat WHERE span_end >= :t"),
+        {"t": after},
+    )
+    out: dict[str, float] = {}
+    for case_id, deadline, close_deadline, stage_deadline, is_open in rows:
+        ahead = [t for t in (deadline, close_deadline, stage_deadline if is_open else None) if t is not None and t >= after]
+        if ahead:
+            out[case_id] = min(ahead)
+    return out
+
+
 def counters_by(
     conn: Connection,
     by: str,
@@ -102,6 +118,10 @@ def counters_by(
         raise ValueError(f"cannot rank by {by!r}: expected one of {', '.join(OBJECTS)}")
     cutoff = min(period[1], now)
     out: dict[str, Counters] = {}
+    if by == "city":
+        out["city"] = Counters(grids=len(list(grid_codes)))
+    elif by in REGION_LEVEL:  # every region, with or without cases, with its number of grids
+        out.update({code: Counters(grids=n) for code, n in grid_counts(grid_codes, by).items()})
     if cutoff <= period[0]:
         return out
     params = {"start": period[0], "cutoff": cutoff}
@@ -118,10 +138,7 @@ def counters_by(
     column = OBJECTS[by][0]
     for sql in counters_sql(column):
         for code, counters in _rows(conn, sql, params, column):
-            _add(out, code, counters)
-    if by in REGION_LEVEL:
-        for code, grids in grid_counts(grid_codes, by).items():
-            out.setdefault(code, Counters()).grids = grids
+            _add(out, "city" if by == "city" else code, counters)
     return out
 
 

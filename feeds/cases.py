@@ -147,6 +147,10 @@ class CaseBook:
                     out[cid] = _Working(state, state, dict(doc.get("extra") or {}), last)
         return out
 
+    def states(self, case_ids: Iterable[str]) -> dict[str, CaseState]:
+        """The stored states of these cases (the unknown ones left out)."""
+        return {cid: w.state for cid, w in self._load(case_ids).items() if w.state is not None}
+
     def __call__(self, events: Sequence[CaseEvent]) -> CaseOutcome:
         out = CaseOutcome(lock_token=self.token)
         if self.hot is not None:

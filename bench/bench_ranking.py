@@ -1,0 +1,218 @@
+"""A one-month ranking over a million historical cases, on SQLite and on PostgreSQL.
+
+Target (issue 4): at most 300 ms per ranking. The history is a year of cases ending at NOW:
+real case states from the demo city's simulator (every lifecycle path the simulator takes:
+回退, 延期, 挂账, 返工, 作废, ...) replicated with time shifts, departments and grids drawn at
+random, written to the case_stat/case_step tables the pipeline writes (schema by Alembic).
+
+Measured per database and per object (department, street, collector): the whole
+``dashboard.reports.evaluate`` call — the SQL GROUP BY queries, Counters.from_row, scores and
+the ranking — for the month before NOW (the last full month: every case of it settled) and the
+current month so far. First run reported separately (cold cache), then the median and max of
+``--repeat`` runs. Prints one JSON document.
+
+Usage: python bench/bench_ranking.py [--cases 1000000] [--repeat 5] [--dbs sqlite,postgresql]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))
+
+import servers  # noqa: E402 - the same real servers the tests start
+from sqlalchemy import text  # noqa: E402
+
+from dashboard.casedata import city_rules  # noqa: E402
+from dashboard.casework import lifecycle  # noqa: E402
+from dashboard.casework.gridcode import region_code  # noqa: E402
+from dashboard.casework.periods import period_range  # noqa: E402
+from dashboard.casework.projection import CASE_COLUMNS, STEP_COLUMNS, case_columns, step_rows  # noqa: E402
+from dashboard.city.model import load_city  # noqa: E402
+from dashboard.config import ASSETS_DIR  # noqa: E402
+from dashboard.reports import evaluate  # noqa: E402
+from dashboard.store import db  # noqa: E402
+from feeds.records import CaseEvent  # noqa: E402
+from feeds.simulator.world import SimConfig, World  # noqa: E402
+
+ZONE = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2026, 11, 20, 16, 0, tzinfo=ZONE).timestamp()
+YEAR_S = 365 * 86400
+TIME_COLUMNS = ("reported_at", "filed_at", "voided_at", "not_filed_at", "first_dispatched_at", "feedback_at",
+                "closed_at", "deadline", "close_deadline", "suspended_since", "last_suspended_at",
+                "stage_deadline", "span_start", "span_end")
+STAT_COLUMNS = (*CASE_COLUMNS, "is_open", "span_start", "span_end")
+
+
+def templates(days: float, per_day: float) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
+    """Case states from the simulator's lifecycle, as (case_stat row, case_step rows)."""
+    world = World(load_city(ASSETS_DIR / "city"), SimConfig(seed=3, collectors=40, vehicles=0, backfill_days=days,
+                                                            cases_per_day=per_day), NOW)
+    rules, _policy = city_rules({})
+    states: dict[str, Any] = {}
+    for m in world.pop_case_events(NOW, 10**8):
+        event = CaseEvent(**m.payload)
+        try:
+            states[event.case_id] = lifecycle.apply(states.get(event.case_id), event, rules)
+        except Exception:  # a refused event is the pipeline's business, not the bench's
+            continue
+    return [(case_columns(s), step_rows(s)) for s in states.values()]
+
+
+def generate(n: int, seed: int, pool: list[tuple[dict[str, Any], list[dict[str, Any]]]], departments: list[str],
+             grids: list[str], collectors: list[str]) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    rng = random.Random(seed)
+    first = NOW - YEAR_S
+    stats: list[tuple[Any, ...]] = []
+    steps: list[tuple[Any, ...]] = []
+    time_idx = [STAT_COLUMNS.index(c) for c in TIME_COLUMNS]
+    step_time = [STEP_COLUMNS.index(c) for c in ("at", "due", "settles_at")]
+    key_idx = {c: STAT_COLUMNS.index(c) for c in ("case_id", "department", "grid_code", "district", "street",
+                                                  "community", "reporter")}
+    step_key = {c: STEP_COLUMNS.index(c) for c in ("case_id", "department", "grid_code", "district", "street",
+                                                   "community", "reporter", "actor")}
+    for i in range(n):
+        row, srows = pool[rng.randrange(len(pool))]
+        shift = first + rng.random() * YEAR_S - row["reported_at"]
+        if row["span_end"] + shift > NOW + 30 * 86400:
+            shift = NOW - row["span_end"]  # keep the case's future within a month
+        values = [row[c] for c in STAT_COLUMNS]
+        for j in time_idx:
+            if values[j] is not None:
+                values[j] += shift
+        grid = rng.choice(grids)
+        dept = rng.choice(departments) if row["department"] is not None else None
+        reporter = rng.choice(collectors) if row["reporter"] is not None else None
+        keys = {"case_id": f"B{i:08d}", "department": dept, "grid_code": grid,
+                "district": region_code(grid, "district"), "street": region_code(grid, "street"),
+                "community": region_code(grid, "community"), "reporter": reporter}
+        for c, j in key_idx.items():
+            values[j] = keys[c]
+        stats.append(tuple(values))
+        for s in srows:
+            sv = [s[c] for c in STEP_COLUMNS]
+            for j in step_time:
+                if sv[j] is not None:
+                    sv[j] += shift
+            for c, j in step_key.items():
+                if c == "actor":
+                    if sv[j] is not None:
+                        sv[j] = rng.choice(collectors)
+                else:
+                    sv[j] = keys[c]
+            steps.append(tuple(sv))
+    return stats, steps
+
+
+def load_sqlite(url: str, stats: list[tuple[Any, ...]], steps: list[tuple[Any, ...]]) -> None:
+    import sqlite3
+
+    path = url.split("///", 1)[1]
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=OFF")
+    marks = ", ".join("?" * len(STAT_COLUMNS))
+    conn.executemany(f"INSERT INTO case_stat ({', '.join(STAT_COLUMNS)}) VALUES ({marks})", stats)
+    marks = ", ".join("?" * len(STEP_COLUMNS))
+    conn.executemany(f"INSERT INTO case_step ({', '.join(STEP_COLUMNS)}) VALUES ({marks})", steps)
+    conn.commit()
+    conn.execute("ANALYZE")
+    conn.close()
+
+
+def _copy(cursor: Any, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def load_postgres(url: str, stats: list[tuple[Any, ...]], steps: list[tuple[Any, ...]]) -> None:
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn, conn.cursor() as cur:
+        _copy(cur, "case_stat", STAT_COLUMNS, stats)
+        _copy(cur, "case_step", STEP_COLUMNS, steps)
+        conn.commit()
+        conn.autocommit = True
+        cur.execute("VACUUM ANALYZE case_stat")
+        cur.execute("VACUUM ANALYZE case_step")
+
+
+def measure(engine: Any, by: str, period: tuple[float, float], repeat: int) -> dict[str, Any]:
+    times = []
+    rows = 0
+    for _ in range(repeat + 1):
+        t0 = time.perf_counter()
+        result = evaluate(engine, by, period, NOW)
+        times.append((time.perf_counter() - t0) * 1000)
+        rows = len(result.rows)
+    warm = times[1:]
+    return {"objects": rows, "first_ms": round(times[0], 1), "median_ms": round(statistics.median(warm), 1),
+            "max_ms": round(max(warm), 1), "target_ms": 300, "ratio_to_target": round(statistics.median(warm) / 300, 3)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cases", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--dbs", default="sqlite,postgresql")
+    args = parser.parse_args()
+    t0 = time.time()
+    pool = templates(days=40, per_day=300)
+    city = load_city(ASSETS_DIR / "city")
+    departments = [d.code for d in city.departments if d.kind != "center"]
+    grids = list(city.grid_info)
+    collectors = [f"C{i:04d}" for i in range(1, 201)]
+    stats, steps = generate(args.cases, 1, pool, departments, grids, collectors)
+    out: dict[str, Any] = {
+        "bench": "ranking", "cases": len(stats), "steps": len(steps), "templates": len(pool),
+        "history": "12 months ending 2026-11-20 16:00 +08:00",
+        "machine": {"cpus": __import__("os").cpu_count(), "python": platform.python_version(),
+                    "platform": platform.platform()},
+        "generate_s": round(time.time() - t0, 1), "results": {},
+    }
+    last_month = period_range("month", date(2026, 10, 1))
+    this_month = period_range("month", date(2026, 11, 1))
+    with tempfile.TemporaryDirectory(prefix="gw-bench-rank-") as tmp:
+        for kind in args.dbs.split(","):
+            pg = None
+            if kind == "sqlite":
+                url = f"sqlite:///{tmp}/rank.db"
+            else:
+                pg = servers.start_postgres()
+                url = pg.new_database()
+            try:
+                db.upgrade(url)
+                t1 = time.time()
+                (load_sqlite if kind == "sqlite" else load_postgres)(url, stats, steps)
+                engine = db.engine_for(url)
+                res: dict[str, Any] = {"load_s": round(time.time() - t1, 1)}
+                with engine.connect() as conn:
+                    res["version"] = conn.execute(text("select sqlite_version()" if kind == "sqlite" else "show server_version")).scalar()
+                for by in ("department", "street", "collector"):
+                    res[f"{by}_last_month"] = measure(engine, by, last_month, args.repeat)
+                res["department_this_month"] = measure(engine, "department", this_month, args.repeat)
+                engine.dispose()
+                out["results"][kind] = res
+            finally:
+                if pg is not None:
+                    pg.stop()
+    print(json.dumps(out, ensure_ascii=False, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
