@@ -3,7 +3,8 @@
 Target (issue 4): at most 300 ms per ranking. The history is a year of cases ending at NOW:
 real case states from the demo city's simulator (every lifecycle path the simulator takes:
 回退, 延期, 挂账, 返工, 作废, ...) replicated with time shifts, departments and grids drawn at
-random, written to the case_stat/case_step tables the pipeline writes (schema by Alembic).
+random, written to the case_stat/case_step tables the pipeline writes (schema by Alembic), in
+report order as a live system writes them.
 
 Measured per database and per object (department, street, collector): the whole
 ``dashboard.reports.evaluate`` call — the SQL GROUP BY queries, Counters.from_row, scores and
@@ -40,7 +41,7 @@ from dashboard.casedata import city_rules  # noqa: E402
 from dashboard.casework import lifecycle  # noqa: E402
 from dashboard.casework.gridcode import region_code  # noqa: E402
 from dashboard.casework.periods import period_range  # noqa: E402
-from dashboard.casework.projection import CASE_COLUMNS, STEP_COLUMNS, case_columns, step_rows  # noqa: E402
+from dashboard.casework.projection import STAT_COLUMNS, STEP_COLUMNS, case_columns, step_rows  # noqa: E402
 from dashboard.city.model import load_city  # noqa: E402
 from dashboard.config import ASSETS_DIR  # noqa: E402
 from dashboard.reports import evaluate  # noqa: E402
@@ -53,8 +54,8 @@ NOW = datetime(2026, 11, 20, 16, 0, tzinfo=ZONE).timestamp()
 YEAR_S = 365 * 86400
 TIME_COLUMNS = ("reported_at", "filed_at", "voided_at", "not_filed_at", "first_dispatched_at", "feedback_at",
                 "closed_at", "deadline", "close_deadline", "suspended_since", "last_suspended_at",
-                "stage_deadline", "span_start", "span_end")
-STAT_COLUMNS = (*CASE_COLUMNS, "is_open", "span_start", "span_end")
+                "stage_deadline", "span_start", "span_end", "accept_at", "accept_settles", "verify_at",
+                "verify_settles", "dispatch_at", "dispatch_settles", "check_at", "check_settles")
 
 
 def templates(days: float, per_day: float) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
@@ -82,6 +83,7 @@ def generate(n: int, seed: int, pool: list[tuple[dict[str, Any], list[dict[str, 
     step_time = [STEP_COLUMNS.index(c) for c in ("at", "due", "settles_at")]
     key_idx = {c: STAT_COLUMNS.index(c) for c in ("case_id", "department", "grid_code", "district", "street",
                                                   "community", "reporter")}
+    actor_idx = [STAT_COLUMNS.index(c) for c in ("verify_actor", "check_actor")]
     step_key = {c: STEP_COLUMNS.index(c) for c in ("case_id", "department", "grid_code", "district", "street",
                                                    "community", "reporter", "actor")}
     for i in range(n):
@@ -101,6 +103,9 @@ def generate(n: int, seed: int, pool: list[tuple[dict[str, Any], list[dict[str, 
                 "community": region_code(grid, "community"), "reporter": reporter}
         for c, j in key_idx.items():
             values[j] = keys[c]
+        for j in actor_idx:
+            if values[j] is not None:
+                values[j] = rng.choice(collectors)
         stats.append(tuple(values))
         for s in srows:
             sv = [s[c] for c in STEP_COLUMNS]
@@ -114,6 +119,12 @@ def generate(n: int, seed: int, pool: list[tuple[dict[str, Any], list[dict[str, 
                 else:
                     sv[j] = keys[c]
             steps.append(tuple(sv))
+    # A real history is written as it happens: rows land roughly in report order (SQLite keeps
+    # an upserted row in place; PostgreSQL appends new versions, later in time still).
+    reported = STAT_COLUMNS.index("reported_at")
+    stats.sort(key=lambda row: row[reported])
+    at = STEP_COLUMNS.index("at")
+    steps.sort(key=lambda row: row[at])
     return stats, steps
 
 

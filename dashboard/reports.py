@@ -78,14 +78,15 @@ def read_grid_collectors(path: Path | str) -> dict[str, list[str]]:
 def derived_grid_collectors(conn: Connection, cutoff: float) -> dict[str, list[str]]:
     """Who answers for a grid, as the data shows it: the collectors who did its 核实/核查."""
     rows = conn.execute(
-        text("SELECT DISTINCT grid_code, actor FROM case_step WHERE stage IN ('verify', 'check') "
-             "AND actor IS NOT NULL AND grid_code IS NOT NULL AND at >= :since AND at < :cutoff"),
+        text("SELECT grid_code, verify_actor, check_actor FROM case_stat WHERE span_end >= :since "
+             "AND span_start < :cutoff AND grid_code IS NOT NULL "
+             "AND (verify_actor IS NOT NULL OR check_actor IS NOT NULL)"),
         {"since": cutoff - DERIVED_WINDOW_S, "cutoff": cutoff},
     )
-    out: dict[str, list[str]] = {}
-    for grid, actor in rows:
-        out.setdefault(grid, []).append(actor)
-    return out
+    found: dict[str, set[str]] = {}
+    for grid, *actors in rows:
+        found.setdefault(grid, set()).update(a for a in actors if a is not None)
+    return {grid: sorted(actors) for grid, actors in found.items()}
 
 
 def next_deadlines(conn: Connection, after: float) -> dict[str, float]:
@@ -126,14 +127,11 @@ def counters_by(
         return out
     params = {"start": period[0], "cutoff": cutoff}
     if by == "collector":
-        intake, steps, filing = collector_sql()
-        for sql, key in ((intake, "reporter"), (steps, "actor")):
-            for code, counters in _rows(conn, sql, params, key):
-                _add(out, code, counters)
         watchers = derived_grid_collectors(conn, cutoff) if grid_collectors is None else grid_collectors
-        for grid, counters in _rows(conn, filing, params, "grid_code"):
-            for collector in watchers.get(grid, ()):
-                _add(out, collector, counters)
+        for sql, key in collector_sql():
+            for code, counters in _rows(conn, sql, params, key):
+                for collector in watchers.get(code, ()) if key == "grid_code" else (code,):
+                    _add(out, collector, counters)
         return out
     column = OBJECTS[by][0]
     for sql in counters_sql(column):

@@ -9,8 +9,11 @@ Two things make a one-month ranking over a million cases fast (docs/performance.
 - ``span_start``/``span_end`` bound every instant at which a case can count (report, filing,
   closing, the deadlines its outcomes settle at). A case counts in a period only if its span
   overlaps it, so the query reads an index range instead of the whole table.
-- Steps carry copies of their case's grouping keys (department, district, ...), so the step
-  query reads one table: a step's object is the case's current one, as in ``Counters.add``.
+- The first mark of each step (受理, 核实, 派遣, 核查) is on the case row itself, so one pass over
+  the period's cases counts nearly everything. Only the rare further marks (a re-dispatch after
+  回退, a re-check after 返工) are ``case_step`` rows; they carry copies of their case's grouping
+  keys, so their query reads one table too: a step's object is the case's current one, as in
+  ``Counters.add``.
 """
 
 from __future__ import annotations
@@ -36,6 +39,14 @@ GROUP_KEYS: tuple[str, ...] = (
 STEP_COLUMNS: tuple[str, ...] = (
     "case_id", "stage", "at", "due", "settles_at", "on_time", "actor", "returned", *GROUP_KEYS,
 )  # fmt: skip
+STAGES: tuple[str, ...] = ("accept", "verify", "dispatch", "check")
+# The first mark of each stage, inline: <stage>_at, _settles, _on_time, _actor (+ dispatch_returned).
+MARK_COLUMNS: tuple[str, ...] = (
+    *(f"{stage}_{part}" for stage in STAGES for part in ("at", "settles", "on_time", "actor")),
+    "dispatch_returned",
+)
+# Every column of a case_stat row, in the order case_columns builds it.
+STAT_COLUMNS: tuple[str, ...] = (*CASE_COLUMNS, "is_open", *MARK_COLUMNS, "span_start", "span_end")
 
 # The instants at which some counter may count the case (Counters.add and its helpers).
 _SPAN_TIMES = (
@@ -52,11 +63,24 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _first_marks(case: CaseState) -> dict[str, StageMark | None]:
+    return {
+        "accept": case.accept_mark,
+        "verify": case.verify_mark,
+        "dispatch": case.dispatch_marks[0] if case.dispatch_marks else None,
+        "check": case.check_marks[0] if case.check_marks else None,
+    }
+
+
 def span(case: CaseState) -> tuple[float, float]:
-    """[first, last] instant at which the case can count in any period (steps excluded)."""
+    """[first, last] instant at which the case row can count in any period (its inline first
+    marks included; the further marks are rows of their own)."""
     times = [t for t in (getattr(case, name) for name in _SPAN_TIMES) if t is not None]
     if case.file_mark is not None:
         times.append(case.file_mark.at)
+    for mark in _first_marks(case).values():
+        if mark is not None:
+            times += [mark.at, mark.settles_at]
     return min(times), max(times)
 
 
@@ -69,6 +93,13 @@ def case_columns(case: CaseState) -> dict[str, Any]:
         else:
             row[name] = _plain(getattr(case, name))
     row["is_open"] = int(case.is_open)
+    for stage, mark in _first_marks(case).items():
+        row[f"{stage}_at"] = None if mark is None else mark.at
+        row[f"{stage}_settles"] = None if mark is None else mark.settles_at
+        row[f"{stage}_on_time"] = None if mark is None else int(mark.on_time)
+        row[f"{stage}_actor"] = None if mark is None else mark.actor
+    first_dispatch = case.dispatch_marks[0] if case.dispatch_marks else None
+    row["dispatch_returned"] = None if first_dispatch is None else int(first_dispatch.returned)
     row["span_start"], row["span_end"] = span(case)
     return row
 
@@ -89,13 +120,10 @@ def _step(case: CaseState, stage: Stage, mark: StageMark) -> dict[str, Any]:
 
 
 def step_rows(case: CaseState) -> list[dict[str, Any]]:
-    rows = []
-    if case.accept_mark is not None:
-        rows.append(_step(case, Stage.ACCEPT, case.accept_mark))
-    if case.verify_mark is not None:
-        rows.append(_step(case, Stage.VERIFY, case.verify_mark))
-    rows += [_step(case, Stage.DISPATCH, mark) for mark in case.dispatch_marks]
-    rows += [_step(case, Stage.CHECK, mark) for mark in case.check_marks]
+    """The marks after the first of their stage (re-dispatches, re-checks): the first ones are
+    columns of the case row."""
+    rows = [_step(case, Stage.DISPATCH, mark) for mark in case.dispatch_marks[1:]]
+    rows += [_step(case, Stage.CHECK, mark) for mark in case.check_marks[1:]]
     return rows
 
 
@@ -157,12 +185,13 @@ def counters_sql(group_by: str, case_table: str = "case_stat", step_table: str =
         "reworked": _count(f"({closing['due']}) AND reworks > 0"),
         "rework_events": _sum("reworks", closing["due"]),
     }
-    # A step still waiting past its limit is due (the finished ones are in the step table).
-    for stage in ("accept", "verify", "dispatch", "check"):
+    # The first mark of each step, inline; a step still waiting past its limit is due as well.
+    columns.update(_mark_columns(STAGES))
+    for stage in STAGES:
         waiting = f"is_open = 1 AND stage = '{stage}' AND {_IN.format(col='stage_deadline')}"
-        columns[f"{stage}_due"] = _count(waiting)
+        columns[f"{stage}_due"] += " + " + _count(waiting)
     case_sql = _select(group_by, columns, case_table, CASE_WINDOW)
-    step_sql = _select(group_by, step_columns(), step_table, STEP_WINDOW)
+    step_sql = _select(group_by, step_columns(("dispatch", "check")), step_table, STEP_WINDOW)
     return case_sql, step_sql
 
 
@@ -172,7 +201,22 @@ CASE_WINDOW = "span_end >= :start AND span_start < :cutoff"
 STEP_WINDOW = "at >= :start AND settles_at < :cutoff"
 
 
-def step_columns(stages: tuple[str, ...] = ("accept", "verify", "dispatch", "check")) -> dict[str, str]:
+def _mark_columns(stages: tuple[str, ...]) -> dict[str, str]:
+    """``step_columns`` for the inline first marks of the case row."""
+    out: dict[str, str] = {}
+    if "accept" in stages:
+        out["accepted"] = _count(_IN.format(col="accept_at"))
+    if "dispatch" in stages:
+        out["dispatched"] = _count(_IN.format(col="dispatch_at"))
+        out["returned"] = _count(f"{_IN.format(col='dispatch_at')} AND dispatch_returned = 1")
+    for stage in stages:
+        settled = _IN.format(col=f"{stage}_settles")
+        out[f"{stage}_due"] = _count(settled)
+        out[f"{stage}_on_time"] = _count(f"{settled} AND {stage}_on_time = 1")
+    return out
+
+
+def step_columns(stages: tuple[str, ...] = STAGES) -> dict[str, str]:
     done = _IN.format(col="at")
     settled = _IN.format(col="settles_at")
     steps: dict[str, str] = {}
@@ -187,18 +231,20 @@ def step_columns(stages: tuple[str, ...] = ("accept", "verify", "dispatch", "che
     return steps
 
 
-def collector_sql(case_table: str = "case_stat", step_table: str = "case_step") -> tuple[str, str, str]:
-    """The three queries of ``evaluation.by_collector``: (intake by reporter, 核实/核查 steps by
-    actor, 立案 by grid). The grid rows go to every collector of the grid (漏报率)."""
+def collector_sql(case_table: str = "case_stat", step_table: str = "case_step") -> list[tuple[str, str]]:
+    """The queries of ``evaluation.by_collector`` as (sql, key column): intake by reporter,
+    核实/核查 by their actor (inline first marks and further marks), and 立案 by grid. The grid
+    rows go to every collector of the grid (漏报率)."""
     reported = _IN.format(col="reported_at")
     intake = {
         "reported": _count(reported),
         "supervisor_reports": _count(reported),
         "valid_reports": _count(f"{reported} AND filed_at < :cutoff"),
     }
-    intake_sql = _select("reporter", intake, case_table, f"source = 'supervisor' AND {reported}")
-    steps_sql = _select("actor", step_columns(("verify", "check")), step_table,
-                        f"stage IN ('verify', 'check') AND {STEP_WINDOW}")
+    queries = [(_select("reporter", intake, case_table, f"source = 'supervisor' AND {reported}"), "reporter")]
+    for stage in ("verify", "check"):
+        queries.append((_select(f"{stage}_actor", _mark_columns((stage,)), case_table, CASE_WINDOW), f"{stage}_actor"))
+    queries.append((_select("actor", step_columns(("check",)), step_table, f"stage = 'check' AND {STEP_WINDOW}"), "actor"))
     filed = _IN.format(col="filed_at")
     filing = {
         "filed": _count(filed),
@@ -207,8 +253,8 @@ def collector_sql(case_table: str = "case_stat", step_table: str = "case_step") 
         "public_filed": _count(f"{filed} AND source = 'public'"),
         "filed_suspended": _count(f"{filed} AND last_suspended_at < :cutoff"),
     }
-    filing_sql = _select("grid_code", filing, case_table, filed)
-    return intake_sql, steps_sql, filing_sql
+    queries.append((_select("grid_code", filing, case_table, filed), "grid_code"))
+    return queries
 
 
 def _select(key: str, columns: dict[str, str], source: str, window: str) -> str:

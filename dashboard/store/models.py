@@ -155,6 +155,24 @@ class CaseStatRow(Base):
     extensions: Mapped[int] = mapped_column(Integer, default=0)
     suspensions: Mapped[int] = mapped_column(Integer, default=0)
     is_open: Mapped[int] = mapped_column(Integer, default=1)
+    # the first mark of each step (受理, 核实, 派遣, 核查); further marks are case_step rows
+    accept_at: Mapped[float | None] = mapped_column(Float)
+    accept_settles: Mapped[float | None] = mapped_column(Float)
+    accept_on_time: Mapped[int | None] = mapped_column(Integer)
+    accept_actor: Mapped[str | None] = mapped_column(String(128))
+    verify_at: Mapped[float | None] = mapped_column(Float)
+    verify_settles: Mapped[float | None] = mapped_column(Float)
+    verify_on_time: Mapped[int | None] = mapped_column(Integer)
+    verify_actor: Mapped[str | None] = mapped_column(String(128))
+    dispatch_at: Mapped[float | None] = mapped_column(Float)
+    dispatch_settles: Mapped[float | None] = mapped_column(Float)
+    dispatch_on_time: Mapped[int | None] = mapped_column(Integer)
+    dispatch_actor: Mapped[str | None] = mapped_column(String(128))
+    check_at: Mapped[float | None] = mapped_column(Float)
+    check_settles: Mapped[float | None] = mapped_column(Float)
+    check_on_time: Mapped[int | None] = mapped_column(Integer)
+    check_actor: Mapped[str | None] = mapped_column(String(128))
+    dispatch_returned: Mapped[int | None] = mapped_column(Integer)
     span_start: Mapped[float] = mapped_column(Float)
     span_end: Mapped[float] = mapped_column(Float)
 
@@ -163,8 +181,9 @@ class CaseStatRow(Base):
 
 
 class CaseStepRow(Base):
-    """One finished step of a case (受理, 核实, 派遣, 核查), with its case's grouping keys
-    copied in so the step counters need no join. Rewritten whole when the case changes."""
+    """A further mark of a step (a re-dispatch after 回退, a re-check after 返工), with its
+    case's grouping keys copied in so the step counters need no join. Rewritten whole when the
+    case changes."""
 
     __tablename__ = "case_step"
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)

@@ -15,7 +15,7 @@ from dashboard.casework.evaluation import by_collector, by_department, by_region
 from dashboard.casework.lifecycle import apply
 from dashboard.casework.periods import period_range
 from dashboard.casework.projection import (
-    CASE_COLUMNS,
+    STAT_COLUMNS,
     STEP_COLUMNS,
     case_columns,
     collector_sql,
@@ -27,11 +27,11 @@ from dashboard.casework.projection import (
 def load(cases) -> sqlite3.Connection:
     db = sqlite3.connect(":memory:")
     db.row_factory = sqlite3.Row
-    db.execute(f"CREATE TABLE case_stat ({', '.join((*CASE_COLUMNS, 'is_open', 'span_start', 'span_end'))})")
+    db.execute(f"CREATE TABLE case_stat ({', '.join(STAT_COLUMNS)})")
     db.execute(f"CREATE TABLE case_step ({', '.join(STEP_COLUMNS)})")
     for case in cases:
         row = case_columns(case)
-        db.execute(f"INSERT INTO case_stat VALUES ({', '.join('?' * len(row))})", list(row.values()))
+        db.execute(f"INSERT INTO case_stat VALUES ({', '.join('?' * len(row))})", [row[c] for c in STAT_COLUMNS])
         for step in step_rows(case):
             marks = ", ".join("?" * len(STEP_COLUMNS))
             db.execute(f"INSERT INTO case_step VALUES ({marks})", [step[c] for c in STEP_COLUMNS])
@@ -97,17 +97,14 @@ def test_sql_and_fold_agree_on_the_boundaries() -> None:
 
 def collectors_from_sql(db: sqlite3.Connection, period, now, grid_collectors) -> dict[str, Counters]:
     params = {"start": period[0], "cutoff": min(period[1], now)}
-    intake, steps, filing = collector_sql()
     out: dict[str, Counters] = {}
-    for sql, key in ((intake, "reporter"), (steps, "actor")):
+    for sql, key in collector_sql():
         for row in db.execute(sql, params):
             data = dict(row)
             code = data.pop(key)
-            out[code] = out.get(code, Counters()) + Counters.from_row(data)
-    for row in db.execute(filing, params):
-        data = dict(row)
-        for collector in grid_collectors.get(data.pop("grid_code"), ()):
-            out[collector] = out.get(collector, Counters()) + Counters.from_row(data)
+            owners = grid_collectors.get(code, ()) if key == "grid_code" else [code]
+            for owner in owners:
+                out[owner] = out.get(owner, Counters()) + Counters.from_row(data)
     return out
 
 
