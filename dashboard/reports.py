@@ -32,9 +32,6 @@ OBJECTS: Mapping[str, tuple[str, str]] = {
     "city": ("source", "region"),  # the whole city as one row (every case has a source)
 }
 REGION_LEVEL = {"district": "district", "street": "street", "community": "community", "grid": "grid"}
-# Without an assignment file, a grid's collectors are those who verified or checked its cases
-# within this many days before the period's end.
-DERIVED_WINDOW_S = 90 * 86400
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,18 +72,19 @@ def read_grid_collectors(path: Path | str) -> dict[str, list[str]]:
     return out
 
 
-def derived_grid_collectors(conn: Connection, cutoff: float) -> dict[str, list[str]]:
-    """Who answers for a grid, as the data shows it: the collectors who did its 核实/核查."""
+def derived_grid_collectors(conn: Connection, period: Period, cutoff: float) -> dict[str, list[str]]:
+    """Who answered for a grid in the period, as the data shows it (without an assignment
+    file): the collectors who did the 核实/核查 of its cases."""
+    window = "span_end >= :start AND span_start < :cutoff AND grid_code IS NOT NULL"
     rows = conn.execute(
-        text("SELECT grid_code, verify_actor, check_actor FROM case_stat WHERE span_end >= :since "
-             "AND span_start < :cutoff AND grid_code IS NOT NULL "
-             "AND (verify_actor IS NOT NULL OR check_actor IS NOT NULL)"),
-        {"since": cutoff - DERIVED_WINDOW_S, "cutoff": cutoff},
+        text(f"SELECT DISTINCT grid_code, verify_actor FROM case_stat WHERE {window} AND verify_actor IS NOT NULL "
+             f"UNION SELECT DISTINCT grid_code, check_actor FROM case_stat WHERE {window} AND check_actor IS NOT NULL"),
+        {"start": period[0], "cutoff": cutoff},
     )
-    found: dict[str, set[str]] = {}
-    for grid, *actors in rows:
-        found.setdefault(grid, set()).update(a for a in actors if a is not None)
-    return {grid: sorted(actors) for grid, actors in found.items()}
+    found: dict[str, list[str]] = {}
+    for grid, actor in rows:
+        found.setdefault(grid, []).append(actor)
+    return {grid: sorted(set(actors)) for grid, actors in found.items()}
 
 
 def next_deadlines(conn: Connection, after: float) -> dict[str, float]:
@@ -127,7 +125,7 @@ def counters_by(
         return out
     params = {"start": period[0], "cutoff": cutoff}
     if by == "collector":
-        watchers = derived_grid_collectors(conn, cutoff) if grid_collectors is None else grid_collectors
+        watchers = derived_grid_collectors(conn, period, cutoff) if grid_collectors is None else grid_collectors
         for sql, key in collector_sql():
             for code, counters in _rows(conn, sql, params, key):
                 for collector in watchers.get(code, ()) if key == "grid_code" else (code,):

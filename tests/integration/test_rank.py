@@ -86,7 +86,7 @@ def test_collector_ranking_equals_the_fold(history) -> None:
     _settings, engine, states = history
     period = period_range("week", date(2026, 10, 8))
     with engine.connect() as conn:
-        watchers = derived_grid_collectors(conn, NOW)
+        watchers = derived_grid_collectors(conn, period, NOW)
     assert watchers
     result = evaluate(engine, "collector", period, NOW)
     folded = evaluation.by_collector(states, period, NOW, watchers)
