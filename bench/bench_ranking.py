@@ -55,7 +55,8 @@ YEAR_S = 365 * 86400
 TIME_COLUMNS = ("reported_at", "filed_at", "voided_at", "not_filed_at", "first_dispatched_at", "feedback_at",
                 "closed_at", "deadline", "close_deadline", "suspended_since", "last_suspended_at",
                 "stage_deadline", "span_start", "span_end", "accept_at", "accept_settles", "verify_at",
-                "verify_settles", "dispatch_at", "dispatch_settles", "check_at", "check_settles")
+                "verify_settles", "dispatch_at", "dispatch_settles", "check_at", "check_settles",
+                "disposal_ok_at", "disposal_due_at", "close_ok_at", "close_due_at")
 
 
 def templates(days: float, per_day: float) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:

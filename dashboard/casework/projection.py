@@ -45,8 +45,11 @@ MARK_COLUMNS: tuple[str, ...] = (
     *(f"{stage}_{part}" for stage in STAGES for part in ("at", "settles", "on_time", "actor")),
     "dispatch_returned",
 )
+# The outcome of each clock split by what does not depend on the cutoff: done on time (when),
+# or not done on time (the deadline it settles at). See _outcomes.
+OUTCOME_COLUMNS: tuple[str, ...] = ("disposal_ok_at", "disposal_due_at", "close_ok_at", "close_due_at")
 # Every column of a case_stat row, in the order case_columns builds it.
-STAT_COLUMNS: tuple[str, ...] = (*CASE_COLUMNS, "is_open", *MARK_COLUMNS, "span_start", "span_end")
+STAT_COLUMNS: tuple[str, ...] = (*CASE_COLUMNS, "is_open", *MARK_COLUMNS, *OUTCOME_COLUMNS, "span_start", "span_end")
 
 # The instants at which some counter may count the case (Counters.add and its helpers).
 _SPAN_TIMES = (
@@ -100,6 +103,11 @@ def case_columns(case: CaseState) -> dict[str, Any]:
         row[f"{stage}_actor"] = None if mark is None else mark.actor
     first_dispatch = case.dispatch_marks[0] if case.dispatch_marks else None
     row["dispatch_returned"] = None if first_dispatch is None else int(first_dispatch.returned)
+    for prefix, done, due in (("disposal", case.feedback_at, case.deadline), ("close", case.closed_at, case.close_deadline)):
+        clock = case.first_dispatched_at is not None and due is not None
+        on_time = clock and done is not None and done <= due  # type: ignore[operator]
+        row[f"{prefix}_ok_at"] = done if on_time else None
+        row[f"{prefix}_due_at"] = due if clock and not on_time else None
     row["span_start"], row["span_end"] = span(case)
     return row
 
@@ -133,14 +141,18 @@ def step_rows(case: CaseState) -> list[dict[str, Any]]:
 _IN = "{col} >= :start AND {col} < :cutoff"
 
 
-def _outcomes(done: str, due: str) -> dict[str, str]:
-    """The settle rule of ``counters._outcome`` for one (done, due) pair of columns."""
-    exists = f"first_dispatched_at IS NOT NULL AND {due} IS NOT NULL"
+def _outcomes(prefix: str, done: str, due: str) -> dict[str, str]:
+    """The settle rule of ``counters._outcome`` for one clock, on the precomputed columns
+    <prefix>_ok_at (done on time: when) and <prefix>_due_at (not done on time: the deadline)."""
+    ok, late_at = f"{prefix}_ok_at", f"{prefix}_due_at"
     paused = f"suspended_since IS NOT NULL AND suspended_since < :cutoff AND suspended_since <= {due}"
-    on_time = f"{exists} AND {_IN.format(col=done)} AND {done} <= {due}"
-    late = f"{exists} AND {done} < :cutoff AND {done} > {due} AND {due} >= :start"
-    pending = f"{exists} AND ({done} IS NULL OR {done} >= :cutoff) AND {_IN.format(col=due)} AND NOT ({paused})"
-    return {"on_time": on_time, "late": late, "pending": pending, "due": f"({on_time}) OR ({late}) OR ({pending})"}
+    return {
+        "on_time": _IN.format(col=ok),
+        "late": f"{_IN.format(col=late_at)} AND {done} < :cutoff",
+        "pending": f"{_IN.format(col=late_at)} AND ({done} IS NULL OR {done} >= :cutoff) AND NOT ({paused})",
+        # on time, late or pending, in fewer steps
+        "due": f"{_IN.format(col=ok)} OR ({_IN.format(col=late_at)} AND ({done} < :cutoff OR NOT ({paused})))",
+    }
 
 
 def _count(condition: str) -> str:
@@ -156,8 +168,8 @@ def counters_sql(group_by: str, case_table: str = "case_stat", step_table: str =
     equal ``Counters.add`` over the same cases. ``group_by``: one of ``GROUP_KEYS``."""
     if group_by not in GROUP_KEYS:
         raise ValueError(f"cannot group by {group_by!r}: not one of {', '.join(GROUP_KEYS)}")
-    disposal = _outcomes("feedback_at", "deadline")
-    closing = _outcomes("closed_at", "close_deadline")
+    disposal = _outcomes("disposal", "feedback_at", "deadline")
+    closing = _outcomes("close", "closed_at", "close_deadline")
     filed = _IN.format(col="filed_at")
     reported = _IN.format(col="reported_at")
     columns = {
@@ -177,13 +189,13 @@ def counters_sql(group_by: str, case_table: str = "case_stat", step_table: str =
         "disposed_on_time": _count(disposal["on_time"]),
         "disposed_late": _count(disposal["late"]),
         "overdue_pending": _count(disposal["pending"]),
-        "extended": _count(f"({disposal['due']}) AND extensions > 0"),
-        "extension_events": _sum("extensions", disposal["due"]),
+        "extended": _count(f"extensions > 0 AND ({disposal['due']})"),
+        "extension_events": _sum("extensions", f"extensions > 0 AND ({disposal['due']})"),
         "closed_on_time": _count(closing["on_time"]),
         "closed_late": _count(closing["late"]),
         "overdue_unclosed": _count(closing["pending"]),
-        "reworked": _count(f"({closing['due']}) AND reworks > 0"),
-        "rework_events": _sum("reworks", closing["due"]),
+        "reworked": _count(f"reworks > 0 AND ({closing['due']})"),
+        "rework_events": _sum("reworks", f"reworks > 0 AND ({closing['due']})"),
     }
     # The first mark of each step, inline; a step still waiting past its limit is due as well.
     columns.update(_mark_columns(STAGES))

@@ -173,6 +173,11 @@ class CaseStatRow(Base):
     check_on_time: Mapped[int | None] = mapped_column(Integer)
     check_actor: Mapped[str | None] = mapped_column(String(128))
     dispatch_returned: Mapped[int | None] = mapped_column(Integer)
+    # done on time: when; not done on time: the deadline (casework.projection._outcomes)
+    disposal_ok_at: Mapped[float | None] = mapped_column(Float)
+    disposal_due_at: Mapped[float | None] = mapped_column(Float)
+    close_ok_at: Mapped[float | None] = mapped_column(Float)
+    close_due_at: Mapped[float | None] = mapped_column(Float)
     span_start: Mapped[float] = mapped_column(Float)
     span_end: Mapped[float] = mapped_column(Float)
 
