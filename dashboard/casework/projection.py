@@ -253,9 +253,10 @@ def collector_sql(case_table: str = "case_stat", step_table: str = "case_step") 
         "supervisor_reports": _count(reported),
         "valid_reports": _count(f"{reported} AND filed_at < :cutoff"),
     }
-    queries = [(_select("reporter", intake, case_table, f"source = 'supervisor' AND {reported}"), "reporter")]
+    queries = [(_select("reporter", intake, case_table, f"{CASE_WINDOW} AND source = 'supervisor' AND {reported}"), "reporter")]
     for stage in ("verify", "check"):
-        queries.append((_select(f"{stage}_actor", _mark_columns((stage,)), case_table, CASE_WINDOW), f"{stage}_actor"))
+        actor = f"{stage}_actor"
+        queries.append((_select(actor, _mark_columns((stage,)), case_table, CASE_WINDOW), actor))
     queries.append((_select("actor", step_columns(("check",)), step_table, f"stage = 'check' AND {STEP_WINDOW}"), "actor"))
     filed = _IN.format(col="filed_at")
     filing = {
@@ -265,7 +266,7 @@ def collector_sql(case_table: str = "case_stat", step_table: str = "case_step") 
         "public_filed": _count(f"{filed} AND source = 'public'"),
         "filed_suspended": _count(f"{filed} AND last_suspended_at < :cutoff"),
     }
-    queries.append((_select("grid_code", filing, case_table, filed), "grid_code"))
+    queries.append((_select("grid_code", filing, case_table, f"{CASE_WINDOW} AND {filed}"), "grid_code"))
     return queries
 
 
