@@ -81,10 +81,17 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     deadline.add_arguments(p)
     p.set_defaults(handler=deadline.command)
 
+    from dashboard import rank_cmd
+
+    p = sub.add_parser("rank", help="the evaluation ranking of a period: rank --by department --period month")
+    rank_cmd.add_arguments(p)
+    p.set_defaults(handler=rank_cmd.command)
+
     for name, module, help_text in (
         ("ingest", "feeds.ingest", "run an ingest worker: MQTT -> decode -> validate -> store"),
         ("simulate", "feeds.simulator.cli", "publish the demo city's GPS, video alerts and cases over MQTT"),
         ("decode", "feeds.decode_cmd", "show what gridwall makes of one payload: decode <topic> <file>"),
+        ("import", "feeds.import_cmd", "load a case-event export (.jsonl or .csv) through the ingest pipeline"),
     ):
         add, run = _feeds(module)
         p = sub.add_parser(name, help=help_text)

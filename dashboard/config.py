@@ -19,6 +19,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+# The live map's layers (Settings.map_layers switches them on).
+MAP_LAYERS = ("districts", "grids", "cases", "alerts", "collectors", "vehicles", "trails")
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ASSETS_DIR = REPO_ROOT / "assets"
 EMBEDDED_MQTT_PORT = 1883
@@ -44,13 +46,27 @@ class Settings:
     # offline vector basemap of the city, and no tile request at all.
     tile_url: str | None = None
     tile_crs: str = "wgs84"  # "gcj02" for AMap/Tencent-style tiles: markers are shifted to match
+    # The live map: which layers it draws (any of MAP_LAYERS, comma-separated, or a TOML list),
+    # how many point objects (devices + cases) it draws one by one before it shows clusters,
+    # how many positions a trail keeps, and from which zoom the 4,988 unit grids are drawn.
+    map_layers: str = "districts,grids,cases,alerts,collectors,vehicles,trails"
+    map_cluster_above: int = 3000
+    map_trail_points: int = 20
+    map_grids_min_zoom: int = 14
+    # Around the map (docs/wall.md): the alert sound for critical video alerts (a file under
+    # assets/, any URL, or "off"), how often the side panels rotate between their views on a
+    # 16:9 wall (seconds; 0 keeps the first view), and the region ranking beside the
+    # departments' (district or street).
+    alert_sound: str = "sounds/alert.wav"
+    panel_rotate_s: float = 20.0
+    board_region: str = "street"
     web_workers: int = 2
     # Ingest
     max_payload_bytes: int = 64 * 1024
     future_skew_s: float = 300.0
     city_margin_km: float = 20.0
     share_group: str = "gridwall"
-    tick_s: float = 0.5  # how often the live snapshot version is cut
+    tick_s: float = 0.25  # how often the live snapshot version is cut (screens poll every 0.5 s)
     dead_letter_max: int = 10_000
     # A case event that arrives before its predecessor (shared subscriptions deal one case's events
     # to several workers) waits this long for it before it becomes a dead letter.
@@ -77,6 +93,17 @@ class Settings:
     def resolved_mqtt_url(self) -> str:
         return self.mqtt_url or embedded_mqtt_url(EMBEDDED_MQTT_PORT)
 
+    def __post_init__(self) -> None:
+        unknown = set(self.map_layer_names) - set(MAP_LAYERS)
+        if unknown:
+            raise ValueError(f"map_layers: unknown layer(s) {', '.join(sorted(unknown))}; known: {', '.join(MAP_LAYERS)}")
+        if self.board_region not in ("district", "street"):
+            raise ValueError(f"board_region: {self.board_region!r}; expected district or street")
+
+    @property
+    def map_layer_names(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(n.strip() for n in self.map_layers.split(",") if n.strip()))
+
     def section(self, name: str) -> dict[str, Any]:
         value = self.sections.get(name, {})
         return value if isinstance(value, dict) else {}
@@ -91,6 +118,8 @@ def _coerce(name: str, value: Any) -> Any:
     kind = {f.name: f.type for f in fields(Settings)}[name]
     if value is None or value == "":
         return None if "None" in str(kind) else value
+    if isinstance(value, list):  # a TOML list for a comma-separated setting (map_layers)
+        return ",".join(str(v) for v in value)
     if "Path" in str(kind):
         return Path(value).expanduser()
     if kind in ("int", int):

@@ -25,6 +25,14 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         return server
 
 
+def _warm_up(worker: Any) -> None:
+    """One request through the worker's own app before it takes connections: Dash sets itself
+    up on the first request, and several threads doing that at once can leave a worker whose
+    every component bundle answers 500 (plotly/dash#3971) until it is restarted."""
+    with worker.wsgi.test_client() as client:
+        client.get("/")
+
+
 def run(settings: Settings, workers: int | None = None) -> int:
     _Gunicorn(
         {
@@ -39,6 +47,7 @@ def run(settings: Settings, workers: int | None = None) -> int:
             "errorlog": "-",
             "loglevel": "warning",
             "proc_name": "gridwall-web",
+            "post_worker_init": _warm_up,
         }
     ).run()
     return 0

@@ -19,19 +19,23 @@ import time
 from typing import Any
 
 import paho.mqtt.client as mqtt
+from sqlalchemy import Engine
 
 from dashboard.config import Settings
 from dashboard.store import db
 from dashboard.store.hot import HotStore, connect, remove_worker, write_broker_state
+from dashboard.store.liverank import LiveRank
 from feeds.cases import CaseBook
 from feeds.citygeo import city_bounds, grid_lookup
 from feeds.decoders import DecodeContext
 from feeds.mqtt import make_client, parse_mqtt_url
 from feeds.pipeline import Message, Pipeline
 from feeds.rebuild import rebuild_if_empty
+from feeds.steps.board import BoardMaker
 from feeds.steps.history import HistoryWriter
 from feeds.steps.positions import Downsampler
 from feeds.steps.publish import Ticker
+from feeds.steps.ranking import RankKeeper, city_grid_codes
 from feeds.topics import TopicRouter
 
 log = logging.getLogger("gridwall.ingest")
@@ -50,6 +54,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-share", action="store_true", help="plain subscriptions even on an MQTT 5 broker")
 
 
+def build_pipeline(settings: Settings, engine: Engine, hot: HotStore, **overrides: Any) -> Pipeline:
+    """The pipeline as the configuration describes it. Ingest and `gridwall import` both build
+    theirs here, so a message is taken in the same way whichever way it came; ``overrides``
+    replace Pipeline's keyword arguments (import waits for a whole file: case_park_s)."""
+    feeds_cfg = settings.section("feeds")
+    options: dict[str, Any] = {
+        "router": TopicRouter(feeds_cfg.get("topics")),
+        "ctx": DecodeContext.from_config(feeds_cfg),
+        "bounds": city_bounds(settings),
+        "cases": CaseBook(engine, settings, hot),
+        "grid_lookup": grid_lookup(settings),
+        "max_payload_bytes": settings.max_payload_bytes,
+        "future_skew_s": settings.future_skew_s,
+        "dead_letter_max": settings.dead_letter_max,
+        "case_park_s": settings.case_park_s,
+        "downsampler": Downsampler(settings.history_interval_s, settings.history_turn_deg),
+        "live_rank": live_rank(settings, hot),
+    }
+    return Pipeline(hot, HistoryWriter(engine), **{**options, **overrides})
+
+
+def live_rank(settings: Settings, hot: HotStore) -> LiveRank:
+    reconcile = float(settings.section("casework").get("live_rank_reconcile_s", 3600))
+    return LiveRank(hot.r, settings.timezone, reconcile)
+
+
 class IngestWorker:
     def __init__(self, settings: Settings, worker_id: str | None = None, share: bool = True) -> None:
         self.settings = settings
@@ -60,24 +90,12 @@ class IngestWorker:
         url = settings.resolved_database_url
         db.upgrade(url)
         engine = db.engine_for(url)
-        feeds_cfg = settings.section("feeds")
-        self.router = TopicRouter(feeds_cfg.get("topics"))
-        book = CaseBook(engine, settings, self.hot)
-        self.pipeline = Pipeline(
-            self.hot,
-            HistoryWriter(engine),
-            router=self.router,
-            ctx=DecodeContext.from_config(feeds_cfg),
-            bounds=city_bounds(settings),
-            cases=book,
-            grid_lookup=grid_lookup(settings),
-            max_payload_bytes=settings.max_payload_bytes,
-            future_skew_s=settings.future_skew_s,
-            dead_letter_max=settings.dead_letter_max,
-            case_park_s=settings.case_park_s,
-            downsampler=Downsampler(settings.history_interval_s, settings.history_turn_deg),
-        )
+        self.pipeline = build_pipeline(settings, engine, self.hot)
+        self.router = self.pipeline.router
+        book = self.pipeline.cases
         self.ticker = Ticker(self.hot, settings.tick_s)
+        self.ranks = RankKeeper(live_rank(settings, self.hot), engine, book, city_grid_codes(settings), self.worker_id)
+        self.board = BoardMaker(self.hot, engine, settings, live_rank(settings, self.hot), self.worker_id)
         self.queue: queue.Queue[Message] = queue.Queue(QUEUE_MAX)
         self.dropped = 0
         self.processed = 0  # messages this worker took through the pipeline
@@ -152,7 +170,7 @@ class IngestWorker:
                     return  # not acknowledged: the broker redelivers after restart
         self._ack(batch)
         self.processed += len(batch)
-        self.ticker.note(result.changed_devices)
+        self.ticker.note_result(result)  # changed devices, cases and alerts
 
     def run(self) -> None:
         self.start()
@@ -164,10 +182,12 @@ class IngestWorker:
             now = time.time()
             if self.ticker.due(now):
                 try:
-                    self.ticker.note(self.pipeline.retry_parked(now).changed_devices)
+                    self.ticker.note_result(self.pipeline.retry_parked(now))
                     self.ticker.tick(now)
+                    self.ranks.tick(now)
                 except Exception:
                     log.exception("tick failed")
+                self.board.tick(now)  # about once a second; logs its own failures
             if now >= next_beat:
                 next_beat = now + HEARTBEAT_S
                 try:

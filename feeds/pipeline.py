@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 
 from dashboard.store.hot import FEEDS, HotStore
+from dashboard.store.liverank import LiveRank
 from feeds.cases import CaseOutcome
 from feeds.decoders import DECODERS, DecodeContext
 from feeds.decoding import decode_and_validate
@@ -62,14 +63,30 @@ CaseApplier = Callable[[Sequence[CaseEvent]], CaseOutcome]
 PARK_RETRY_S = 0.5
 
 
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """One refused message, for a caller that reports per message (`gridwall import`)."""
+
+    message: Message
+    reason: str
+    detail: str
+    event_id: str | None = None  # set when a decoded case event was refused
+
+
 @dataclass
 class BatchResult:
     accepted: Counter[str] = field(default_factory=Counter)
     rejected: dict[str, Counter[str]] = field(default_factory=dict)
     duplicates: Counter[str] = field(default_factory=Counter)
     changed_devices: list[str] = field(default_factory=list)
+    changed_cases: list[str] = field(default_factory=list)  # ids, for the live map's deltas
+    changed_alerts: list[str] = field(default_factory=list)
     alerts_changed: bool = False
     cases_changed: bool = False
+    refusals: list[Refusal] = field(default_factory=list)
+    # Case events parked to wait for their predecessor, with the message each came in (None
+    # when it was a parked event retried).
+    parked: list[tuple[CaseEvent, Message | None]] = field(default_factory=list)
 
     def reject(self, feed: str, reason: str) -> None:
         self.rejected.setdefault(feed, Counter())[reason] += 1
@@ -91,6 +108,7 @@ class Pipeline:
         dead_letter_max: int = 10_000,
         case_park_s: float = 30.0,
         downsampler: Downsampler | None = None,
+        live_rank: LiveRank | None = None,
     ) -> None:
         self.hot = hot
         self.history = history
@@ -104,6 +122,7 @@ class Pipeline:
         self.dead_letter_max = dead_letter_max
         self.case_park_s = case_park_s
         self.downsampler = downsampler or Downsampler()
+        self.live_rank = live_rank
 
     # --- one message: decode + validate + enrich ---------------------------------------------
     def _feed_of_topic(self, topic: str) -> str:
@@ -119,8 +138,10 @@ class Pipeline:
                                       size_limit=self.max_payload_bytes, future_skew_s=self.future_skew_s)
         return [enrich(record, self.grid_lookup) for record in records]
 
-    def _dead(self, result: BatchResult, feed: str, msg: Message, reason: str, detail: str) -> None:
+    def _dead(self, result: BatchResult, feed: str, msg: Message, reason: str, detail: str,
+              event_id: str | None = None) -> None:
         result.reject(feed, reason)
+        result.refusals.append(Refusal(msg, reason, detail, event_id))
         self.hot.dead_letter(msg.topic, reason, detail, msg.payload, self.dead_letter_max)
 
     # --- one batch ---------------------------------------------------------------------------
@@ -182,12 +203,13 @@ class Pipeline:
             since = parked_at.get(event.event_id, now)
             if now - since < self.case_park_s:
                 hold[event.event_id] = {"event": dataclasses.asdict(event), "parked_at": since}
+                result.parked.append((event, origin.get(id(event))))
             else:
                 outcome.refused.append((event, Rejected(exc.reason, f"{exc.detail} (waited {now - since:.0f} s for the events before it)")))
         self.hot.park(hold, now + PARK_RETRY_S)
         for event, exc in outcome.refused:
             msg = origin.get(id(event)) or Message(f"gridwall/case/{event.case_id}", orjson.dumps(dataclasses.asdict(event)), now)
-            self._dead(result, "case", msg, exc.reason.value, exc.detail)
+            self._dead(result, "case", msg, exc.reason.value, exc.detail, event.event_id)
 
     def _store(self, records: Sequence[Record], result: BatchResult, origin: dict[int, Message],
                parked_at: dict[str, float] | None = None) -> None:
@@ -215,6 +237,8 @@ class Pipeline:
             alerts=alerts,
             events=applied,
             cases=case_rows,
+            case_stats=outcome.stats,
+            case_steps=outcome.steps,
         )
         result.changed_devices = self.hot.write_positions(fold(positions))
         for s in statuses:
@@ -223,9 +247,13 @@ class Pipeline:
         if alerts:
             self.hot.put_alerts([alert_doc(a) for a in sorted(alerts, key=lambda a: a.end or a.start)])
             result.alerts_changed = True
+            result.changed_alerts = list(dict.fromkeys(a.alert_id for a in alerts))
         if case_docs:
             self.hot.put_cases(case_docs)
+            if self.live_rank is not None:
+                self.live_rank.note_changes(outcome.changes, time.time())
             result.cases_changed = True
+            result.changed_cases = list(dict.fromkeys(d["case_id"] for d in case_docs))
         result.accepted["gps"] += len(positions) + len(statuses)
         result.accepted["video"] += len(alerts)
         result.accepted["case"] += len(applied)

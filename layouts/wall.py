@@ -13,11 +13,11 @@ import dash_leaflet as dl
 from dash import dcc, html
 
 from dashboard.i18n import t
+from layouts import panels
 
 # Functions defined in assets/gridwall-map.js, referenced by name (dash-extensions resolves
 # {"variable": ...}); no generated JS file is written at import time.
 BASEMAP_STYLE = {"variable": "gridwall.map.basemapStyle"}
-BOUNDARY_STYLE = {"variable": "gridwall.map.boundaryStyle"}
 BASEMAP_LABEL = {"variable": "gridwall.map.basemapLabel"}
 
 
@@ -49,14 +49,20 @@ def title_bar(city_name: str, lang: str) -> html.Div:
     )
 
 
-def live_map(meta: dict[str, Any], tile_url: str | None) -> dl.Map:
+def live_map(meta: dict[str, Any], settings: Any) -> html.Div:
+    """The live map. Only the basemap is a Dash component; everything live (devices, trails,
+    cases, alerts, clusters) and the boundary layers are drawn by assets/gridwall-map.js, which
+    reads its settings from the data-* attributes of the box around the map."""
+    tile_url = settings.tile_url
     layers: list[Any] = []
     if tile_url:
         layers.append(dl.TileLayer(url=tile_url, maxZoom=19, maxNativeZoom=18, attribution=""))
     else:
         layers.append(dl.GeoJSON(url="/assets/city/basemap.json", style=BASEMAP_STYLE, pointToLayer=BASEMAP_LABEL, id="gw-basemap"))
-    layers.append(dl.GeoJSON(url="/assets/city/districts.json", style=BOUNDARY_STYLE, id="gw-districts"))
-    return dl.Map(
+    # Positions are kept in WGS-84; GCJ-02 tiles (AMap, Tencent) need them shifted on screen.
+    # The bundled basemap is WGS-84, so the shift only ever applies together with tile_url.
+    shift = "gcj02" if tile_url and settings.tile_crs.lower() == "gcj02" else ""
+    leaflet = dl.Map(
         layers,
         id="gw-map",
         center=meta.get("center", [30.27, 120.16]),
@@ -69,9 +75,23 @@ def live_map(meta: dict[str, Any], tile_url: str | None) -> dl.Map:
         # The view belongs to the people in the room: nothing the server sends moves it.
         trackViewport=False,
     )
+    return html.Div(
+        leaflet,
+        id="gw-map-box",
+        className="gw-map-box",
+        **{
+            "data-layers": ",".join(settings.map_layer_names),
+            "data-cluster-above": str(settings.map_cluster_above),
+            "data-trail-points": str(settings.map_trail_points),
+            "data-grids-min-zoom": str(settings.map_grids_min_zoom),
+            "data-shift": shift,
+        },
+    )
 
 
-def layout(settings: Any, lang: str = "zh", meta: dict[str, Any] | None = None) -> html.Div:
+def layout(settings: Any, lang: str = "zh", meta: dict[str, Any] | None = None, aspect: str | None = None) -> html.Div:
+    """The wall; ``aspect`` "32x9" gives the 3840×1080 ultra-wide canvas (gw-wide), "16x9" the
+    1920×1080 one; unset, assets/gridwall-panels.js picks by the window's shape."""
     meta = meta or {}
     city = meta.get("name_zh" if lang == "zh" else "name_en") or meta.get("name_zh") or "gridwall"
     return html.Div(
@@ -81,19 +101,20 @@ def layout(settings: Any, lang: str = "zh", meta: dict[str, Any] | None = None) 
                     title_bar(city, lang),
                     html.Div(
                         [
-                            html.Div([kpi_tile("open_cases", lang), kpi_tile("overdue", lang, "red"), kpi_tile("warn", lang, "yellow")],
-                                     className="gw-side gw-left"),
-                            html.Div(live_map(meta, settings.tile_url), className="gw-center"),
-                            html.Div([kpi_tile("collectors", lang), kpi_tile("vehicles", lang)], className="gw-side gw-right"),
+                            html.Div(panels.left_column(settings, lang), className="gw-side gw-left"),
+                            html.Div(live_map(meta, settings), className="gw-center"),
+                            html.Div(panels.right_column(settings, lang), className="gw-side gw-right"),
                         ],
                         className="gw-body",
                     ),
                 ],
                 id="gw-canvas",
-                className="gw-canvas",
-                **{"data-lang": lang, "data-tz": settings.timezone, "data-tile-crs": settings.tile_crs},
+                className="gw-canvas gw-wide" if aspect == "32x9" else "gw-canvas",
+                **{"data-lang": lang, "data-tz": settings.timezone, "data-tile-crs": settings.tile_crs,
+                   "data-aspect": aspect if aspect in ("16x9", "32x9") else ""},
             ),
-            dcc.Interval(id="gw-tick", interval=1000),
+            # Twice a second: with the 0.25 s snapshot tick, a fix is on screen within ~0.8 s (p95).
+            dcc.Interval(id="gw-tick", interval=500),
             dcc.Store(id="gw-ver"),
             dcc.Store(id="gw-live"),
             dcc.Store(id="gw-kpi"),

@@ -22,7 +22,9 @@ Keys:
   {gw}:park:due      ZSET  parked event id -> when to try it again
   {gw}:dlq            STREAM dead letters, bounded
   {gw}:snap:ver       INT   version of the live picture; bumped once per tick with changes
-  {gw}:snap:delta:<v> STR   JSON of what changed in version v (expires)
+  {gw}:snap:delta:<v> STR   JSON of what changed in version v (expires): the latest docs of the
+                            devices, cases and alerts that changed in that tick, and the ids of
+                            the cases and alerts that left the picture (closed, ended)
   {gw}:snap:kpi       STR   JSON of the counters, rewritten every tick
 """
 
@@ -96,6 +98,39 @@ return 1
 """
 
 
+# Cut a version: the version bump and its delta are one atomic step, so a reader never sees a
+# version whose delta is not there yet (which would cost it a full picture).
+_PUBLISH_LUA = """
+local v = redis.call('INCR', KEYS[1])
+redis.call('SET', ARGV[1] .. v, ARGV[2], 'EX', tonumber(ARGV[3]))
+return v
+"""
+
+
+# The newest points of some devices' trails as the body of a JSON object,
+# "<json id>":"lon,lat;lon,lat;..." (newest first, the fix time cut off), built in Redis so
+# Python never touches the points one by one. KEYS = trail keys, ARGV[1] = how many points,
+# ARGV[i + 1] = the JSON-encoded id of KEYS[i].
+_TRAILS_LUA = """
+local n = tonumber(ARGV[1]) - 1
+local out = {}
+for i, key in ipairs(KEYS) do
+  local pts = redis.call('LRANGE', key, 0, n)
+  if #pts > 0 then
+    for j, p in ipairs(pts) do
+      local c = string.find(p, ',', 1, true)
+      c = c and string.find(p, ',', c + 1, true)
+      if c then pts[j] = string.sub(p, 1, c - 1) end
+    end
+    out[#out + 1] = ARGV[i + 1] .. ':"' .. table.concat(pts, ';') .. '"'
+  end
+end
+return table.concat(out, ',')
+"""
+TRAIL_CHUNK = 1000  # devices per script call: Redis serves other clients between the calls
+RESET_MARK = b'"reset":true'  # first in a delta that stands for "take the whole picture"
+
+
 _CLAIM_LUA = """
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
 if #ids == 0 then return {} end
@@ -136,6 +171,8 @@ class HotStore:
         self._position = client.register_script(_POSITION_LUA)
         self._claim = client.register_script(_CLAIM_LUA)
         self._unlock = client.register_script(_UNLOCK_LUA)
+        self._publish = client.register_script(_PUBLISH_LUA)
+        self._trails = client.register_script(_TRAILS_LUA)
 
     # --- writes (ingest) ------------------------------------------------------------------
     def write_positions(self, fixes: Iterable[DeviceFix]) -> list[str]:
@@ -272,17 +309,36 @@ class HotStore:
             approximate=True,
         )
 
-    def publish_tick(self, changed: Sequence[str], kpi: Mapping[str, Any]) -> int | None:
-        """Cut a version: store the current docs of the devices that changed since the last
-        tick (the latest state of each, however many fixes came in), then bump the version
-        readers poll. The docs are copied as stored, never parsed."""
+    def publish_tick(self, changed: Sequence[str], kpi: Mapping[str, Any],
+                     cases: Sequence[str] = (), alerts: Sequence[str] = (), force: bool = False) -> int | None:
+        """Cut a version from what changed since the last tick: the current docs of the changed
+        devices, cases and alerts (the latest state of each, however many messages came in),
+        and as removals the changed cases and alerts that are no longer in the hot state
+        (closed, ended). Then bump the version readers poll. Docs are copied as stored, never
+        parsed. Nothing changed: no new version, unless ``force``: then the delta is marked
+        ``"reset"`` and every screen behind it takes the whole picture instead (for a picture
+        put together without deltas, such as one rebuilt from SQL)."""
         self.r.set(SNAP_KPI, orjson.dumps(kpi))
-        if not changed:
+        if not (changed or cases or alerts or force):
             return None
-        docs = [d for d in self.r.hmget(DEV, list(changed)) if d is not None]  # type: ignore[union-attr]
-        version = int(self.r.incr(SNAP_VER))
-        self.r.set(delta_key(version), b'{"devices":[' + b",".join(docs) + b"]}", ex=DELTA_TTL_S)
-        return version
+        pipe = self.r.pipeline(transaction=False)
+        for key, ids in ((DEV, changed), (CASE, cases), (ALERT, alerts)):
+            if ids:
+                pipe.hmget(key, list(ids))
+        found = iter(pipe.execute()) if (changed or cases or alerts) else iter(())
+        parts: list[bytes] = [RESET_MARK] if force else []
+        for name, ids in (("devices", changed), ("cases", cases), ("alerts", alerts)):
+            if not ids:
+                continue
+            docs = next(found)
+            present = [d for d in docs if d is not None]
+            if present:
+                parts.append(b'"%s":[%s]' % (name.encode(), b",".join(present)))
+            gone = [i for i, d in zip(ids, docs, strict=True) if d is None]
+            if gone and name != "devices":  # a device never leaves; an unknown id is no news
+                parts.append(b'"%s_gone":%s' % (name.encode(), orjson.dumps(gone)))
+        body = b"{" + b",".join(parts) + b"}"
+        return int(self._publish(keys=[SNAP_VER], args=[f"{P}:snap:delta:", body, DELTA_TTL_S]))
 
     def online(self, now: float, window_s: float, kinds: Sequence[str] = ("collector", "vehicle")) -> dict[str, int]:
         pipe = self.r.pipeline(transaction=False)
@@ -296,7 +352,7 @@ class HotStore:
 
     def deltas(self, after: int, upto: int) -> list[bytes] | None:
         """The stored deltas (after, upto], or None when any has expired (the reader then needs
-        the full picture)."""
+        the full picture, as it does when one starts with RESET_MARK)."""
         if upto <= after:
             return []
         raw = self.r.mget([delta_key(v) for v in range(after + 1, upto + 1)])
@@ -305,6 +361,27 @@ class HotStore:
     def devices_raw(self) -> list[bytes]:
         """Every device's JSON doc, as stored: callers join them without parsing."""
         return list(self.r.hvals(DEV))  # type: ignore[arg-type]
+
+    def picture_raw(self) -> tuple[dict[bytes, bytes], list[bytes], list[bytes]]:
+        """The whole live picture as stored, in one round trip: device id -> doc, the open
+        cases' docs, the active alerts' docs."""
+        pipe = self.r.pipeline(transaction=False)
+        pipe.hgetall(DEV)
+        pipe.hvals(CASE)
+        pipe.hvals(ALERT)
+        devices, cases, alerts = pipe.execute()
+        return devices, list(cases), list(alerts)
+
+    def trails_raw(self, device_ids: Sequence[bytes | str], points: int) -> bytes:
+        """The newest ``points`` positions of each device's trail, as the body of a JSON object:
+        ``"<id>":"lon,lat;lon,lat;..."``, newest first. Devices without a trail are left out."""
+        if points <= 0 or not device_ids:
+            return b""
+        pipe = self.r.pipeline(transaction=False)
+        for i in range(0, len(device_ids), TRAIL_CHUNK):
+            chunk = [d.decode() if isinstance(d, bytes) else d for d in device_ids[i:i + TRAIL_CHUNK]]
+            self._trails(keys=[trail_key(d) for d in chunk], args=[points, *(orjson.dumps(d) for d in chunk)], client=pipe)
+        return b",".join(part for part in pipe.execute() if part)
 
     def kpi(self) -> dict[str, Any]:
         raw = self.r.get(SNAP_KPI)

@@ -168,8 +168,9 @@ def _confidence(msg: Json) -> float | None:
 # Case fields this feed carries, nested under "case" (canonical) or flat beside the event
 # fields (accepted too). Anything else is dropped: the case record is a contract, not a bag.
 _CASE_STR_FIELDS: Final = (
-    "source", "category", "small_code", "grid_code", "department", "condition",
+    "source", "category", "class_code", "small_code", "grid_code", "department", "condition",
     "title", "description", "address", "media_url", "ticket",
+    "extension",  # 延期: the approved time on the case's clock, e.g. "1 工作日"
 )  # fmt: skip
 
 

@@ -1,13 +1,16 @@
 """Publish: once per tick, cut a new version of the live picture for the screens.
 
-Coalescing happens here: however many fixes a device sent during the tick, the screens get its
-latest state once. The counters are recomputed every tick even without messages, because a case
-turns overdue by the clock alone.
+Coalescing happens here: however many fixes a device sent during the tick (or events a case, or
+updates an alert), the screens get its latest state once; a case that closed or an alert that
+ended during the tick goes out as a removal. The counters are recomputed every tick even without
+messages, because a case turns overdue by the clock alone.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
+from typing import Any
 
 from dashboard.store.hot import ALERT, HotStore
 
@@ -19,11 +22,20 @@ class Ticker:
         self.hot = hot
         self.interval_s = interval_s
         self.offline_after_s = offline_after_s
-        self.changed: set[str] = set()
+        self.changed: set[str] = set()  # device ids
+        self.changed_cases: set[str] = set()
+        self.changed_alerts: set[str] = set()
         self._next = 0.0
+        self._first = True
 
-    def note(self, device_ids: list[str]) -> None:
+    def note(self, device_ids: Iterable[str], case_ids: Iterable[str] = (), alert_ids: Iterable[str] = ()) -> None:
         self.changed.update(device_ids)
+        self.changed_cases.update(case_ids)
+        self.changed_alerts.update(alert_ids)
+
+    def note_result(self, result: Any) -> None:
+        """What one pipeline batch (feeds.pipeline.BatchResult) changed."""
+        self.note(result.changed_devices, getattr(result, "changed_cases", ()), getattr(result, "changed_alerts", ()))
 
     def due(self, now: float) -> bool:
         return now >= self._next
@@ -41,4 +53,10 @@ class Ticker:
                       for feed, s in stats.items()},
         }
         changed, self.changed = sorted(self.changed), set()
-        return self.hot.publish_tick(changed, kpi)
+        cases, self.changed_cases = sorted(self.changed_cases), set()
+        alerts, self.changed_alerts = sorted(self.changed_alerts), set()
+        # A picture at version 0 (fresh, or just rebuilt from SQL) is not one screens can tell
+        # from "nothing yet": the first tick moves it to version 1 with a reset mark, so the
+        # screens take the whole picture.
+        force, self._first = self._first and self.hot.version() == 0, False
+        return self.hot.publish_tick(changed, kpi, cases, alerts, force=force)

@@ -45,3 +45,17 @@ def test_children_get_every_address_resolved(tmp_path: Path):
     env = child_environment(s)
     assert env["GRIDWALL_REDIS_URL"].startswith("unix://") and env["GRIDWALL_PORT"] == "8123"
     assert env["GRIDWALL_DATABASE_URL"].startswith("sqlite:///")
+
+
+def test_map_settings_from_file_and_environment(tmp_path: Path):
+    s = load_settings(path=None, environ={})
+    assert s.map_layer_names == ("districts", "grids", "cases", "alerts", "collectors", "vehicles", "trails")
+    assert (s.map_cluster_above, s.map_trail_points, s.map_grids_min_zoom) == (3000, 20, 14)
+    cfg = tmp_path / "gridwall.toml"
+    cfg.write_text('map_layers = ["cases", "alerts"]\nmap_cluster_above = 500\n')
+    s = load_settings(cfg, environ={"GRIDWALL_MAP_TRAIL_POINTS": "5"})
+    assert s.map_layer_names == ("cases", "alerts") and s.map_cluster_above == 500 and s.map_trail_points == 5
+    assert load_settings(path=None, environ={"GRIDWALL_MAP_LAYERS": " districts , cases "}).map_layer_names == ("districts", "cases")
+    assert load_settings(path=None, environ={"GRIDWALL_MAP_LAYERS": ""}).map_layer_names == ()
+    with pytest.raises(ValueError, match="unknown layer.*heatmap"):
+        load_settings(path=None, environ={"GRIDWALL_MAP_LAYERS": "cases,heatmap"})

@@ -1,0 +1,382 @@
+"""The board: everything the wall shows around the map, computed once a second by an ingest
+worker and stored in Redis for the screens (dashboard/board.py has the keys and the reader;
+docs/wall.md the fields).
+
+- the overdue counters (超期, 即将超期, 挂账) by district and department, from the open cases in
+  Redis by the rule of the KPI counters (``due``/``warn_at`` against now; a suspended case is
+  grey, never overdue), with the change since the first tick of the local day;
+- today's counts and rates for the whole city and this month's department and region rankings,
+  from the live counters (dashboard.store.liverank) through casework.rates and casework.ranking;
+- the alert ticker: the latest video alerts and the urgent open cases, newest first;
+- the rotating views: reports and closures by hour today (SQL, at most once a minute), open
+  cases by category, vehicles online / moving / parked by subtype.
+
+Several workers may run: a short Redis lock lets one of them compute each second, and the board
+is stored only when its JSON changed (then its version goes up and the screens fetch it).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import orjson
+from sqlalchemy import Engine, select
+
+from dashboard import casedata
+from dashboard.board import BASE_TTL_S, BOARD_HOURLY, BOARD_LOCK, base_key, publish_board
+from dashboard.casework.catalogue import Catalogue
+from dashboard.casework.counters import Counters
+from dashboard.casework.overdue import UNKNOWN, Light
+from dashboard.casework.periods import period_range
+from dashboard.casework.ranking import RankedRow, rank
+from dashboard.casework.rates import percent, rate_fraction
+from dashboard.casework.scoring import preset as load_preset
+from dashboard.city.model import City, load_city
+from dashboard.config import Settings
+from dashboard.store.hot import ALERT_RECENT, CASE, DEV, HotStore, seen_key
+from dashboard.store.liverank import CITY, LiveRank
+from dashboard.store.models import CaseStatRow
+from feeds.steps.publish import OFFLINE_AFTER_S
+
+log = logging.getLogger("gridwall.board")
+
+BOARD_S = 1.0  # how often the board is computed
+BUDGET = 10.0  # ... but never more than 1/BUDGET of the worker's time
+HOURLY_S = 60.0  # how often today's hours are read from SQL
+MOVING_KMH = 2.0  # faster is moving (the same threshold as the position history's stop/start)
+TICKER_MAX = 30
+TOP_CLASSES = 8
+BOTTOM = 3
+VEHICLE_SUBTYPES = ("enforcement", "muck_truck", "sanitation")
+LIGHTS = (Light.RED.value, Light.YELLOW.value, Light.GREY.value)
+# English for the video-AI alert types the catalogue maps to no event class (the others take
+# their class's English name).
+ALERT_TYPES_EN = {"烟火": "Smoke or fire", "人群聚集": "Crowd gathering", "占道撑伞": "Umbrella stall on the road",
+                  "井盖异常": "Manhole cover fault"}
+
+
+def case_light(doc: Mapping[str, Any], now: float) -> str | None:
+    """An open case's disposal light from its hot doc, by the KPI counters' rule: red once
+    ``due`` is reached, yellow once ``warn_at`` is, grey while suspended (挂账: the clock is
+    paused, so never red), green while the clock runs; None without a disposal clock."""
+    if doc.get("suspended"):
+        return Light.GREY.value
+    due = doc.get("due")
+    if due is not None and float(due) <= now:
+        return Light.RED.value
+    warn = doc.get("warn_at")
+    if warn is not None and float(warn) <= now:
+        return Light.YELLOW.value
+    return Light.GREEN.value if due is not None else None
+
+
+def count_lights(docs: Iterable[Mapping[str, Any]], now: float) -> dict[str, dict[str, dict[str, int]]]:
+    """Red / yellow / grey counts per district and department, and for the whole city
+    (``{"all": {"all": {...}}, "district": {code: {...}}, "department": {...}}``)."""
+    total = dict.fromkeys(LIGHTS, 0)
+    districts: dict[str, dict[str, int]] = {}
+    departments: dict[str, dict[str, int]] = {}
+    for doc in docs:
+        light = case_light(doc, now)
+        if light is None or light == "green":
+            continue
+        total[light] += 1
+        for rows, code in ((districts, doc.get("district") or UNKNOWN), (departments, doc.get("department") or UNKNOWN)):
+            row = rows.get(code)
+            if row is None:
+                row = rows[code] = dict.fromkeys(LIGHTS, 0)
+            row[light] += 1
+    return {"all": {"all": total}, "district": districts, "department": departments}
+
+
+def bottom_positions(ranked: int, k: int = BOTTOM) -> range:
+    """The positions flagged as the bottom ``k``: the last ``k`` ranked rows, but never one of
+    the top ``k`` (with six ranked rows or fewer, the flag takes fewer rows, and none at all
+    with three or fewer)."""
+    return range(max(ranked - k, k) + 1, ranked + 1)
+
+
+def local_hour(t: float, zone: ZoneInfo) -> int:
+    return datetime.fromtimestamp(t, zone).hour
+
+
+def _score(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
+class BoardMaker:
+    def __init__(self, hot: HotStore, engine: Engine, settings: Settings, live: LiveRank | None = None,
+                 worker: str = "") -> None:
+        self.hot = hot
+        self.r = hot.r
+        self.engine = engine
+        self.timezone = settings.timezone
+        self.zone = ZoneInfo(settings.timezone)
+        self.live = live or LiveRank(hot.r, settings.timezone)
+        preset = settings.section("casework").get("preset", "cjt292")
+        self.preset = load_preset(preset)
+        # A preset without a region formula (jinniu scores departments only) ranks regions by cjt292.
+        self.region_preset = self.preset if "region" in self.preset.get("objects", {}) else load_preset("cjt292")
+        self.region_kind = settings.board_region
+        self.offline_after_s = OFFLINE_AFTER_S
+        self.worker = worker or "1"
+        try:
+            self.city: City | None = load_city(settings.city_dir)
+        except (OSError, KeyError, ValueError):
+            self.city = None  # no city files: codes instead of names
+        self.catalogue: Catalogue = casedata.load_catalogue()
+        self._next = 0.0
+
+    # --- names ---------------------------------------------------------------------------------
+    def _area(self, code: str | None) -> tuple[str, str]:
+        if not code or code == UNKNOWN:
+            return "未知", "Unknown"
+        if self.city is None:
+            return code, code
+        return self.city.names.get(code, code), self.city.names_en.get(code, code)
+
+    def _department(self, code: str | None) -> tuple[str, str]:
+        if code == UNKNOWN or not code:
+            return "未派遣", "Not dispatched"
+        found = self.city.department(code) if self.city is not None else None
+        return (found.name_zh, found.name_en) if found is not None else (code, code)
+
+    def _class_name(self, category: str | None, code: str | None) -> tuple[str, str]:
+        if not category or not code:
+            return "—", "—"
+        item = self.catalogue.item(category, code)
+        return (item.zh, item.en or item.zh) if item is not None else (code, code)
+
+    # --- the tick ------------------------------------------------------------------------------
+    def tick(self, now: float | None = None) -> bool:
+        """Compute and store the board if a second has passed and no other worker is at it.
+        Never raises: a failed board must not stop the ingest loop."""
+        now = time.time() if now is None else now
+        if now < self._next:
+            return False
+        self._next = now + BOARD_S
+        try:
+            if not self.r.set(BOARD_LOCK, self.worker, nx=True, px=int(BOARD_S * 900)):
+                return False
+            started = time.perf_counter()
+            self.update(now)
+            # The board shares the worker's thread with the messages: at most a tenth of it
+            # (tens of thousands of open cases make the board slower, and then less frequent).
+            self._next = now + max(BOARD_S, BUDGET * (time.perf_counter() - started))
+            return True
+        except Exception:
+            log.exception("board failed")
+            return False
+
+    def update(self, now: float) -> dict[str, Any]:
+        """Compute the board as of ``now``, store it, and return it."""
+        board = self.build(now)
+        publish_board(self.r, orjson.dumps(board))
+        return board
+
+    def build(self, now: float) -> dict[str, Any]:
+        day = datetime.fromtimestamp(now, self.zone).date().isoformat()
+        pipe = self.r.pipeline(transaction=False)
+        pipe.hvals(CASE)
+        pipe.lrange(ALERT_RECENT, 0, -1)
+        pipe.zrange(seen_key("vehicle"), 0, -1, withscores=True)
+        pipe.get(base_key(day))
+        raw_cases, raw_alerts, vehicles, base = pipe.execute()
+        cases = [orjson.loads(v) for v in raw_cases]
+        lights = count_lights(cases, now)
+        return {
+            "day": day,
+            "today": self._today(now),
+            "overdue": self._overdue(lights, day, base, now, len(cases)),
+            "rank": {
+                "department": self._ranking("department", self.live.read("month", "department", now)),
+                "region": self._ranking(self.region_kind, self.live.read("month", self.region_kind, now)),
+            },
+            "ticker": self._ticker([orjson.loads(a) for a in raw_alerts], cases, now),
+            "hourly": self._hourly(day, now),
+            "categories": self._categories(cases),
+            "vehicles": self._vehicles(vehicles, now),
+        }
+
+    # --- today's tiles -------------------------------------------------------------------------
+    def _today(self, now: float) -> dict[str, Any]:
+        rows = self.live.read("day", CITY, now)
+        if rows is None:
+            return {"ready": False}  # the live counters are not there yet: "—", never a wrong 0
+        c = rows.get(CITY, Counters())
+        return {
+            "ready": True,
+            "reported": c.reported,
+            "filed": c.filed,
+            "dispatched": c.dispatched,
+            "closed": c.closed,
+            "close_rate": percent(rate_fraction(c, "close_rate")),
+            "on_time_close_rate": percent(rate_fraction(c, "on_time_close_rate")),
+        }
+
+    # --- overdue counters ----------------------------------------------------------------------
+    def _overdue(self, lights: dict[str, dict[str, dict[str, int]]], day: str, base_raw: bytes | None,
+                 now: float, open_cases: int) -> dict[str, Any]:
+        if base_raw is None:
+            # The first tick of the day: today's starting point. NX, so of two workers one wins.
+            first = {"at": now, **{dim: {code: [row["red"], row["yellow"]] for code, row in lights[dim].items()}
+                                   for dim in ("all", "district", "department")}}
+            if self.r.set(base_key(day), orjson.dumps(first), nx=True, ex=BASE_TTL_S):
+                base_raw = orjson.dumps(first)
+            else:
+                base_raw = self.r.get(base_key(day)) or orjson.dumps(first)
+        base = orjson.loads(base_raw)
+
+        def row(dim: str, code: str, names: tuple[str, str]) -> dict[str, Any]:
+            counts = lights[dim].get(code) or dict.fromkeys(LIGHTS, 0)
+            red0, yellow0 = base.get(dim, {}).get(code, [0, 0])
+            return {"code": code, "zh": names[0], "en": names[1], "red": counts["red"], "yellow": counts["yellow"],
+                    "grey": counts["grey"], "d_red": counts["red"] - red0, "d_yellow": counts["yellow"] - yellow0}
+
+        def order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            return sorted(rows, key=lambda r: (-r["red"], -r["yellow"], r["code"]))
+
+        districts = {a.code for a in self.city.districts} if self.city is not None else set()
+        departments = {d.code for d in self.city.departments} if self.city is not None else set()
+        district_codes = districts | set(lights["district"]) | set(base.get("district", {}))
+        department_codes = departments | set(lights["department"]) | set(base.get("department", {}))
+        total = row("all", "all", ("", ""))
+        return {
+            "base_at": base["at"],
+            "open": open_cases,
+            **{k: total[k] for k in ("red", "yellow", "grey", "d_red", "d_yellow")},
+            "district": order([row("district", c, self._area(c)) for c in district_codes]),
+            "department": order([row("department", c, self._department(c)) for c in department_codes]),
+        }
+
+    # --- rankings ------------------------------------------------------------------------------
+    def _ranking(self, kind: str, rows: Mapping[str, Counters] | None) -> dict[str, Any]:
+        if rows is None:
+            return {"kind": kind, "ready": False, "rows": []}
+        rows = dict(rows)
+        if kind == "department":
+            formula, rate, preset = "department", "on_time_disposal_rate", self.preset
+            known = [d.code for d in self.city.departments] if self.city is not None else []
+            name = self._department
+        else:
+            formula, rate, preset = "region", "on_time_close_rate", self.region_preset
+            areas = (self.city.districts if kind == "district" else self.city.streets) if self.city is not None else ()
+            known = [a.code for a in areas]
+            name = self._area
+        for code in known:  # every department or region is listed, ranked or not
+            rows.setdefault(code, Counters())
+        ranked = rank(rows, formula, preset)
+        bottom = set(bottom_positions(sum(1 for r in ranked if r.position is not None)))
+        return {"kind": kind, "ready": True, "rate": rate,
+                "rows": [self._rank_row(r, rate, name(r.code), bottom) for r in ranked]}
+
+    @staticmethod
+    def _rank_row(r: RankedRow, rate: str, names: tuple[str, str], bottom: set[int]) -> dict[str, Any]:
+        return {"code": r.code, "zh": names[0], "en": names[1], "pos": r.position, "score": _score(r.score),
+                "grade": r.grade or "—", "rate": percent(r.rates.get(rate)), "overdue": r.counters.overdue_pending,
+                "bottom": r.position in bottom, "top": r.position is not None and r.position <= BOTTOM}
+
+    # --- the alert ticker ----------------------------------------------------------------------
+    def _place(self, grid_code: str | None, camera_id: str | None = None) -> tuple[str, str]:
+        if camera_id and self.city is not None:
+            camera = next((c for c in self.city.cameras if c.id == camera_id), None)
+            if camera is not None:
+                return camera.name_zh, camera.name_en or camera.name_zh
+        if grid_code and len(grid_code) >= 9:
+            return self._area(grid_code[:9])
+        return "—", "—"
+
+    def _alert_type(self, alert_type: str) -> tuple[str, str]:
+        mapped = self.catalogue.alert(alert_type)
+        if mapped is not None and mapped.small_code:
+            item = self.catalogue.item("event", mapped.small_code)
+            if item is not None and item.en:
+                return alert_type, item.en
+        return alert_type, ALERT_TYPES_EN.get(alert_type, alert_type)
+
+    def _ticker(self, recent: Sequence[Mapping[str, Any]], cases: Sequence[Mapping[str, Any]], now: float) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        for a in recent:  # newest update first: the first copy of an alert is its current state
+            aid = str(a.get("alert_id"))
+            if aid in seen:
+                continue
+            seen.add(aid)
+            zh, en = self._alert_type(str(a.get("type", "")))
+            place = self._place(a.get("grid_code"), a.get("camera_id"))
+            items.append({"kind": "alert", "id": aid, "at": a.get("start"), "zh": zh, "en": en,
+                          "sev": a.get("severity", "detection"), "active": a.get("state") != "end",
+                          "place_zh": place[0], "place_en": place[1]})
+        for c in cases:
+            if not c.get("urgent"):
+                continue
+            zh, en = self._class_name(c.get("category"), c.get("small_code"))
+            place = self._area(c.get("street")) if c.get("street") else self._place(c.get("grid_code"))
+            items.append({"kind": "case", "id": str(c["case_id"]), "at": c.get("reported_at"), "zh": zh, "en": en,
+                          "sev": "urgent", "active": True, "light": case_light(c, now),
+                          "place_zh": place[0], "place_en": place[1]})
+        items.sort(key=lambda i: (-(i["at"] or 0), i["kind"], i["id"]))
+        return items[:TICKER_MAX]
+
+    # --- the rotating views --------------------------------------------------------------------
+    def _hourly(self, day: str, now: float) -> dict[str, Any]:
+        raw = self.r.get(BOARD_HOURLY)
+        cached = orjson.loads(raw) if raw is not None else None
+        if cached is not None and cached.get("day") == day and 0 <= now - cached["at"] < HOURLY_S:
+            return cached
+        start, end = period_range("day", now, self.timezone)
+        cutoff = min(end, now)
+        reported, closed = [0] * 24, [0] * 24
+        # span_end/span_start bound every instant a case counts at, its report and closing
+        # included: the condition reads the span index instead of the whole table.
+        query = select(CaseStatRow.reported_at, CaseStatRow.closed_at).where(
+            CaseStatRow.span_end >= start, CaseStatRow.span_start < cutoff)
+        with self.engine.connect() as conn:
+            for rep, clo in conn.execute(query):
+                if rep is not None and start <= rep < cutoff:
+                    reported[local_hour(rep, self.zone)] += 1
+                if clo is not None and start <= clo < cutoff:
+                    closed[local_hour(clo, self.zone)] += 1
+        doc = {"day": day, "at": now, "hour": local_hour(now, self.zone), "reported": reported, "closed": closed}
+        self.r.set(BOARD_HOURLY, orjson.dumps(doc), ex=int(2 * HOURLY_S))
+        return doc
+
+    def _categories(self, cases: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+        by_category: Counter[str] = Counter()
+        by_class: Counter[tuple[str, str]] = Counter()
+        for c in cases:
+            category = c.get("category") or UNKNOWN
+            by_category[category] += 1
+            if c.get("small_code"):
+                by_class[(category, c["small_code"])] += 1
+        top = sorted(by_class.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_CLASSES]
+        return {
+            "component": by_category.get("component", 0),
+            "event": by_category.get("event", 0),
+            "other": sum(n for k, n in by_category.items() if k not in ("component", "event")),
+            "top": [{"category": cat, "code": code, "n": n, **dict(zip(("zh", "en"), self._class_name(cat, code), strict=True))}
+                    for (cat, code), n in top],
+        }
+
+    def _vehicles(self, seen: Sequence[tuple[bytes, float]], now: float) -> dict[str, Any]:
+        ids = [i for i, _ in seen]
+        docs = self.r.hmget(DEV, ids) if ids else []
+        rows: dict[str, dict[str, int]] = {s: {"total": 0, "online": 0, "moving": 0, "parked": 0} for s in VEHICLE_SUBTYPES}
+        for (_id, last), raw in zip(seen, docs, strict=True):
+            doc = orjson.loads(raw) if raw is not None else {}
+            subtype = str(doc.get("subtype") or "other")
+            row = rows.setdefault(subtype, {"total": 0, "online": 0, "moving": 0, "parked": 0})
+            row["total"] += 1
+            if now - float(last) > self.offline_after_s or doc.get("online") is False:
+                continue
+            row["online"] += 1
+            row["moving" if float(doc.get("speed") or 0.0) > MOVING_KMH else "parked"] += 1
+        order = [*VEHICLE_SUBTYPES, *sorted(s for s in rows if s not in VEHICLE_SUBTYPES)]
+        total = {k: sum(rows[s][k] for s in order) for k in ("total", "online", "moving", "parked")}
+        return {"rows": [{"subtype": s, **rows[s]} for s in order], "total": total}
