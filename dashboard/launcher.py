@@ -229,7 +229,9 @@ def run_demo(settings: Settings, *, simulate: bool = True, sim_args: list[str] |
     signal.signal(signal.SIGINT, launcher.request_stop)
     try:
         url = launcher.start()
-        print(f"\ngridwall is running: {url}\n  data: {launcher.data_dir}   logs: {launcher.data_dir / 'logs'}\n"
+        # The broker URL is for the devices and systems that publish to this wall.
+        print(f"\ngridwall is running: {url}\n  mqtt: {launcher.settings.resolved_mqtt_url}\n"
+              f"  data: {launcher.data_dir}   logs: {launcher.data_dir / 'logs'}\n"
               "  Ctrl-C stops everything.\n", flush=True)
         launcher.watch(stop_after_s)
         return 0

@@ -133,6 +133,14 @@ class Demo:
 
         return eventually(healthy, timeout_s, "demo healthy")
 
+    @property
+    def mqtt_url(self) -> str:
+        """The demo's broker, as its start banner names it (the embedded port may vary)."""
+        for line in Path(self.log.name).read_text(errors="replace").splitlines():
+            if line.strip().startswith("mqtt: "):
+                return line.split("mqtt: ", 1)[1].strip()
+        raise AssertionError(f"the demo did not name its broker:\n{self.output()}")
+
     def output(self) -> str:
         self.log.flush()
         return Path(self.log.name).read_text(errors="replace")[-4000:]

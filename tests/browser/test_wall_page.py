@@ -5,9 +5,15 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import orjson
 import pytest
 from browser_support import chrome, requested_hosts
-from helpers import Demo, eventually
+from helpers import Demo, eventually, lifecycle_to_dispatch, publisher, report
+from sqlalchemy import text
+
+from dashboard.config import load_settings
+from dashboard.store import db
+from dashboard.store.hot import HotStore, connect
 
 pytestmark = pytest.mark.browser
 
@@ -78,3 +84,105 @@ def test_english_on_request(demo, browser):
     assert "在办案件" not in canvas_text(browser)
     browser.get(demo.url)
     eventually(lambda: "在办案件" in canvas_text(browser), 30, "Chinese by default")
+
+
+# --- the end-to-end checks, against the demo and its simulator -------------------------
+
+def demo_settings(demo):
+    return load_settings(path=None, environ={"GRIDWALL_DATA_DIR": str(demo.data_dir)}, mqtt_url=demo.mqtt_url)
+
+
+def open_wall(browser, url: str) -> None:
+    browser.get(url)
+    eventually(lambda: browser.execute_script("var g = window.gridwall; return !!(g && g.map.instance"
+                                              " && g.live.version !== null);"), 60, "the wall up")
+
+
+def counter(browser, key: str) -> int | None:
+    text = browser.find_element("id", f"gw-kpi-{key}").text
+    return int(text) if text.isdigit() else None
+
+
+def test_counters_agree_with_the_database(demo, browser):
+    settings = demo_settings(demo)
+    engine = db.engine_for(settings.resolved_database_url)
+    open_wall(browser, demo.url)
+    eventually(lambda: counter(browser, "open_cases") is not None, 30, "the open-case counter")
+
+    def open_in_sql() -> int:
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT COUNT(*) FROM case_stat WHERE is_open = 1")).scalar() or 0)
+
+    # The simulator keeps going: bracket the screen's figure between two reads of the database.
+    def agrees() -> bool:
+        before = open_in_sql()
+        time.sleep(0.8)  # one poll of the page
+        shown = counter(browser, "open_cases")
+        after = open_in_sql()
+        return shown is not None and min(before, after) - 2 <= shown <= max(before, after) + 2
+
+    eventually(agrees, 30, "the open-case counter equal to the database's count")
+    engine.dispose()
+
+
+def test_an_overdue_case_turns_red_within_two_seconds(demo, browser, artifacts: Path):
+    settings = demo_settings(demo)
+    hot = HotStore(connect(settings.resolved_redis_url))
+    open_wall(browser, demo.url)
+    now = time.time()
+    case_id = f"E2E{int(now)}"
+    # A hotline case whose own deadline (the source fixed it) ran out a minute ago.
+    events = lifecycle_to_dispatch(case_id, now - 600, department="HWC")
+    topic, body = report(case_id, now - 600, lat=30.2690, lon=120.1610, source="12345", deadline=now - 60)
+    events[0] = (topic, body)
+    with publisher(settings, "e2e-overdue") as pub:
+        for topic, body in events[:-1]:
+            pub.publish(topic, body, qos=1)
+        time.sleep(1.0)
+        sent = time.time()
+        pub.publish(*events[-1], qos=1)  # the dispatch starts the (already spent) clock
+        light = eventually(lambda: browser.execute_script(
+            "return gridwall.live.cases.has(arguments[0]) && gridwall.live.caseLight(arguments[0]);", case_id) == "red",
+            10, "the case's marker red")
+        took = time.time() - sent
+    assert light and took <= 2.0, f"red after {took:.2f} s"
+    # The counter counts it: it shows what Redis counts as overdue at the same tick.
+    assert hot.r.zscore("{gw}:case:due", case_id) is not None
+
+    def counted() -> bool:
+        shown = counter(browser, "overdue")
+        return shown is not None and abs(shown - hot.case_counts(time.time())["overdue"]) <= 2
+
+    eventually(counted, 2, "the overdue counter including it")
+    browser.save_screenshot(str(artifacts / "wall-e2e-overdue.png"))
+
+
+def test_a_video_alert_reaches_the_ticker_and_the_map(demo, browser):
+    settings = demo_settings(demo)
+    open_wall(browser, demo.url)
+    alert_id = f"E2E-ALERT-{int(time.time())}"
+    body = {"alert_id": alert_id, "camera_id": "CAM001", "type": "烟火", "state": "new", "start": time.time() - 2,
+            "lat": 30.2462, "lon": 120.1423, "severity": "critical"}
+    with publisher(settings, "e2e-alert") as pub:
+        pub.publish("gridwall/video/CAM001", orjson.dumps(body), qos=1)
+        eventually(lambda: browser.execute_script(
+            "return gridwall.live.alerts.has(arguments[0]) && !!document.querySelector("
+            "'.gw-alert[data-alert-id=\"' + arguments[0] + '\"]');", alert_id), 10, "the alert pulsing on the map")
+        eventually(lambda: browser.execute_script(
+            "return !!document.querySelector('#gw-ticker > div[data-id=\"' + arguments[0] + '\"]');", alert_id),
+            10, "the alert in the ticker")
+
+
+def test_the_view_survives_a_minute_of_updates(demo, browser):
+    open_wall(browser, demo.url)
+    browser.execute_script("document.querySelector('#gw-map').dataset.probe = 'same-node';")
+    view = "var m = gridwall.map.instance, c = m.getCenter(); return [c.lat, c.lng, m.getZoom()];"
+    before = browser.execute_script(view)
+    updates = browser.execute_script("return gridwall.live.updates;")
+    time.sleep(60)
+    assert browser.execute_script("return gridwall.live.updates;") > updates + 20  # it kept updating
+    assert browser.execute_script("return document.querySelector('#gw-map').dataset.probe") == "same-node"
+    assert browser.execute_script("return document.querySelectorAll('.leaflet-container').length;") == 1
+    assert browser.execute_script(view) == before
+    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == [], errors
