@@ -533,6 +533,10 @@ def heap_run(driver: Any, url: str, n: int, minutes: float, warmup_s: float = 60
             break
     start, last = samples[0], samples[-1]
     growth = 100.0 * (last["used_mb"] - start["used_mb"]) / start["used_mb"]
+    # Samples scatter by ~0.5 MB (whatever was in flight at the GC); the floor of the first and
+    # last three is steadier than two single points.
+    floor0 = min(x["used_mb"] for x in samples[:3])
+    floor1 = min(x["used_mb"] for x in samples[-3:])
     # The trend, not just two points: least-squares slope of the samples (a wall runs for days).
     slope = None
     if len(samples) >= 3:
@@ -545,6 +549,7 @@ def heap_run(driver: Any, url: str, n: int, minutes: float, warmup_s: float = 60
         "minutes": minutes, "warmup_s": warmup_s, "updates": updates,
         "start_used_mb": start["used_mb"], "end_used_mb": last["used_mb"],
         "growth_pct": round(growth, 2), "target_pct": HEAP_TARGET_PCT,
+        "growth_pct_floor_first3_last3": round(100.0 * (floor1 - floor0) / floor0, 2) if len(samples) >= 6 else None,
         "trend_kb_per_min": round(slope * 1024, 1) if slope is not None else None,
         "ratio_to_target": round(max(growth, 0.0) / HEAP_TARGET_PCT, 2), "meets_target": growth <= HEAP_TARGET_PCT,
         "per_update_main_thread_frame_ms": summary(task_ms) if task_ms else None,
