@@ -170,18 +170,13 @@ def counters_sql(group_by: str, case_table: str = "case_stat", step_table: str =
         raise ValueError(f"cannot group by {group_by!r}: not one of {', '.join(GROUP_KEYS)}")
     disposal = _outcomes("disposal", "feedback_at", "deadline")
     closing = _outcomes("close", "closed_at", "close_deadline")
-    filed = _IN.format(col="filed_at")
     reported = _IN.format(col="reported_at")
     columns = {
         "reported": _count(reported),
         "supervisor_reports": _count(f"{reported} AND source = 'supervisor'"),
         "valid_reports": _count(f"{reported} AND source = 'supervisor' AND filed_at < :cutoff"),
         "public_reports": _count(f"{reported} AND source = 'public'"),
-        "filed": _count(filed),
-        "filed_on_time": _count(f"{filed} AND filed_on_time = 1"),
-        "accurate_filed": _count(f"{filed} AND state <> 'void'"),
-        "public_filed": _count(f"{filed} AND source = 'public'"),
-        "filed_suspended": _count(f"{filed} AND last_suspended_at < :cutoff"),
+        **_filing_columns(),
         "voided": _count(_IN.format(col="voided_at")),
         "not_filed": _count(_IN.format(col="not_filed_at")),
         "self_disposed": _count(f"self_disposed = 1 AND {_IN.format(col='closed_at')}"),
@@ -198,12 +193,12 @@ def counters_sql(group_by: str, case_table: str = "case_stat", step_table: str =
         "rework_events": _sum("reworks", f"reworks > 0 AND ({closing['due']})"),
     }
     # The first mark of each step, inline; a step still waiting past its limit is due as well.
-    columns.update(_mark_columns(STAGES))
+    columns.update(step_columns(STAGES, inline=True))
     for stage in STAGES:
         waiting = f"is_open = 1 AND stage = '{stage}' AND {_IN.format(col='stage_deadline')}"
         columns[f"{stage}_due"] += " + " + _count(waiting)
     case_sql = _select(group_by, columns, case_table, CASE_WINDOW)
-    step_sql = _select(group_by, step_columns(("dispatch", "check")), step_table, STEP_WINDOW)
+    step_sql = _select(group_by, step_columns(("dispatch", "check"), inline=False), step_table, STEP_WINDOW)
     return case_sql, step_sql
 
 
@@ -213,34 +208,40 @@ CASE_WINDOW = "span_end >= :start AND span_start < :cutoff"
 STEP_WINDOW = "at >= :start AND settles_at < :cutoff"
 
 
-def _mark_columns(stages: tuple[str, ...]) -> dict[str, str]:
-    """``step_columns`` for the inline first marks of the case row."""
+def step_columns(stages: tuple[str, ...], inline: bool) -> dict[str, str]:
+    """The step counters of ``Counters.add_step``: over the inline first marks of the case row
+    (<stage>_at, <stage>_settles, <stage>_on_time, dispatch_returned) or over ``case_step``
+    rows (one stage per row: stage, at, settles_at, on_time, returned)."""
+
+    def col(stage: str, part: str) -> str:
+        return f"{stage}_{'settles' if part == 'settles_at' else part}" if inline else part
+
+    def only(stage: str) -> str:
+        return "" if inline else f"stage = '{stage}' AND "
+
     out: dict[str, str] = {}
-    if "accept" in stages:
-        out["accepted"] = _count(_IN.format(col="accept_at"))
-    if "dispatch" in stages:
-        out["dispatched"] = _count(_IN.format(col="dispatch_at"))
-        out["returned"] = _count(f"{_IN.format(col='dispatch_at')} AND dispatch_returned = 1")
     for stage in stages:
-        settled = _IN.format(col=f"{stage}_settles")
-        out[f"{stage}_due"] = _count(settled)
-        out[f"{stage}_on_time"] = _count(f"{settled} AND {stage}_on_time = 1")
+        done = _IN.format(col=col(stage, "at"))
+        settled = _IN.format(col=col(stage, "settles_at"))
+        if stage == "accept":
+            out["accepted"] = _count(f"{only(stage)}{done}")
+        if stage == "dispatch":
+            out["dispatched"] = _count(f"{only(stage)}{done}")
+            out["returned"] = _count(f"{only(stage)}{done} AND {col(stage, 'returned')} = 1")
+        out[f"{stage}_due"] = _count(f"{only(stage)}{settled}")
+        out[f"{stage}_on_time"] = _count(f"{only(stage)}{settled} AND {col(stage, 'on_time')} = 1")
     return out
 
 
-def step_columns(stages: tuple[str, ...] = STAGES) -> dict[str, str]:
-    done = _IN.format(col="at")
-    settled = _IN.format(col="settles_at")
-    steps: dict[str, str] = {}
-    if "accept" in stages:
-        steps["accepted"] = _count(f"stage = 'accept' AND {done}")
-    if "dispatch" in stages:
-        steps["dispatched"] = _count(f"stage = 'dispatch' AND {done}")
-        steps["returned"] = _count(f"stage = 'dispatch' AND {done} AND returned = 1")
-    for stage in stages:
-        steps[f"{stage}_due"] = _count(f"stage = '{stage}' AND {settled}")
-        steps[f"{stage}_on_time"] = _count(f"stage = '{stage}' AND {settled} AND on_time = 1")
-    return steps
+def _filing_columns() -> dict[str, str]:
+    filed = _IN.format(col="filed_at")
+    return {
+        "filed": _count(filed),
+        "filed_on_time": _count(f"{filed} AND filed_on_time = 1"),
+        "accurate_filed": _count(f"{filed} AND state <> 'void'"),
+        "public_filed": _count(f"{filed} AND source = 'public'"),
+        "filed_suspended": _count(f"{filed} AND last_suspended_at < :cutoff"),
+    }
 
 
 def collector_sql(case_table: str = "case_stat", step_table: str = "case_step") -> list[tuple[str, str]]:
@@ -256,17 +257,11 @@ def collector_sql(case_table: str = "case_stat", step_table: str = "case_step") 
     queries = [(_select("reporter", intake, case_table, f"{CASE_WINDOW} AND source = 'supervisor' AND {reported}"), "reporter")]
     for stage in ("verify", "check"):
         actor = f"{stage}_actor"
-        queries.append((_select(actor, _mark_columns((stage,)), case_table, CASE_WINDOW), actor))
-    queries.append((_select("actor", step_columns(("check",)), step_table, f"stage = 'check' AND {STEP_WINDOW}"), "actor"))
+        queries.append((_select(actor, step_columns((stage,), inline=True), case_table, CASE_WINDOW), actor))
+    queries.append((_select("actor", step_columns(("check",), inline=False), step_table,
+                            f"stage = 'check' AND {STEP_WINDOW}"), "actor"))
     filed = _IN.format(col="filed_at")
-    filing = {
-        "filed": _count(filed),
-        "filed_on_time": _count(f"{filed} AND filed_on_time = 1"),
-        "accurate_filed": _count(f"{filed} AND state <> 'void'"),
-        "public_filed": _count(f"{filed} AND source = 'public'"),
-        "filed_suspended": _count(f"{filed} AND last_suspended_at < :cutoff"),
-    }
-    queries.append((_select("grid_code", filing, case_table, f"{CASE_WINDOW} AND {filed}"), "grid_code"))
+    queries.append((_select("grid_code", _filing_columns(), case_table, f"{CASE_WINDOW} AND {filed}"), "grid_code"))
     return queries
 
 
