@@ -60,6 +60,7 @@ sys.path.insert(0, str(ROOT))
 import orjson  # noqa: E402
 import servers  # noqa: E402 - the same real servers the tests start
 from browser_support import chrome  # noqa: E402 - the same headless Chromium the browser tests use
+from helpers import eventually  # noqa: E402
 
 from dashboard.config import child_environment, load_settings  # noqa: E402
 from dashboard.launcher import Child, free_port  # noqa: E402
@@ -186,16 +187,6 @@ def _chromium_version() -> str:
         return "unknown"
 
 
-def wait_for(check: Any, timeout_s: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise RuntimeError(f"{what} not met within {timeout_s} s")
-
-
 def _http_up(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=1) as resp:
@@ -219,7 +210,7 @@ def web_server(workdir: Path, redis_url: str, workers: int = 1) -> Iterator[str]
     child.start()
     url = f"http://{settings.host}:{settings.port}/"
     try:
-        wait_for(lambda: _http_up(url + "healthz") or (not child.alive() and _raise(child)), 60, "the web server")
+        eventually(lambda: _http_up(url + "healthz") or (not child.alive() and _raise(child)), 60, "the web server")
         yield url
     finally:
         child.stop()
@@ -267,10 +258,10 @@ def open_wall(driver: Any, url: str, timeout_s: float = 60, loads: int = 3) -> i
             return "broken" if any("status of 500" in c for c in console) else None
 
         try:
-            if wait_for(ready, timeout_s, "the wall page ready (map, basemap, first poll)") == "ready":
+            if eventually(ready, timeout_s, "the wall page ready (map, basemap, first poll)") == "ready":
                 return attempt
             err: Exception = RuntimeError("the wall page loaded broken (500s)")
-        except RuntimeError as exc:
+        except AssertionError as exc:  # eventually() gave up
             err = exc
         state = driver.execute_script(STATE_JS)
         if attempt == loads or not any("status of 500" in c for c in console):

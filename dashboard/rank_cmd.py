@@ -28,7 +28,7 @@ from dashboard.casework.periods import PERIOD_KINDS, date_range, period_range
 from dashboard.casework.rates import RATES, percent
 from dashboard.city.model import load_city
 from dashboard.config import Settings
-from dashboard.reports import OBJECTS, Evaluation, evaluate, read_grid_collectors
+from dashboard.reports import OBJECTS, Evaluation, city_grid_codes, evaluate, read_grid_collectors
 from dashboard.store import db
 
 HEAD = {
@@ -57,13 +57,6 @@ def _names(settings: Settings, lang: str) -> dict[str, str]:
     names = dict(city.names if lang == "zh" else city.names_en)
     names.update({d.code: d.name_zh if lang == "zh" else d.name_en for d in city.departments})
     return names
-
-
-def _grid_codes(settings: Settings) -> list[str]:
-    try:
-        return list(load_city(settings.city_dir).grid_info)
-    except (OSError, KeyError, ValueError):
-        return []
 
 
 def records(result: Evaluation, names: dict[str, str]) -> list[dict[str, Any]]:
@@ -134,7 +127,7 @@ def command(args: argparse.Namespace, settings: Settings) -> int:
         period, label = _period(args, zone, settings.timezone, now)
         watchers = read_grid_collectors(casework["grid_collectors_file"]) if "grid_collectors_file" in casework else None
         engine = db.engine_for(settings.resolved_database_url)
-        result = evaluate(engine, args.by, period, now, preset, grid_codes=_grid_codes(settings), grid_collectors=watchers)
+        result = evaluate(engine, args.by, period, now, preset, grid_codes=city_grid_codes(settings.city_dir), grid_collectors=watchers)
     except (ValueError, OSError) as exc:
         print(f"gridwall rank: {exc}", file=sys.stderr)
         return 2

@@ -20,6 +20,7 @@ from dashboard.casework.counters import Counters, Period
 from dashboard.casework.gridcode import region_code
 from dashboard.casework.projection import collector_sql, counters_sql
 from dashboard.casework.ranking import RankedRow, rank
+from dashboard.city.model import load_city
 
 # What `--by` accepts: (grouping column, score formula of casework.scoring)
 OBJECTS: Mapping[str, tuple[str, str]] = {
@@ -51,6 +52,14 @@ def _rows(conn: Connection, sql: str, params: Mapping[str, float], key: str) -> 
 
 def _add(out: dict[str, Counters], code: str, counters: Counters) -> None:
     out[code] = out[code] + counters if code in out else counters
+
+
+def city_grid_codes(city_dir: Path | str) -> list[str]:
+    """The unit grids of the city's map files, for the regions' per-grid tiers."""
+    try:
+        return list(load_city(city_dir).grid_info)
+    except (OSError, KeyError, ValueError):
+        return []  # a city without grid polygons: regions rank without the per-grid tiers
 
 
 def grid_counts(grid_codes: Iterable[str], by: str) -> dict[str, int]:

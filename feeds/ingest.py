@@ -22,6 +22,7 @@ import paho.mqtt.client as mqtt
 from sqlalchemy import Engine
 
 from dashboard.config import Settings
+from dashboard.reports import city_grid_codes
 from dashboard.store import db
 from dashboard.store.hot import HotStore, connect, remove_worker, write_broker_state
 from dashboard.store.liverank import LiveRank
@@ -35,7 +36,7 @@ from feeds.steps.board import BoardMaker
 from feeds.steps.history import HistoryWriter
 from feeds.steps.positions import Downsampler
 from feeds.steps.publish import Ticker
-from feeds.steps.ranking import RankKeeper, city_grid_codes
+from feeds.steps.ranking import RankKeeper
 from feeds.topics import TopicRouter
 
 log = logging.getLogger("gridwall.ingest")
@@ -90,12 +91,13 @@ class IngestWorker:
         url = settings.resolved_database_url
         db.upgrade(url)
         engine = db.engine_for(url)
-        self.pipeline = build_pipeline(settings, engine, self.hot)
+        ranks = live_rank(settings, self.hot)  # one per worker: the pipeline adds, the keeper and board read
+        self.pipeline = build_pipeline(settings, engine, self.hot, live_rank=ranks)
         self.router = self.pipeline.router
         book = self.pipeline.cases
         self.ticker = Ticker(self.hot, settings.tick_s)
-        self.ranks = RankKeeper(live_rank(settings, self.hot), engine, book, city_grid_codes(settings), self.worker_id)
-        self.board = BoardMaker(self.hot, engine, settings, live_rank(settings, self.hot), self.worker_id)
+        self.ranks = RankKeeper(ranks, engine, book, city_grid_codes(settings.city_dir), self.worker_id)
+        self.board = BoardMaker(self.hot, engine, settings, ranks, self.worker_id)
         self.queue: queue.Queue[Message] = queue.Queue(QUEUE_MAX)
         self.dropped = 0
         self.processed = 0  # messages this worker took through the pipeline

@@ -97,10 +97,6 @@ def _fields(diff: Counters) -> dict[str, int]:
 
 # Deltas land only in periods whose starting point is there; otherwise that read will count them.
 _APPLY_LUA = """
-local applied = 0
-for i = 1, #KEYS, 2 do
-  if redis.call('EXISTS', KEYS[i + 1]) == 1 then applied = applied + 1 end
-end
 local a = 1
 for i = 1, #KEYS, 2 do
   local n = tonumber(ARGV[a]); a = a + 1
@@ -110,7 +106,7 @@ for i = 1, #KEYS, 2 do
     a = a + 2
   end
 end
-return applied
+return 0
 """
 
 # Take the timers that are due, so only one worker handles each.
@@ -226,9 +222,10 @@ class LiveRank:
                 pipe.expire(rank_key(lp.pid), int(35 * 86400))
                 pipe.execute()
                 built.append(lp.pid)
-                self._reset_timers(deadlines(now))
             finally:
                 self.r.delete(lock_key(lp.pid))
+        if built:  # one read of the deadlines serves every period built at this instant
+            self._reset_timers(deadlines(now))
         return built
 
     def _reset_timers(self, due: Mapping[str, float]) -> None:

@@ -11,18 +11,9 @@ from collections.abc import Mapping
 from sqlalchemy import Engine
 
 from dashboard.casework.counters import Counters, Period
-from dashboard.city.model import load_city
-from dashboard.config import Settings
 from dashboard.reports import counters_by, next_deadlines
 from dashboard.store.liverank import KINDS, LiveRank
 from feeds.cases import CaseBook
-
-
-def city_grid_codes(settings: Settings) -> list[str]:
-    try:
-        return list(load_city(settings.city_dir).grid_info)
-    except (OSError, KeyError, ValueError):
-        return []  # a city without grid polygons: regions rank without the per-grid tiers
 
 
 class RankKeeper:
