@@ -372,7 +372,8 @@
     }
     return out;
   };
-  // After the canvas changed shape, draw the charts again at their new size.
+  // The charts, when their data changed or the canvas changed shape. set_props on a figure
+  // that no callback reads adds nothing to the renderer's undo history.
   function redrawCharts() {
     if (!P.board || !window.dash_clientside || !window.dash_clientside.set_props) { return; }
     var figs = P.figures(P.board);
@@ -397,6 +398,7 @@
     checkCritical(b.ticker);
     applyVehicles(b.vehicles);
     applyCategories(b.categories);
+    redrawCharts();  // a figure only when its data or size changed: Plotly.react, in place
     P.applies += 1;
     return P.applies;
   };

@@ -2,7 +2,7 @@
 rankings, the alert ticker, the rotating side views), as one JSON document.
 
 An ingest worker computes it about once a second (feeds/steps/board.py) and stores it only when
-it changed; each screen reads it with one small Redis GET per tick (``board_payload``) and the
+it changed; each screen reads it with one small Redis GET per poll (``board_payload``, dashboard/poll.py) and the
 browser writes it into the page in place (assets/gridwall-panels.js). Nothing is computed per
 client. The document's fields are described in docs/wall.md.
 
@@ -17,8 +17,6 @@ Keys (hash tag {gw} as in dashboard/store/hot.py):
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 import redis
 
@@ -49,8 +47,8 @@ def publish_board(client: redis.Redis, body: bytes) -> int:
     return int(client.eval(_PUBLISH_LUA, 2, BOARD, BOARD_VER, body))  # type: ignore[arg-type]
 
 
-def board_payload(client: redis.Redis, client_version: int | None) -> tuple[str, int] | None:
-    """The board as a JSON string the browser parses itself, with its version; None when the
+def board_payload(client: redis.Redis, client_version: int | None) -> tuple[bytes, int] | None:
+    """The board as JSON the browser parses itself, with its version; None when the
     screen already has this version or there is no board yet (no ingest worker ran)."""
     raw = client.get(BOARD_VER)
     if raw is None:
@@ -59,33 +57,4 @@ def board_payload(client: redis.Redis, client_version: int | None) -> tuple[str,
     if version == client_version:
         return None
     body = client.get(BOARD)
-    return None if body is None else (body.decode(), version)  # type: ignore[union-attr]
-
-
-def register(app: Any, client: redis.Redis) -> None:
-    """The board's callbacks: one Redis read per screen per tick, the rest in the browser."""
-    from dash import Input, Output, State, no_update
-
-    @app.callback(
-        Output("gw-board", "data"),
-        Output("gw-board-ver", "data"),
-        Input("gw-tick", "n_intervals"),
-        State("gw-board-ver", "data"),
-    )
-    def _board(_n: int, version: int | None) -> tuple[Any, Any]:
-        result = board_payload(client, version)
-        return (no_update, no_update) if result is None else result
-
-    app.clientside_callback(
-        "function(d){ return window.gridwall.panels.apply(d); }",
-        Output("gw-board-applied", "data"),
-        Input("gw-board", "data"),
-    )
-    # The charts: a figure only when its data changed, so dcc.Graph runs Plotly.react (in
-    # place, no flicker) at most once a minute for the hours and when the categories change.
-    app.clientside_callback(
-        "function(d){ return window.gridwall.panels.figures(d); }",
-        Output("gw-chart-hourly", "figure"),
-        Output("gw-chart-cats", "figure"),
-        Input("gw-board", "data"),
-    )
+    return None if body is None else (body, version)  # type: ignore[return-value]

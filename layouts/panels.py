@@ -160,10 +160,9 @@ def rotator_panel(lang: str, rotate_s: float) -> html.Div:
 
 
 def conf(settings: Any, lang: str) -> html.Div:
-    """What the browser side needs: its words, the sound, and the board's stores."""
+    """What the browser side needs: its words and the sound."""
     text = {k: t(k, lang) for k in JS_TEXT}
     return html.Div(
-        [dcc.Store(id="gw-board"), dcc.Store(id="gw-board-ver"), dcc.Store(id="gw-board-applied")],
         id="gw-panels-conf",
         hidden=True,
         **{"data-text": orjson.dumps(text).decode(), "data-sound": sound_url(settings.alert_sound)},

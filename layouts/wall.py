@@ -1,8 +1,8 @@
 """The wall: a fixed 1920×1080 design canvas, scaled to the screen by assets/gridwall-core.js.
 
-Layout only: plain components, no data access. Live values arrive through the stores and are
-written into the page by assets/ JS, so a tick never re-renders the component tree (and never
-re-creates the map).
+Layout only: plain components, no data access. Live values arrive by assets/gridwall-poll.js
+(one GET of /wall/poll per tick) and are written into the page by assets/ JS, so a tick never
+re-renders the component tree (and never re-creates the map).
 """
 
 from __future__ import annotations
@@ -10,22 +10,18 @@ from __future__ import annotations
 from typing import Any
 
 import dash_leaflet as dl
-from dash import dcc, html
+from dash import html
 
 from dashboard.i18n import t
 from layouts import panels
+
+# Twice a second: with the 0.25 s snapshot tick, a fix is on screen within ~0.8 s (p95).
+POLL_MS = 500
 
 # Functions defined in assets/gridwall-map.js, referenced by name (dash-extensions resolves
 # {"variable": ...}); no generated JS file is written at import time.
 BASEMAP_STYLE = {"variable": "gridwall.map.basemapStyle"}
 BASEMAP_LABEL = {"variable": "gridwall.map.basemapLabel"}
-
-
-def kpi_tile(key: str, lang: str, tone: str = "") -> html.Div:
-    return html.Div(
-        [html.Div(t(key, lang), className="gw-kpi-label"), html.Div("—", id=f"gw-kpi-{key}", className="gw-kpi-value")],
-        className=f"gw-kpi {tone}".strip(),
-    )
 
 
 def title_bar(city_name: str, lang: str) -> html.Div:
@@ -111,15 +107,8 @@ def layout(settings: Any, lang: str = "zh", meta: dict[str, Any] | None = None, 
                 id="gw-canvas",
                 className="gw-canvas gw-wide" if aspect == "32x9" else "gw-canvas",
                 **{"data-lang": lang, "data-tz": settings.timezone, "data-tile-crs": settings.tile_crs,
-                   "data-aspect": aspect if aspect in ("16x9", "32x9") else ""},
+                   "data-aspect": aspect if aspect in ("16x9", "32x9") else "", "data-poll-ms": str(POLL_MS)},
             ),
-            # Twice a second: with the 0.25 s snapshot tick, a fix is on screen within ~0.8 s (p95).
-            dcc.Interval(id="gw-tick", interval=500),
-            dcc.Store(id="gw-ver"),
-            dcc.Store(id="gw-live"),
-            dcc.Store(id="gw-kpi"),
-            dcc.Store(id="gw-live-applied"),
-            dcc.Store(id="gw-kpi-applied"),
         ],
         className="gw-screen",
     )

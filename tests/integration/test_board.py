@@ -270,12 +270,12 @@ def test_the_screens_fetch_the_board_only_when_it_changed(setup) -> None:
     client = setup.client
     assert board_payload(client, None) is None  # no worker ran yet
     v1 = publish_board(client, b'{"a":1}')
-    assert board_payload(client, None) == ('{"a":1}', v1)
+    assert board_payload(client, None) == (b'{"a":1}', v1)
     assert board_payload(client, v1) is None
     assert publish_board(client, b'{"a":1}') == v1  # same JSON: same version, nothing to fetch
     v2 = publish_board(client, b'{"a":2}')
     assert v2 == v1 + 1 and int(client.get(BOARD_VER)) == v2
-    assert board_payload(client, v1) == ('{"a":2}', v2)
+    assert board_payload(client, v1) == (b'{"a":2}', v2)
 
 
 def test_one_worker_computes_the_board_per_second(setup) -> None:

@@ -32,6 +32,17 @@ def test_published_fix_reaches_redis_and_health(settings):
         assert body["feeds"]["gps"]["last_message_age_s"] < 10
         assert set(body["feeds"]) == {"gps", "video", "case"}
 
+        # The screen's poll: the whole picture first, then nothing until something changes.
+        first = client.get("/wall/poll?v=&b=")
+        assert first.status_code == 200 and first.headers["Cache-Control"] == "no-store"
+        msg = orjson.loads(first.data)
+        assert [d["id"] for d in msg["live"]["full"]] == ["C0001"] and msg["live"]["v"] == hot.version()
+        assert abs(msg["now"] - time.time()) < 5 and msg["kpi"]["devices"]["collector"] == 1
+        again = orjson.loads(client.get(f"/wall/poll?v={msg['live']['v']}&b=").data)
+        assert again["live"] is None
+        # Garbage in the query string is "no version yet": the whole picture, never an error.
+        assert "full" in orjson.loads(client.get("/wall/poll?v=abc&b=x").data)["live"]
+
 
 def test_bad_messages_are_dead_letters_and_good_ones_land(settings):
     hot = HotStore(connect(settings.resolved_redis_url))

@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 import pytest
 
-from dashboard.app import MAX_DELTAS, live_payload
+from dashboard.poll import MAX_DELTAS, live_payload
 from dashboard.store.hot import DeviceFix, HotStore, connect, delta_key
 from feeds.pipeline import BatchResult
 from feeds.steps.publish import Ticker
