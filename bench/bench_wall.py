@@ -519,6 +519,7 @@ def heap_run(driver: Any, url: str, n: int, minutes: float, warmup_s: float = 60
             s["t_min"] = round((time.monotonic() - t0 - warmup_s) / 60, 2)
             s["updates"] = updates
             samples.append(s)
+            print(json.dumps(s), file=sys.stderr, flush=True)  # a long run's samples survive a stop
             next_sample += 60
         if time.monotonic() >= end - 0.5:
             break

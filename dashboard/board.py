@@ -9,8 +9,9 @@ client. The document's fields are described in docs/wall.md.
 Keys (hash tag {gw} as in dashboard/store/hot.py):
   {gw}:snap:board        STR  the board, JSON
   {gw}:snap:board:ver    INT  bumped each time the board's JSON changes
-  {gw}:board:base:<day>  STR  JSON: the overdue counts at the first tick of that local day (the
-                              change since the start of the day is counted from it)
+  {gw}:board:base:<day>  STR  JSON: the overdue counts at local midnight of that day, rebuilt
+                              from the case history (feeds/steps/daybase.py), with the history
+                              mark (case_event id) they were built at
   {gw}:board:hourly      STR  JSON: today's reports and closures by local hour, read from SQL at
                               most once a minute
   {gw}:board:lock        STR  the worker computing the board this second (NX, short TTL)

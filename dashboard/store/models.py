@@ -80,6 +80,9 @@ class CaseEventRow(Base):
     source: Mapped[str] = mapped_column(String(32))
     payload: Mapped[dict[str, Any]] = mapped_column(JSONDoc, default=dict)
 
+    # The board replays the cases that moved since the start of the day (feeds/steps/daybase.py).
+    __table_args__ = (Index("ix_case_event_ts", "ts"),)
+
 
 class CaseRow(Base):
     """The projection of a case's events: what the counters and rankings read."""

@@ -4,7 +4,8 @@ docs/wall.md the fields).
 
 - the overdue counters (超期, 即将超期, 挂账) by district and department, from the open cases in
   Redis by the rule of the KPI counters (``due``/``warn_at`` against now; a suspended case is
-  grey, never overdue), with the change since the first tick of the local day;
+  grey, never overdue), with the change since local midnight (feeds/steps/daybase.py rebuilds
+  the counts at midnight from the case history);
 - today's counts and rates for the whole city and this month's department and region rankings,
   from the live counters (dashboard.store.liverank) through casework.rates and casework.ranking;
 - the alert ticker: the latest video alerts and the urgent open cases, newest first;
@@ -42,6 +43,7 @@ from dashboard.config import Settings
 from dashboard.store.hot import ALERT_RECENT, CASE, DEV, HotStore, seen_key
 from dashboard.store.liverank import CITY, LiveRank
 from dashboard.store.models import CaseStatRow
+from feeds.steps import daybase
 from feeds.steps.publish import OFFLINE_AFTER_S
 
 log = logging.getLogger("gridwall.board")
@@ -49,6 +51,7 @@ log = logging.getLogger("gridwall.board")
 BOARD_S = 1.0  # how often the board is computed
 BUDGET = 10.0  # ... but never more than 1/BUDGET of the worker's time
 HOURLY_S = 60.0  # how often today's hours are read from SQL
+BASE_CHECK_S = 60.0  # how often to look for late events that change the counts at midnight
 MOVING_KMH = 2.0  # faster is moving (the same threshold as the position history's stop/start)
 TICKER_MAX = 30
 TOP_CLASSES = 8
@@ -131,7 +134,9 @@ class BoardMaker:
         except (OSError, KeyError, ValueError):
             self.city = None  # no city files: codes instead of names
         self.catalogue: Catalogue = casedata.load_catalogue()
+        self.rules, self.policy = casedata.city_rules(settings.section("casework"))
         self._next = 0.0
+        self._base_checked = 0.0
 
     # --- names ---------------------------------------------------------------------------------
     def _area(self, code: str | None) -> tuple[str, str]:
@@ -181,7 +186,9 @@ class BoardMaker:
         return board
 
     def build(self, now: float) -> dict[str, Any]:
-        day = datetime.fromtimestamp(now, self.zone).date().isoformat()
+        local = datetime.fromtimestamp(now, self.zone)
+        day = local.date().isoformat()
+        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
         pipe = self.r.pipeline(transaction=False)
         pipe.hvals(CASE)
         pipe.lrange(ALERT_RECENT, 0, -1)
@@ -193,7 +200,7 @@ class BoardMaker:
         return {
             "day": day,
             "today": self._today(now),
-            "overdue": self._overdue(lights, day, base, now, len(cases)),
+            "overdue": self._overdue(lights, self._day_base(day, midnight, base, cases, now), len(cases)),
             "rank": {
                 "department": self._ranking("department", self.live.read("month", "department", now)),
                 "region": self._ranking(self.region_kind, self.live.read("month", self.region_kind, now)),
@@ -221,18 +228,28 @@ class BoardMaker:
         }
 
     # --- overdue counters ----------------------------------------------------------------------
-    def _overdue(self, lights: dict[str, dict[str, dict[str, int]]], day: str, base_raw: bytes | None,
-                 now: float, open_cases: int) -> dict[str, Any]:
-        if base_raw is None:
-            # The first tick of the day: today's starting point. NX, so of two workers one wins.
-            first = {"at": now, **{dim: {code: [row["red"], row["yellow"]] for code, row in lights[dim].items()}
-                                   for dim in ("all", "district", "department")}}
-            if self.r.set(base_key(day), orjson.dumps(first), nx=True, ex=BASE_TTL_S):
-                base_raw = orjson.dumps(first)
-            else:
-                base_raw = self.r.get(base_key(day)) or orjson.dumps(first)
-        base = orjson.loads(base_raw)
+    def _day_base(self, day: str, midnight: float, base_raw: bytes | None, cases: list[dict[str, Any]],
+                  now: float) -> dict[str, Any]:
+        """The red and yellow counts at local midnight: built from the case history once a day,
+        and again when an event from before midnight was stored since (a backlog, a backfill,
+        a late handheld). Shared by the workers through Redis."""
+        base = orjson.loads(base_raw) if base_raw is not None else None
+        if base is not None:
+            if now < self._base_checked + BASE_CHECK_S:
+                return base
+            self._base_checked = now
+            if not daybase.late_events_since(self.engine, int(base.get("mark", 0)), midnight):
+                return base
+        docs, mark = daybase.docs_at(self.engine, midnight, cases, self.rules, self.policy)
+        lights = count_lights(docs, midnight)
+        base = {"at": midnight, "mark": mark, **{dim: {code: [row["red"], row["yellow"]] for code, row in lights[dim].items()}
+                                                  for dim in ("all", "district", "department")}}
+        self.r.set(base_key(day), orjson.dumps(base), ex=BASE_TTL_S)
+        self._base_checked = now
+        return base
 
+    def _overdue(self, lights: dict[str, dict[str, dict[str, int]]], base: dict[str, Any],
+                 open_cases: int) -> dict[str, Any]:
         def row(dim: str, code: str, names: tuple[str, str]) -> dict[str, Any]:
             counts = lights[dim].get(code) or dict.fromkeys(LIGHTS, 0)
             red0, yellow0 = base.get(dim, {}).get(code, [0, 0])

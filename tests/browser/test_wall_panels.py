@@ -181,8 +181,9 @@ def test_panels_show_the_board_in_place(start_wall, browser, artifacts: Path) ->
     # The overdue counters: the KPI's totals, the board's change since the start of the day, the districts.
     ov = board["overdue"]
     eventually(lambda: text(browser, "gw-kpi-overdue") == str(ov["red"]), 10, "the overdue total")
-    assert text(browser, "gw-kpi-warn") == str(ov["yellow"]) and text(browser, "gw-ov-d-red") == "±0"
-    assert text(browser, "gw-ov-since") == "较今日 10:30"
+    assert text(browser, "gw-kpi-warn") == str(ov["yellow"]) and ov["d_red"] != 0
+    assert text(browser, "gw-ov-d-red") == f"{'▲' if ov['d_red'] > 0 else '▼'}{abs(ov['d_red'])}"
+    assert text(browser, "gw-ov-since") == "较今日 00:00"
     districts = js(browser, "return Array.from(document.querySelectorAll('#gw-ov-district > div')).map(function (r) {"
                             " return [r.children[0].textContent, r.children[1].textContent]; });")
     assert districts == [[r["zh"], str(r["red"])] for r in ov["district"]]
@@ -327,7 +328,7 @@ def test_english_on_request(start_wall, browser) -> None:
     names = [r["cells"][1] for r in rank_rows(browser, "gw-rank-dept")]
     assert names == [r["en"] for r in board["rank"]["department"]["rows"]]
     assert "Sanitation Department" in names
-    assert text(browser, "gw-ov-since") == "since 10:30"
+    assert text(browser, "gw-ov-since") == "since 00:00"
     no_console_errors(browser)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
+from itertools import groupby
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -13,6 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from dashboard.board import BOARD, BOARD_VER, base_key, board_payload, publish_board
+from dashboard.casework import lifecycle
 from dashboard.casework.counters import Counters
 from dashboard.casework.overdue import Light
 from dashboard.casework.overdue import count_lights as casework_lights
@@ -170,8 +172,20 @@ def test_board_numbers_match_sql_and_the_casework_rules(setup) -> None:
         assert got == want, dim
         assert [r["red"] for r in ov[dim]] == sorted((r["red"] for r in ov[dim]), reverse=True)
     assert {r["code"] for r in ov["district"]} >= {a.code for a in CITY.districts}
-    # The first tick of the day is today's baseline: no change yet.
-    assert (ov["d_red"], ov["d_yellow"]) == (0, 0) and ov["base_at"] == END
+    # The change since midnight: against the open cases as they stood then, folded from the
+    # events before midnight by the casework rules (not from what a first board happened to see).
+    midnight = day[0]
+    before = sorted((e for e in events if e.ts < midnight), key=lambda e: (e.case_id, e.ts))
+    then = [lifecycle.replay(list(evs), setup.book.rules) for _, evs in groupby(before, key=lambda e: e.case_id)]
+    then_lights = casework_lights([c for c in then if c.is_open], midnight, setup.book.rules, setup.book.policy,
+                                  ("district", "department"))
+    red0, yellow0 = then_lights["all"]["all"][Light.RED], then_lights["all"]["all"][Light.YELLOW]
+    assert ov["base_at"] == midnight and red0 > 0
+    assert (ov["d_red"], ov["d_yellow"]) == (ov["red"] - red0, ov["yellow"] - yellow0) != (0, 0)
+    for dim in ("district", "department"):
+        for r in ov[dim]:
+            c0 = then_lights[dim].get(r["code"], {})
+            assert (r["d_red"], r["d_yellow"]) == (r["red"] - c0.get(Light.RED, 0), r["yellow"] - c0.get(Light.YELLOW, 0)), r
 
     # Open cases by category and small class.
     cats = board["categories"]
@@ -232,19 +246,19 @@ def test_change_since_the_start_of_the_day_restarts_at_midnight(setup) -> None:
         r = next(r for r in ov["department"] if r["code"] == code)
         return r["red"], r["yellow"], r["d_red"], r["d_yellow"]
 
-    ov = tick(at(23, 50))  # K1 overdue, K2 and K3 due soon: the day's first tick sets its baseline
-    assert (ov["red"], ov["yellow"], ov["d_red"], ov["d_yellow"]) == (1, 2, 0, 0)
+    ov = tick(at(23, 50))  # K1 overdue, K2 and K3 due soon; none of them existed at midnight
+    assert (ov["red"], ov["yellow"], ov["d_red"], ov["d_yellow"]) == (1, 2, 1, 2)
     assert ov["grey"] == 1 and ov["open"] == 4  # K4 is suspended (挂账) past its deadline: grey, not overdue
-    assert ov["base_at"] == at(23, 50)
+    assert ov["base_at"] == at(0, 0)
     ov = tick(at(23, 58))  # K3 overdue by the clock alone
-    assert (ov["red"], ov["yellow"], ov["d_red"], ov["d_yellow"]) == (2, 1, 1, -1)
-    assert dept(ov, "SZC") == (1, 1, 1, -1) and dept(ov, "HWC") == (1, 0, 0, 0)
+    assert (ov["red"], ov["yellow"], ov["d_red"], ov["d_yellow"]) == (2, 1, 2, 1)
+    assert dept(ov, "SZC") == (1, 1, 1, 1) and dept(ov, "HWC") == (1, 0, 1, 0)
     district = next(r for r in ov["district"] if r["code"] == "339902")
-    assert (district["red"], district["d_red"], district["zh"]) == (2, 1, "明湖区")
+    assert (district["red"], district["d_red"], district["zh"]) == (2, 2, "明湖区")
 
-    ov = tick(at(0, 0, 30, d=1))  # a new local day: a new baseline, the change starts again from 0
+    ov = tick(at(0, 0, 30, d=1))  # a new local day: counted from its midnight, when K1 and K3 were red
     assert (ov["red"], ov["yellow"], ov["d_red"], ov["d_yellow"]) == (2, 1, 0, 0)
-    assert ov["base_at"] == at(0, 0, 30, d=1)
+    assert ov["base_at"] == at(0, 0, d=1)
     assert setup.client.exists(base_key("2026-10-14")) and setup.client.exists(base_key("2026-10-15"))
 
     ov = tick(at(0, 10, d=1))  # K2 overdue
@@ -254,9 +268,19 @@ def test_change_since_the_start_of_the_day_restarts_at_midnight(setup) -> None:
     ov = tick(at(0, 15, d=1))  # K1 disposed: out of the overdue count, and its department is down one
     assert (ov["red"], ov["yellow"], ov["d_red"], ov["d_yellow"]) == (2, 0, 0, -1)
     assert dept(ov, "HWC") == (0, 0, -1, 0) and dept(ov, "SZC") == (2, 0, 1, -1)
-    # A second worker (or a restart) later that day keeps the day's baseline.
+    # A second worker (or a restart) later that day keeps the day's starting point.
     other = BoardMaker(setup.hot, setup.engine, setup.settings, setup.live)
-    assert other.update(at(0, 20, d=1))["overdue"]["base_at"] == at(0, 0, 30, d=1)
+    assert other.update(at(0, 20, d=1))["overdue"]["base_at"] == at(0, 0, d=1)
+
+    # A case from yesterday evening arrives late (a handheld back in range): it was red at
+    # midnight, so once the board has looked for late events it is no rise since midnight.
+    setup.store(_dispatched("K5", at(22, 0), at(23, 0), "HWC"), at(0, 20, 30, d=1))
+    ov = other.update(at(0, 20, 40, d=1))["overdue"]  # within a minute of its last look: counted as a rise
+    assert (ov["red"], ov["d_red"]) == (3, 1)
+    ov = other.update(at(0, 21, 30, d=1))["overdue"]
+    assert (ov["red"], ov["yellow"], ov["d_red"], ov["d_yellow"]) == (3, 0, 0, -1)
+    # K1 moved since midnight (it was disposed), so it was replayed to midnight: red then.
+    assert dept(ov, "HWC") == (1, 0, -1, 0)
 
 
 def test_nothing_but_dashes_until_the_live_counters_are_ready(setup) -> None:

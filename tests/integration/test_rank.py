@@ -156,3 +156,21 @@ def test_migration_backfills_existing_cases(stack, tmp_path) -> None:
         assert conn.scalar(select(func.count()).select_from(CaseStatRow)) == len(outcome.stats) > 50
         assert conn.scalar(select(func.count()).select_from(CaseStepRow)) == len(outcome.steps)
     engine.dispose()
+
+
+def test_migrations_build_the_schema_the_models_describe(stack, tmp_path) -> None:
+    """Every table, column and index of dashboard.store.models, after `migrate` from nothing."""
+    from sqlalchemy import inspect
+
+    from dashboard.store.models import Base
+
+    url = stack.settings(tmp_path).resolved_database_url
+    db.upgrade(url)
+    engine = db.engine_for(url)
+    found = inspect(engine)
+    for table in Base.metadata.sorted_tables:
+        assert {c["name"] for c in found.get_columns(table.name)} == {c.name for c in table.columns}, table.name
+        want = {(ix.name, tuple(c.name for c in ix.columns)) for ix in table.indexes}
+        got = {(ix["name"], tuple(ix["column_names"])) for ix in found.get_indexes(table.name)}
+        assert want <= got, (table.name, want - got)
+    engine.dispose()
