@@ -44,7 +44,7 @@ TEXT: dict[str, dict[str, str]] = {
     "sev_critical": {"zh": "严重", "en": "Critical"},
     "sev_alert": {"zh": "告警", "en": "Alert"},
     "sev_detection": {"zh": "识别", "en": "Detection"},
-    "sev_urgent": {"zh": "紧急案件", "en": "Urgent case"},
+    "sev_urgent": {"zh": "紧急案件", "en": "Urgent"},
     "ended": {"zh": "已结束", "en": "ended"},
     "no_alerts": {"zh": "暂无告警", "en": "No alerts"},
     "sound_hint": {"zh": "点击此处开启告警声音", "en": "Click to enable alert sound"},

@@ -426,19 +426,21 @@ def _sites(
 
 # --- meta --------------------------------------------------------------------------------------
 
-DEPARTMENTS: list[tuple[str, str, str, str]] = [
-    # code, name_zh, name_en, kind
-    ("JDZX", "数字城管监督指挥中心", "Supervision and Command Center", "center"),
-    ("HWC", "市环境卫生管理处", "Sanitation Department", "city"),
-    ("SZC", "市政设施管理处", "Municipal Facilities Department", "city"),
-    ("YLJ", "园林绿化局", "Landscaping Bureau", "city"),
-    ("CGZFJ", "城市管理行政执法局", "Urban Management Enforcement Bureau", "city"),
-    ("JJDD", "公安交警大队", "Traffic Police Brigade", "city"),
-    ("ZJJ", "住房和城乡建设局", "Housing and Construction Bureau", "city"),
-    ("GDGS", "江城供电公司", "Jiangcheng Power Supply Company", "utility"),
-    ("SWJT", "江城水务集团", "Jiangcheng Water Group", "utility"),
-    ("RQGS", "江城燃气公司", "Jiangcheng Gas Company", "utility"),
-    ("TXGS", "江城通信公司", "Jiangcheng Telecom Company", "utility"),
+# Short names (简称) are what a wall has room for: a ranking's name column holds about seven
+# Chinese characters or sixteen Latin ones at the size read from 10 m.
+DEPARTMENTS: list[tuple[str, str, str, str, str, str]] = [
+    # code, name_zh, name_en, kind, short_zh, short_en
+    ("JDZX", "数字城管监督指挥中心", "Supervision and Command Center", "center", "指挥中心", "Command Center"),
+    ("HWC", "市环境卫生管理处", "Sanitation Department", "city", "环卫处", "Sanitation"),
+    ("SZC", "市政设施管理处", "Municipal Facilities Department", "city", "市政处", "Municipal Works"),
+    ("YLJ", "园林绿化局", "Landscaping Bureau", "city", "园林局", "Landscaping"),
+    ("CGZFJ", "城市管理行政执法局", "Urban Management Enforcement Bureau", "city", "执法局", "Enforcement"),
+    ("JJDD", "公安交警大队", "Traffic Police Brigade", "city", "交警大队", "Traffic Police"),
+    ("ZJJ", "住房和城乡建设局", "Housing and Construction Bureau", "city", "住建局", "Housing Bureau"),
+    ("GDGS", "江城供电公司", "Jiangcheng Power Supply Company", "utility", "供电公司", "Power Co."),
+    ("SWJT", "江城水务集团", "Jiangcheng Water Group", "utility", "水务集团", "Water Group"),
+    ("RQGS", "江城燃气公司", "Jiangcheng Gas Company", "utility", "燃气公司", "Gas Co."),
+    ("TXGS", "江城通信公司", "Jiangcheng Telecom Company", "utility", "通信公司", "Telecom Co."),
 ]
 
 
@@ -456,8 +458,8 @@ def _city_meta(
             for c in f["geometry"]["coordinates"][0]]
     south, north, west, east = min(lats), max(lats), min(lons), max(lons)
     departments = [
-        {"code": code, "name_zh": zh, "name_en": en, "kind": kind}
-        for code, zh, en, kind in DEPARTMENTS
+        {"code": code, "name_zh": zh, "name_en": en, "kind": kind, "short_zh": short_zh, "short_en": short_en}
+        for code, zh, en, kind, short_zh, short_en in DEPARTMENTS
     ]
     for d in geo.districts:
         departments.append(
@@ -467,6 +469,8 @@ def _city_meta(
                 "name_en": f"{d.name_en} Enforcement Squad",
                 "kind": "district",
                 "district": d.code,
+                "short_zh": f"{d.name_zh.removesuffix('区')}执法中队",
+                "short_en": f"{d.name_en.removesuffix(' District')} Squad",
             }
         )
     district_feats = {f["properties"]["code"]: f for f in files["districts.json"]["features"]}

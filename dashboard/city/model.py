@@ -32,6 +32,18 @@ FILES = ("city.json", "districts.json", "streets.json", "communities.json", "gri
          "roads.json")
 
 
+AREA_SUFFIXES_EN = (" Subdistrict", " District", " Community")
+
+
+def short_area_en(name: str) -> str:
+    """An area's English name without its level ("Gulou Subdistrict" -> "Gulou"), for lists
+    whose heading already says the level."""
+    for suffix in AREA_SUFFIXES_EN:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
 @dataclass(frozen=True, slots=True)
 class Department:
     code: str
@@ -39,6 +51,12 @@ class Department:
     name_en: str
     kind: str  # center | city | utility | district
     district: str | None = None
+    short_zh: str = ""  # 简称, for where a wall has little room; the full name when not given
+    short_en: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "short_zh", self.short_zh or self.name_zh)
+        object.__setattr__(self, "short_en", self.short_en or self.name_en)
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +206,7 @@ def _load(path_str: str, _stamp: tuple[int, ...]) -> City:
         grid_digits=int(meta.get("code_scheme", {}).get("grid", 14)),
         departments=tuple(
             Department(d["code"], d["name_zh"], d["name_en"], d.get("kind", "city"),
-                       d.get("district"))
+                       d.get("district"), d.get("short_zh", ""), d.get("short_en", ""))
             for d in meta["departments"]
         ),
         cameras=tuple(

@@ -38,7 +38,7 @@ from dashboard.casework.periods import period_range
 from dashboard.casework.ranking import RankedRow, rank
 from dashboard.casework.rates import percent, rate_fraction
 from dashboard.casework.scoring import preset as load_preset
-from dashboard.city.model import City, load_city
+from dashboard.city.model import City, load_city, short_area_en
 from dashboard.config import Settings
 from dashboard.store.hot import ALERT_RECENT, CASE, DEV, HotStore, seen_key
 from dashboard.store.liverank import CITY, LiveRank
@@ -51,7 +51,7 @@ log = logging.getLogger("gridwall.board")
 BOARD_S = 1.0  # how often the board is computed
 BUDGET = 10.0  # ... but never more than 1/BUDGET of the worker's time
 HOURLY_S = 60.0  # how often today's hours are read from SQL
-BASE_CHECK_S = 60.0  # how often to look for late events that change the counts at midnight
+BASE_CHECK_S = 10.0  # how often to look for late events that change the counts at midnight
 MOVING_KMH = 2.0  # faster is moving (the same threshold as the position history's stop/start)
 TICKER_MAX = 30
 TOP_CLASSES = 8
@@ -139,18 +139,20 @@ class BoardMaker:
         self._base_checked = 0.0
 
     # --- names ---------------------------------------------------------------------------------
+    # The wall's names are its short ones: the column headers say "District" or "Street", so
+    # "Gulou" rather than "Gulou Subdistrict", and 环卫处 rather than 市环境卫生管理处.
     def _area(self, code: str | None) -> tuple[str, str]:
         if not code or code == UNKNOWN:
             return "未知", "Unknown"
         if self.city is None:
             return code, code
-        return self.city.names.get(code, code), self.city.names_en.get(code, code)
+        return self.city.names.get(code, code), short_area_en(self.city.names_en.get(code, code))
 
     def _department(self, code: str | None) -> tuple[str, str]:
         if code == UNKNOWN or not code:
             return "未派遣", "Not dispatched"
         found = self.city.department(code) if self.city is not None else None
-        return (found.name_zh, found.name_en) if found is not None else (code, code)
+        return (found.short_zh, found.short_en) if found is not None else (code, code)
 
     def _class_name(self, category: str | None, code: str | None) -> tuple[str, str]:
         if not category or not code:
@@ -238,7 +240,11 @@ class BoardMaker:
             if now < self._base_checked + BASE_CHECK_S:
                 return base
             self._base_checked = now
-            if not daybase.late_events_since(self.engine, int(base.get("mark", 0)), midnight):
+            late, newest = daybase.late_events_since(self.engine, int(base.get("mark", 0)), midnight)
+            if not late:
+                if newest != base.get("mark"):
+                    base["mark"] = newest  # still right up to there: the next look starts from it
+                    self.r.set(base_key(day), orjson.dumps(base), ex=BASE_TTL_S)
                 return base
         docs, mark = daybase.docs_at(self.engine, midnight, cases, self.rules, self.policy)
         lights = count_lights(docs, midnight)
@@ -301,10 +307,10 @@ class BoardMaker:
 
     # --- the alert ticker ----------------------------------------------------------------------
     def _place(self, grid_code: str | None, camera_id: str | None = None) -> tuple[str, str]:
-        if camera_id and self.city is not None:
+        """The street: what the ticker's narrow column holds (a camera's crossing does not)."""
+        if not grid_code and camera_id and self.city is not None:
             camera = next((c for c in self.city.cameras if c.id == camera_id), None)
-            if camera is not None:
-                return camera.name_zh, camera.name_en or camera.name_zh
+            grid_code = camera.grid_code if camera is not None else None
         if grid_code and len(grid_code) >= 9:
             return self._area(grid_code[:9])
         return "—", "—"

@@ -34,11 +34,14 @@ _CHUNK = 500
 E = CaseEventRow
 
 
-def late_events_since(engine: Engine, mark: int, start: float) -> bool:
+def late_events_since(engine: Engine, mark: int, start: float) -> tuple[bool, int]:
     """Has an event from before ``start`` been stored after ``mark``? (Then the starting point
-    built at ``mark`` missed it.) Reads only the events stored since ``mark``."""
+    built at ``mark`` missed it.) Also returns the newest id looked at: when the answer is no,
+    the starting point holds up to there, and the next look starts from it."""
     with engine.connect() as conn:
-        return conn.scalar(select(E.id).where(E.id > mark, E.ts < utc(start)).limit(1)) is not None
+        newest = int(conn.scalar(select(func.max(E.id))) or 0)
+        late = conn.scalar(select(E.id).where(E.id > mark, E.id <= newest, E.ts < utc(start)).limit(1))
+    return late is not None, newest
 
 
 def docs_at(engine: Engine, start: float, open_now: Iterable[Mapping[str, Any]], rules: Rules,

@@ -137,6 +137,15 @@ def text(browser: Any, element_id: str) -> str:
     return js(browser, "var e = document.getElementById(arguments[0]); return e ? e.textContent : null;", element_id)
 
 
+def clipped(browser) -> list[str]:
+    """Names the wall cuts off (an ellipsis, or text wider than its cell): in the rankings,
+    the overdue lists, and the ticker's badges and places. Free-text case titles may be cut."""
+    return js(browser, "return Array.from(document.querySelectorAll('#gw-rank-dept .gw-r-name, #gw-rank-region .gw-r-name,"
+                       " #gw-ov-district > div > :first-child, #gw-ov-department > div > :first-child,"
+                       " #gw-ticker .gw-t-sev, #gw-ticker .gw-t-place')).filter(function (e) {"
+                       " return e.scrollWidth > e.clientWidth + 1; }).map(function (e) { return e.textContent; });")
+
+
 def no_console_errors(browser: Any) -> None:
     errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert errors == [], errors
@@ -219,6 +228,7 @@ def test_panels_show_the_board_in_place(start_wall, browser, artifacts: Path) ->
                20, "the department ranking scrolling")
     browser.save_screenshot(str(artifacts / "wall-panels-1920x1080.png"))
     no_overflow(browser)
+    assert clipped(browser) == [], clipped(browser)  # short names (简称) where the wall has little room
 
     # A new board is written into the same elements: nothing is re-created.
     js(browser, "document.querySelector('#gw-rank-dept > div').dataset.probe = 'same';"
@@ -327,8 +337,9 @@ def test_english_on_request(start_wall, browser) -> None:
         assert words not in canvas, words
     names = [r["cells"][1] for r in rank_rows(browser, "gw-rank-dept")]
     assert names == [r["en"] for r in board["rank"]["department"]["rows"]]
-    assert "Sanitation Department" in names
+    assert "Sanitation" in names and "Gulou" in [r["cells"][1] for r in rank_rows(browser, "gw-rank-region")]
     assert text(browser, "gw-ov-since") == "since 00:00"
+    assert clipped(browser) == [], clipped(browser)
     no_console_errors(browser)
 
 
