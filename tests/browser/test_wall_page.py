@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from pathlib import Path
 
 import orjson
 import pytest
 from browser_support import chrome, requested_hosts
-from helpers import Demo, eventually, lifecycle_to_dispatch, publisher, report
+from helpers import Demo, descendants, eventually, lifecycle_to_dispatch, publisher, report
 from sqlalchemy import text
 
 from dashboard.config import load_settings
@@ -186,3 +188,61 @@ def test_the_view_survives_a_minute_of_updates(demo, browser):
     assert browser.execute_script(view) == before
     errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert errors == [], errors
+
+
+def _web_server_pid(demo: Demo) -> int | None:
+    """The demo's web server (`gridwall serve`, gunicorn's master), among the launcher's children."""
+    for pid in sorted(descendants(demo.proc.pid)):
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if (b"dashboard.cli" in argv and b"serve" in argv) or argv[0].startswith(b"gunicorn: master"):
+            return pid  # (gunicorn renames its processes when setproctitle is installed)
+    return None
+
+
+def test_the_wall_recovers_by_itself(demo, browser):
+    """A server restart, then a network drop long enough for the watchdog: nobody touches the page.
+    Last in the module: it restarts the demo's web server."""
+    open_wall(browser, demo.url)
+    browser.execute_script("window.gwSameLoad = true;")
+    polls = "return gridwall.poll.polls;"
+
+    # The web server restarts (the launcher brings it back): the page keeps asking and carries on.
+    old = _web_server_pid(demo)
+    assert old is not None, f"no web server among {sorted(descendants(demo.proc.pid))}"
+    failures = browser.execute_script("return gridwall.poll.failures;")
+    os.kill(old, signal.SIGTERM)
+    eventually(lambda: browser.execute_script("return gridwall.poll.failures;") > failures, 30, "polls failing while it is down")
+    eventually(lambda: _web_server_pid(demo) not in (None, old), 60, "the launcher restarting the web server")
+    after = browser.execute_script(polls)
+    eventually(lambda: browser.execute_script(polls) > after + 5, 60, "polls answered again")
+    updates = browser.execute_script("return gridwall.live.updates;")
+    eventually(lambda: browser.execute_script("return gridwall.live.updates;") > updates + 3, 30, "the map updating again")
+    assert browser.execute_script("return window.gwSameLoad;") is True  # no reload was needed
+
+    # The network drops for 40 s: the data shows as stale; once it is back the page carries on.
+    # (Were the polls still failing while /healthz answers, e.g. after an upgrade changed them,
+    # the watchdog in gridwall-core.js would reload the page.)
+    browser.execute_cdp_cmd("Network.enable", {})
+    offline = {"offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
+    browser.execute_cdp_cmd("Network.emulateNetworkConditions", offline)
+    stale = "return document.getElementById('gw-fresh').classList.contains('stale');"
+    eventually(lambda: browser.execute_script(stale), 20, "the freshness shown as stale")
+    time.sleep(40 - 12)
+    browser.execute_cdp_cmd("Network.emulateNetworkConditions", {**offline, "offline": False})
+    eventually(lambda: not browser.execute_script(stale), 20, "the freshness back to normal")
+    updates = browser.execute_script("return gridwall.live.updates;")
+    eventually(lambda: browser.execute_script("return gridwall.live.updates;") > updates + 3, 30, "the map updating again")
+    assert len(markers(browser)) >= 20
+
+    # Polls fail while the server answers /healthz (a new version changed them): after 30 s
+    # the watchdog reloads the page, which then runs the server's current code.
+    browser.execute_script("window.gwSameLoad = true;")
+    browser.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*/wall/poll*"]})
+    eventually(lambda: not browser.execute_script("return window.gwSameLoad === true;"), 60, "the watchdog reloading the page")
+    browser.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
+    eventually(lambda: browser.execute_script("return !!(window.gridwall && gridwall.poll && gridwall.poll.polls > 3);"), 60,
+               "the reloaded page polling")
+    eventually(lambda: not browser.execute_script(stale), 20, "the freshness back to normal")
