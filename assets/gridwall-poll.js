@@ -11,7 +11,8 @@
   var gw = (window.gridwall = window.gridwall || {});
   var TIMEOUT_MS = 10000;
 
-  var poll = gw.poll = {period: 500, polls: 0, failures: 0, board: null, running: false};
+  // The versions this page last got from the server (the map's and the board's).
+  var poll = gw.poll = {period: 500, polls: 0, failures: 0, live: null, board: null, running: false};
 
   function ready() {
     // The map's own code must be there to take the first picture; Dash renders the layout
@@ -20,13 +21,16 @@
   }
 
   function url() {
-    var v = gw.live.version, b = poll.board;
-    return "/wall/poll?v=" + (v === null || v === undefined ? "" : v) + "&b=" + (b === null ? "" : b);
+    var v = poll.live, b = poll.board;
+    return "/wall/poll?v=" + (v === null ? "" : v) + "&b=" + (b === null ? "" : b);
   }
 
   function take(msg) {
     gw.kpi.apply({now: msg.now, kpi: msg.kpi});
-    if (msg.live) { gw.live.apply(msg.live); }
+    if (msg.live) {
+      gw.live.apply(msg.live);
+      poll.live = msg.live.v;
+    }
     if (msg.board) {
       gw.panels.apply(msg.board);
       poll.board = msg.b;
