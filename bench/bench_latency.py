@@ -14,15 +14,15 @@ frame that draws the moved marker, and timestamps each new position with
 performance.timeOrigin + performance.now(): wall clock, comparable with the publish time on the
 same machine. Each fix of the probe's track has a latitude of its own, which names the fix. In the
 bench process a thread polls Redis for the probe's stored doc, which splits the path into ingest
-(publish → stored in Redis) and the rest (stored → snapshot tick → the page's 1-s poll → apply →
-frame).
+(publish → stored in Redis) and the rest (stored → snapshot tick → the page's next poll of
+/wall/poll → apply → frame).
 
 Two figures:
   * per published fix: the time until the screen shows that fix or a newer one (the age of what
     the wall shows; every fix counts, including those superseded before a poll picked them up);
   * per displayed fix: publish → on screen, for the fixes the wall did show.
-The page polls once a second and ingest cuts a snapshot every tick_s (0.5 s), so about 0.5 to
-1.5 s is expected by construction.
+The page polls every 0.5 s and ingest cuts a snapshot every tick_s (0.25 s), so about 0.3 to
+0.9 s is expected by construction.
 
 Prints one JSON document.
 Usage: python bench/bench_latency.py [--seconds 60] [--rate 5] [--background 500] [--stacks embedded,production]

@@ -430,7 +430,7 @@ def _sites(
 # Chinese characters or sixteen Latin ones at the size read from 10 m.
 DEPARTMENTS: list[tuple[str, str, str, str, str, str]] = [
     # code, name_zh, name_en, kind, short_zh, short_en
-    ("JDZX", "数字城管监督指挥中心", "Supervision and Command Center", "center", "指挥中心", "Command Center"),
+    ("JDZX", "数字城管监督指挥中心", "Supervision and Command Center", "center", "指挥中心", "Command HQ"),
     ("HWC", "市环境卫生管理处", "Sanitation Department", "city", "环卫处", "Sanitation"),
     ("SZC", "市政设施管理处", "Municipal Facilities Department", "city", "市政处", "Municipal Works"),
     ("YLJ", "园林绿化局", "Landscaping Bureau", "city", "园林局", "Landscaping"),

@@ -138,12 +138,14 @@ def text(browser: Any, element_id: str) -> str:
 
 
 def clipped(browser) -> list[str]:
-    """Names the wall cuts off (an ellipsis, or text wider than its cell): in the rankings,
-    the overdue lists, and the ticker's badges and places. Free-text case titles may be cut."""
-    return js(browser, "return Array.from(document.querySelectorAll('#gw-rank-dept .gw-r-name, #gw-rank-region .gw-r-name,"
-                       " #gw-ov-district > div > :first-child, #gw-ov-department > div > :first-child,"
+    """Texts the wall cuts off (an ellipsis, or text wider than its cell): every cell and
+    heading of the rankings and the overdue lists, the ticker's badges and places. Free-text
+    case titles may be cut."""
+    return js(browser, "return Array.from(document.querySelectorAll('.gw-rrow > span, .gw-thead > span,"
+                       " #gw-ov-district > div > span, #gw-ov-department > div > span,"
                        " #gw-ticker .gw-t-sev, #gw-ticker .gw-t-place')).filter(function (e) {"
-                       " return e.scrollWidth > e.clientWidth + 1; }).map(function (e) { return e.textContent; });")
+                       " return e.scrollWidth > e.clientWidth + 1; }).map(function (e) {"
+                       " return e.textContent + ' (' + e.parentNode.parentNode.id + ': ' + e.scrollWidth + ' > ' + e.clientWidth + ')'; });")
 
 
 def no_console_errors(browser: Any) -> None:
@@ -365,6 +367,7 @@ def test_ultra_wide_uses_the_width(start_wall, need_chromium, artifacts: Path) -
         lefts = sorted({boxes[k][0] for k in ("today", "dept", "map", "hourly", "alerts")})
         assert len(lefts) == 5, boxes  # five columns
         no_overflow(driver)
+        assert clipped(driver) == [], clipped(driver)
         driver.save_screenshot(str(artifacts / "wall-panels-3840x1080.png"))
         no_console_errors(driver)
     finally:
