@@ -87,6 +87,13 @@ def generate(n: int, seed: int, pool: list[tuple[dict[str, Any], list[dict[str, 
     actor_idx = [STAT_COLUMNS.index(c) for c in ("verify_actor", "check_actor")]
     step_key = {c: STEP_COLUMNS.index(c) for c in ("case_id", "department", "grid_code", "district", "street",
                                                    "community", "reporter", "actor")}
+    # A grid has its own collector, who reports, verifies and checks its cases; one time in ten
+    # another collector covers (a shift, leave).
+    owner = {g: collectors[k % len(collectors)] for k, g in enumerate(grids)}
+
+    def who(grid: str) -> str:
+        return owner[grid] if rng.random() < 0.9 else rng.choice(collectors)
+
     for i in range(n):
         row, srows = pool[rng.randrange(len(pool))]
         shift = first + rng.random() * YEAR_S - row["reported_at"]
@@ -98,7 +105,7 @@ def generate(n: int, seed: int, pool: list[tuple[dict[str, Any], list[dict[str, 
                 values[j] += shift
         grid = rng.choice(grids)
         dept = rng.choice(departments) if row["department"] is not None else None
-        reporter = rng.choice(collectors) if row["reporter"] is not None else None
+        reporter = who(grid) if row["reporter"] is not None else None
         keys = {"case_id": f"B{i:08d}", "department": dept, "grid_code": grid,
                 "district": region_code(grid, "district"), "street": region_code(grid, "street"),
                 "community": region_code(grid, "community"), "reporter": reporter}
@@ -106,7 +113,7 @@ def generate(n: int, seed: int, pool: list[tuple[dict[str, Any], list[dict[str, 
             values[j] = keys[c]
         for j in actor_idx:
             if values[j] is not None:
-                values[j] = rng.choice(collectors)
+                values[j] = who(grid)
         stats.append(tuple(values))
         for s in srows:
             sv = [s[c] for c in STEP_COLUMNS]
@@ -116,7 +123,7 @@ def generate(n: int, seed: int, pool: list[tuple[dict[str, Any], list[dict[str, 
             for c, j in step_key.items():
                 if c == "actor":
                     if sv[j] is not None:
-                        sv[j] = rng.choice(collectors)
+                        sv[j] = who(grid)
                 else:
                     sv[j] = keys[c]
             steps.append(tuple(sv))
