@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, text
 
 from dashboard.casework.counters import Counters, Period
 from dashboard.casework.gridcode import region_code
-from dashboard.casework.projection import collector_parts, collector_sql, counters_sql
+from dashboard.casework.projection import collector_sql, counters_sql
 from dashboard.casework.ranking import RankedRow, rank
 from dashboard.city.model import load_city
 
@@ -135,12 +135,10 @@ def counters_by(
     params = {"start": period[0], "cutoff": cutoff}
     if by == "collector":
         watchers = derived_grid_collectors(conn, period, cutoff) if grid_collectors is None else grid_collectors
-        for sql, roles in collector_sql():
-            for row in conn.execute(text(sql), params).mappings():
-                for key, code, data in collector_parts(row, roles):
-                    counters = Counters.from_row(data)
-                    for collector in watchers.get(code, ()) if key == "grid_code" else (code,):
-                        _add(out, collector, counters)
+        for sql, key in collector_sql():
+            for code, counters in _rows(conn, sql, params, key):
+                for collector in watchers.get(code, ()) if key == "grid_code" else (code,):
+                    _add(out, collector, counters)
         return out
     column = OBJECTS[by][0]
     for sql in counters_sql(column):

@@ -18,7 +18,6 @@ Two things make a one-month ranking over a million cases fast (docs/performance.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
 from typing import Any
 
 from dashboard.casework.casestate import CaseState, StageMark
@@ -245,52 +244,25 @@ def _filing_columns() -> dict[str, str]:
     }
 
 
-# The collector queries' roles: (key column, column prefix, the column that is 0 exactly when
-# the role has nothing in the period, or None when an actor of a case in the window always
-# gets a row). One scan of case_stat serves all four roles: grouped by all four keys, the
-# rows are few (a grid's collector reports, verifies and checks its own cases), and every
-# column is a sum, so the rows split by role add up to what four GROUP BYs would give.
-Role = tuple[str, str, str | None]
-CASE_ROLES: tuple[Role, ...] = (
-    ("reporter", "r__", "reported"),
-    ("verify_actor", "v__", None),
-    ("check_actor", "c__", None),
-    ("grid_code", "g__", "filed"),
-)
-STEP_ROLES: tuple[Role, ...] = (("actor", "", None),)
-
-
-def collector_sql(case_table: str = "case_stat", step_table: str = "case_step") -> list[tuple[str, tuple[Role, ...]]]:
-    """The queries of ``evaluation.by_collector`` with their roles (``collector_parts`` splits
-    their rows): intake by reporter, 核实/核查 by their actor (inline first marks in the case
-    row, further marks in case_step), and 立案 by grid. The grid rows go to every collector of
-    the grid (漏报率)."""
-    reported = f"source = 'supervisor' AND {_IN.format(col='reported_at')}"
-    columns = {
-        "r__reported": _count(reported),
-        "r__supervisor_reports": _count(reported),
-        "r__valid_reports": _count(f"{reported} AND filed_at < :cutoff"),
-        **{f"v__{k}": v for k, v in step_columns(("verify",), inline=True).items()},
-        **{f"c__{k}": v for k, v in step_columns(("check",), inline=True).items()},
-        **{f"g__{k}": v for k, v in _filing_columns().items()},
+def collector_sql(case_table: str = "case_stat", step_table: str = "case_step") -> list[tuple[str, str]]:
+    """The queries of ``evaluation.by_collector`` as (sql, key column): intake by reporter,
+    核实/核查 by their actor (inline first marks and further marks), and 立案 by grid. The grid
+    rows go to every collector of the grid (漏报率)."""
+    reported = _IN.format(col="reported_at")
+    intake = {
+        "reported": _count(reported),
+        "supervisor_reports": _count(reported),
+        "valid_reports": _count(f"{reported} AND filed_at < :cutoff"),
     }
-    keys = ", ".join(key for key, _, _ in CASE_ROLES)
-    body = ",\n  ".join(f"{expression} AS {name}" for name, expression in columns.items())
-    case_query = f"SELECT {keys},\n  {body}\nFROM {case_table}\nWHERE {CASE_WINDOW}\nGROUP BY {keys}"
-    step_query = _select("actor", step_columns(("check",), inline=False), step_table, f"stage = 'check' AND {STEP_WINDOW}")
-    return [(case_query, CASE_ROLES), (step_query, STEP_ROLES)]
-
-
-def collector_parts(row: Mapping[str, Any], roles: tuple[Role, ...]) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    """One row of a ``collector_sql`` query as (key column, code, counter columns) per role
-    that has a code and something in the period."""
-    keys = {key for key, _, _ in roles}
-    for key, prefix, must in roles:
-        code = row[key]
-        if code is None or (must is not None and not row[prefix + must]):
-            continue
-        yield key, code, {name[len(prefix):]: value for name, value in row.items()
-                          if name.startswith(prefix) and name not in keys}
+    queries = [(_select("reporter", intake, case_table, f"{CASE_WINDOW} AND source = 'supervisor' AND {reported}"), "reporter")]
+    for stage in ("verify", "check"):
+        actor = f"{stage}_actor"
+        queries.append((_select(actor, step_columns((stage,), inline=True), case_table, CASE_WINDOW), actor))
+    queries.append((_select("actor", step_columns(("check",), inline=False), step_table,
+                            f"stage = 'check' AND {STEP_WINDOW}"), "actor"))
+    filed = _IN.format(col="filed_at")
+    queries.append((_select("grid_code", _filing_columns(), case_table, f"{CASE_WINDOW} AND {filed}"), "grid_code"))
+    return queries
 
 
 def _select(key: str, columns: dict[str, str], source: str, window: str) -> str:

@@ -18,7 +18,6 @@ from dashboard.casework.projection import (
     STAT_COLUMNS,
     STEP_COLUMNS,
     case_columns,
-    collector_parts,
     collector_sql,
     counters_sql,
     step_rows,
@@ -99,12 +98,13 @@ def test_sql_and_fold_agree_on_the_boundaries() -> None:
 def collectors_from_sql(db: sqlite3.Connection, period, now, grid_collectors) -> dict[str, Counters]:
     params = {"start": period[0], "cutoff": min(period[1], now)}
     out: dict[str, Counters] = {}
-    for sql, roles in collector_sql():
+    for sql, key in collector_sql():
         for row in db.execute(sql, params):
-            for key, code, data in collector_parts(dict(row), roles):
-                owners = grid_collectors.get(code, ()) if key == "grid_code" else [code]
-                for owner in owners:
-                    out[owner] = out.get(owner, Counters()) + Counters.from_row(data)
+            data = dict(row)
+            code = data.pop(key)
+            owners = grid_collectors.get(code, ()) if key == "grid_code" else [code]
+            for owner in owners:
+                out[owner] = out.get(owner, Counters()) + Counters.from_row(data)
     return out
 
 
