@@ -2,23 +2,52 @@
 (function () {
   "use strict";
   var gw = (window.gridwall = window.gridwall || {});
-  var STALE_S = 60;
-
   function setText(id, value) {
     var el = document.getElementById(id);
     var text = value === null || value === undefined ? "—" : String(value);
     if (el && el.textContent !== text) { el.textContent = text; }
   }
 
-  gw.setFresh = function (ok, ageS) {
+  function canvasJson(name) {
+    var c = document.getElementById("gw-canvas");
+    try { return JSON.parse(c.getAttribute(name)) || {}; } catch (e) { return {}; }
+  }
+
+  function lang() {
+    var c = document.getElementById("gw-canvas");
+    return c && c.getAttribute("data-lang") === "en" ? "en" : "zh";
+  }
+
+  function ago(s) {
+    s = Math.max(Math.round(s), 0);
+    var en = lang() === "en";
+    if (s < 120) { return s + (en ? " s ago" : " 秒前"); }
+    if (s < 7200) { return Math.round(s / 60) + (en ? " min ago" : " 分钟前"); }
+    return Math.round(s / 3600) + (en ? " h ago" : " 小时前");
+  }
+
+  // ok: all is well; ageS: seconds since the feed's last message (null: none yet); feed: the
+  // name of the quiet feed to show, or null for the GPS age.
+  gw.setFresh = function (ok, ageS, feed) {
     var box = document.getElementById("gw-fresh");
     var txt = document.getElementById("gw-fresh-text");
     if (!box || !txt) { return; }
     box.classList.toggle("stale", !ok);
-    var lang = (document.getElementById("gw-canvas") || {}).getAttribute ? document.getElementById("gw-canvas").getAttribute("data-lang") : "zh";
-    var unit = lang === "en" ? "s ago" : "秒前";
-    txt.textContent = ageS === null || ageS === undefined ? (lang === "en" ? "no data" : "无数据") : Math.round(ageS) + " " + unit;
+    var what = ageS === null || ageS === undefined ? (lang() === "en" ? "no data" : "无数据") : ago(ageS);
+    var text = (feed ? feed + " " : "") + what;
+    if (txt.textContent !== text) { txt.textContent = text; }
   };
+
+  // The first feed past its quiet limit (data-feed-quiet, from the feed_quiet_s setting), or null.
+  function quietFeed(feeds, now) {
+    var limits = canvasJson("data-feed-quiet");
+    for (var feed in limits) {
+      var last = feeds[feed] ? feeds[feed].last_ts : null;
+      var age = last ? Math.max(now - last, 0) : null;
+      if (age === null || age > limits[feed]) { return {feed: feed, age: age}; }
+    }
+    return null;
+  }
 
   gw.kpi = {
     last: null,
@@ -35,9 +64,14 @@
       var dev = k.devices || {};
       setText("gw-kpi-collectors", dev.collector);
       setText("gw-kpi-vehicles", dev.vehicle);
-      var lastGps = k.feeds && k.feeds.gps ? k.feeds.gps.last_ts : null;
-      var age = lastGps ? Math.max(msg.now - lastGps, 0) : null;
-      gw.setFresh(age !== null && age < STALE_S, age);
+      var feeds = k.feeds || {};
+      var quiet = quietFeed(feeds, msg.now);
+      if (quiet) {
+        gw.setFresh(false, quiet.age, canvasJson("data-feed-names")[quiet.feed] || quiet.feed);
+      } else {
+        var lastGps = feeds.gps ? feeds.gps.last_ts : null;
+        gw.setFresh(true, lastGps ? Math.max(msg.now - lastGps, 0) : null, null);
+      }
       return msg.now;
     }
   };

@@ -13,11 +13,14 @@ its own section, so this file does not grow with every feature.
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+
+from dashboard.store.hot import FEEDS
 
 # The live map's layers (Settings.map_layers switches them on).
 MAP_LAYERS = ("districts", "grids", "cases", "alerts", "collectors", "vehicles", "trails")
@@ -58,6 +61,12 @@ class Settings:
     # 16:9 wall (seconds; 0 keeps the first view), and the region ranking beside the
     # departments' (district or street).
     alert_sound: str = "sounds/alert.wav"
+    # The title bar's data age turns red when one of these feeds has had no message for this
+    # many seconds ("feed=seconds,..."; feeds gps, video, case). GPS is the heartbeat: its
+    # devices report every few seconds. Video alerts and case events can be quiet for an hour
+    # with nothing wrong, so they are off unless a site knows its cadence (cameras that send
+    # heartbeats, say).
+    feed_quiet_s: str = "gps=60"
     panel_rotate_s: float = 20.0
     board_region: str = "street"
     web_workers: int = 2
@@ -97,8 +106,25 @@ class Settings:
         unknown = set(self.map_layer_names) - set(MAP_LAYERS)
         if unknown:
             raise ValueError(f"map_layers: unknown layer(s) {', '.join(sorted(unknown))}; known: {', '.join(MAP_LAYERS)}")
+        self.feed_quiet  # noqa: B018 - validates feed_quiet_s at load time
         if self.board_region not in ("district", "street"):
             raise ValueError(f"board_region: {self.board_region!r}; expected district or street")
+
+    @property
+    def feed_quiet(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for part in (p.strip() for p in self.feed_quiet_s.split(",")):
+            if not part:
+                continue
+            feed, _, seconds = part.partition("=")
+            try:
+                value = float(seconds)
+            except ValueError:
+                value = math.nan
+            if feed.strip() not in FEEDS or not value > 0:
+                raise ValueError(f"feed_quiet_s: {part!r}; expected feed=seconds with feed one of {', '.join(FEEDS)}")
+            out[feed.strip()] = value
+        return out
 
     @property
     def map_layer_names(self) -> tuple[str, ...]:

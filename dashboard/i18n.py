@@ -15,6 +15,9 @@ TEXT: dict[str, dict[str, str]] = {
     "fresh_ok": {"zh": "实时", "en": "live"},
     "fresh_stale": {"zh": "中断", "en": "stale"},
     "seconds_ago": {"zh": "秒前", "en": "s ago"},
+    "feed_gps": {"zh": "定位", "en": "GPS"},
+    "feed_video": {"zh": "视频", "en": "Video"},
+    "feed_case": {"zh": "案件", "en": "Cases"},
     "map": {"zh": "城市实时态势", "en": "Live city map"},
     # Around the map (layouts/panels.py, assets/gridwall-panels.js)
     "today": {"zh": "今日案件", "en": "Today"},

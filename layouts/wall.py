@@ -10,9 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 import dash_leaflet as dl
+import orjson
 from dash import html
 
 from dashboard.i18n import t
+from dashboard.store.hot import FEEDS
 from layouts import panels
 
 # Twice a second: with the 0.25 s snapshot tick, a fix is on screen within ~0.8 s (p95).
@@ -107,7 +109,9 @@ def layout(settings: Any, lang: str = "zh", meta: dict[str, Any] | None = None, 
                 id="gw-canvas",
                 className="gw-canvas gw-wide" if aspect == "32x9" else "gw-canvas",
                 **{"data-lang": lang, "data-tz": settings.timezone, "data-tile-crs": settings.tile_crs,
-                   "data-aspect": aspect if aspect in ("16x9", "32x9") else "", "data-poll-ms": str(POLL_MS)},
+                   "data-aspect": aspect if aspect in ("16x9", "32x9") else "", "data-poll-ms": str(POLL_MS),
+                   "data-feed-quiet": orjson.dumps(settings.feed_quiet).decode(),
+                   "data-feed-names": orjson.dumps({f: t(f"feed_{f}", lang) for f in FEEDS}).decode()},
             ),
         ],
         className="gw-screen",

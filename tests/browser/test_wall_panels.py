@@ -423,3 +423,27 @@ def test_4k_is_the_same_wall_twice_as_sharp(start_wall, need_chromium, artifacts
         no_console_errors(driver)
     finally:
         driver.quit()
+
+
+@EMBEDDED
+def test_data_age_turns_red_when_a_watched_feed_goes_quiet(start_wall, browser) -> None:
+    wall = start_wall(feed_quiet_s="gps=60,video=120")  # a site whose cameras send heartbeats
+
+    def feeds(gps_age: float, video_age: float) -> None:
+        now = time.time()
+        wall.hot.count_batch({}, {}, {}, {"gps": now - gps_age, "video": now - video_age})
+        Ticker(wall.hot).tick(now)
+
+    fresh = ("return [document.getElementById('gw-fresh').classList.contains('stale'),"
+             " document.getElementById('gw-fresh-text').textContent];")
+    feeds(2, 30)
+    open_wall(browser, wall.url)
+    eventually(lambda: js(browser, fresh)[0] is False, 10, "the data shown as fresh")
+    assert js(browser, fresh)[1].endswith(" 秒前")  # the GPS age
+    feeds(2, 600)  # the video feed quiet past its limit: red, and the wall says which feed
+    eventually(lambda: js(browser, fresh) == [True, "视频 10 分钟前"], 10, "the video feed shown as quiet")
+    feeds(2, 5)
+    eventually(lambda: js(browser, fresh)[0] is False, 10, "fresh again")
+    feeds(90, 5)  # no fix for a minute and a half: the GPS feed is the heartbeat
+    eventually(lambda: js(browser, fresh) == [True, "定位 90 秒前"], 10, "the GPS feed shown as quiet")
+    no_console_errors(browser)

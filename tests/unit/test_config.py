@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.config import child_environment, load_settings
+from dashboard.config import Settings, child_environment, load_settings
 
 
 def test_defaults_are_embedded(tmp_path: Path):
@@ -59,3 +59,11 @@ def test_map_settings_from_file_and_environment(tmp_path: Path):
     assert load_settings(path=None, environ={"GRIDWALL_MAP_LAYERS": ""}).map_layer_names == ()
     with pytest.raises(ValueError, match="unknown layer.*heatmap"):
         load_settings(path=None, environ={"GRIDWALL_MAP_LAYERS": "cases,heatmap"})
+
+
+def test_feed_quiet_limits() -> None:
+    assert Settings().feed_quiet == {"gps": 60.0}
+    assert Settings(feed_quiet_s="gps=30, video=900").feed_quiet == {"gps": 30.0, "video": 900.0}
+    for bad in ("radar=10", "gps=0", "gps=soon", "gps"):
+        with pytest.raises(ValueError, match="feed_quiet_s"):
+            Settings(feed_quiet_s=bad)
