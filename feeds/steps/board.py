@@ -51,6 +51,7 @@ log = logging.getLogger("gridwall.board")
 BOARD_S = 1.0  # how often the board is computed
 BUDGET = 10.0  # ... but never more than 1/BUDGET of the worker's time
 HOURLY_S = 60.0  # how often today's hours are read from SQL
+HOURLY_CATCH_UP_S = 5.0  # ... or this often while they do not add up to today's 上报
 BASE_CHECK_S = 10.0  # how often to look for late events that change the counts at midnight
 MOVING_KMH = 2.0  # faster is moving (the same threshold as the position history's stop/start)
 TICKER_MAX = 30
@@ -199,16 +200,17 @@ class BoardMaker:
         raw_cases, raw_alerts, vehicles, base = pipe.execute()
         cases = [orjson.loads(v) for v in raw_cases]
         lights = count_lights(cases, now)
+        today = self._today(now)
         return {
             "day": day,
-            "today": self._today(now),
+            "today": today,
             "overdue": self._overdue(lights, self._day_base(day, midnight, base, cases, now), len(cases)),
             "rank": {
                 "department": self._ranking("department", self.live.read("month", "department", now)),
                 "region": self._ranking(self.region_kind, self.live.read("month", self.region_kind, now)),
             },
             "ticker": self._ticker([orjson.loads(a) for a in raw_alerts], cases, now),
-            "hourly": self._hourly(day, now),
+            "hourly": self._hourly(day, now, today.get("reported")),
             "categories": self._categories(cases),
             "vehicles": self._vehicles(vehicles, now),
         }
@@ -348,11 +350,16 @@ class BoardMaker:
         return items[:TICKER_MAX]
 
     # --- the rotating views --------------------------------------------------------------------
-    def _hourly(self, day: str, now: float) -> dict[str, Any]:
+    def _hourly(self, day: str, now: float, reported_today: int | None = None) -> dict[str, Any]:
+        """Reports and closures by local hour, from SQL at most once a minute; sooner (after
+        HOURLY_CATCH_UP_S) while the bars do not add up to the 上报 tile, so a wall started
+        during a backlog does not show an empty chart for a minute."""
         raw = self.r.get(BOARD_HOURLY)
         cached = orjson.loads(raw) if raw is not None else None
         if cached is not None and cached.get("day") == day and 0 <= now - cached["at"] < HOURLY_S:
-            return cached
+            behind = reported_today is not None and sum(cached["reported"]) != reported_today
+            if not behind or now - cached["at"] < HOURLY_CATCH_UP_S:
+                return cached
         start, end = period_range("day", now, self.timezone)
         cutoff = min(end, now)
         reported, closed = [0] * 24, [0] * 24

@@ -338,3 +338,19 @@ def test_settings_of_the_wall() -> None:
         load_settings(path=None, environ={"GRIDWALL_BOARD_REGION": "city"})
     assert [sound_url(v) for v in ("sounds/alert.wav", "off", "", "/media/siren.mp3", "https://intra/a.wav")] == [
         "/assets/sounds/alert.wav", "", "", "/media/siren.mp3", "https://intra/a.wav"]
+
+
+def test_the_hours_catch_up_with_the_reported_tile(setup) -> None:
+    """The hourly chart is read from SQL once a minute, but sooner while its bars do not add up
+    to 上报: a wall started during a backlog does not show an empty chart for a minute."""
+    setup.keeper.tick(END)
+    setup.store(_dispatched("H1", END - 3600, END + 86400, "HWC"), END)
+    board = setup.board.update(END)
+    assert board["today"]["reported"] == 1 and sum(board["hourly"]["reported"]) == 1
+    setup.store(_dispatched("H2", END - 1800, END + 86400, "HWC"), END + 1)
+    board = setup.board.update(END + 2)
+    assert board["today"]["reported"] == 2 and sum(board["hourly"]["reported"]) == 1  # read 2 s ago
+    board = setup.board.update(END + 6)
+    assert sum(board["hourly"]["reported"]) == 2 and board["hourly"]["at"] == END + 6  # not a minute later
+    board = setup.board.update(END + 12)
+    assert board["hourly"]["at"] == END + 6  # in step again: once a minute
