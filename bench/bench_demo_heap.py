@@ -49,13 +49,15 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=120.0, help="seconds before the first sample")
     parser.add_argument("--collectors", type=int, default=120)
     parser.add_argument("--vehicles", type=int, default=60)
+    parser.add_argument("--network-log", action="store_true",
+                        help="record the page's requests as the tests do (DevTools then keeps every poll's response)")
     args = parser.parse_args()
     demo = Demo(Path(tempfile.mkdtemp(prefix="bench-demo-heap-")) / "data", "--collectors", str(args.collectors),
                 "--vehicles", str(args.vehicles), "--backfill-days", "3")
     samples: list[dict[str, float]] = []
     try:
         demo.wait_healthy()
-        driver = chrome(1920, 1080)
+        driver = chrome(1920, 1080, network_log=args.network_log)
         try:
             driver.execute_cdp_cmd("Performance.enable", {})
             driver.get(demo.url)
@@ -83,7 +85,7 @@ def main() -> int:
     floor0, floor1 = min(ys[:3]), min(ys[-3:])
     print(json.dumps({
         "benchmark": "wall_heap_on_the_demo", "minutes": args.minutes, "collectors": args.collectors,
-        "vehicles": args.vehicles, "load_avg_at_end": [round(x, 2) for x in os.getloadavg()],
+        "vehicles": args.vehicles, "network_log": args.network_log, "load_avg_at_end": [round(x, 2) for x in os.getloadavg()],
         "start_used_mb": ys[0], "end_used_mb": ys[-1],
         "growth_pct_floor_first3_last3": round(100 * (floor1 - floor0) / floor0, 2),
         "trend_kb_per_min": round(slope * 1024, 1), "target_pct": 10.0,

@@ -17,14 +17,18 @@ OFFLINE_FLAGS = (
 )
 
 
-def chrome(width: int = 1920, height: int = 1080, scale: float = 1.0) -> Any:
+def chrome(width: int = 1920, height: int = 1080, scale: float = 1.0, network_log: bool = True) -> Any:
+    """``network_log``: record every request (``requested_hosts`` needs it). Off for heap
+    measurements: DevTools' network agent then keeps each response of the page's polls
+    (blink::NetworkResourcesData, ~290 B apiece plus its body, up to its 100 MB buffer), which a
+    kiosk browser without DevTools attached never does."""
     opts = webdriver.ChromeOptions()
     opts.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
     for flag in OFFLINE_FLAGS:
         opts.add_argument(flag)
     opts.add_argument(f"--window-size={width},{height}")
     opts.add_argument(f"--force-device-scale-factor={scale}")
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL", **({"performance": "ALL"} if network_log else {})})
     service = Service(shutil.which("chromedriver") or "/usr/bin/chromedriver")
     driver = webdriver.Chrome(service=service, options=opts)
     # The window includes browser chrome even when headless; pin the page's own viewport so a
