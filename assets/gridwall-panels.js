@@ -77,7 +77,8 @@
     el.setAttribute("data-v", text);
     el.textContent = "";
     var m = /^(.*?)\s*%$/.exec(text);
-    el.appendChild(document.createTextNode(m ? m[1] : text));
+    // "100.00" does not fit a tile at the size read from 10 m; a whole 100 says the same.
+    el.appendChild(document.createTextNode(m ? (m[1] === "100.00" ? "100" : m[1]) : text));
     if (m) {
       var unit = document.createElement("span");
       unit.className = "gw-unit";

@@ -184,6 +184,12 @@ def test_panels_show_the_board_in_place(start_wall, browser, artifacts: Path) ->
         assert text(browser, f"gw-today-{key}") == str(today[key]), key
     for key in ("close_rate", "on_time_close_rate"):
         assert text(browser, f"gw-today-{key}") == today[key].replace(" ", ""), key
+    # A full 100 % fits its tile: "100", not "100.00" spilling into the next one.
+    js(browser, "var b = JSON.parse(JSON.stringify(gridwall.panels.board)); b.today.close_rate = '100.00 %';"
+                " gridwall.panels.apply(b);")
+    full = js(browser, "var e = document.getElementById('gw-today-close_rate'); return [e.textContent, e.scrollWidth <= e.clientWidth];")
+    assert full == ["100%", True], full
+    js(browser, "gridwall.panels.apply(arguments[0]);", board)  # the board as it was
     sizes = js(browser, "return ['gw-today-reported', 'gw-today-close_rate', 'gw-kpi-overdue', 'gw-kpi-warn', 'gw-kpi-open_cases',"
                         " 'gw-kpi-collectors', 'gw-cat-event'].map(function (i) {"
                         " return parseFloat(getComputedStyle(document.getElementById(i)).fontSize); });")
