@@ -24,16 +24,19 @@
   document.addEventListener("DOMContentLoaded", fit);
   fit();
 
+  // The page's settings live in data-* attributes of #gw-canvas (layouts/wall.py); every
+  // gridwall-*.js reads them through these two.
   function canvasAttr(name, dflt) {
     var c = document.getElementById("gw-canvas");
     return (c && c.getAttribute(name)) || dflt;
   }
+  gw.canvasAttr = canvasAttr;
+  gw.lang = function () { return canvasAttr("data-lang", "zh") === "en" ? "en" : "zh"; };
 
   function tick() {
     var tz = canvasAttr("data-tz", "Asia/Shanghai");
-    var lang = canvasAttr("data-lang", "zh");
     var now = new Date();
-    var locale = lang === "en" ? "en-GB" : "zh-CN";
+    var locale = gw.lang() === "en" ? "en-GB" : "zh-CN";
     var date = document.getElementById("gw-date");
     var clock = document.getElementById("gw-clock");
     if (date) {

@@ -9,18 +9,12 @@
   }
 
   function canvasJson(name) {
-    var c = document.getElementById("gw-canvas");
-    try { return JSON.parse(c.getAttribute(name)) || {}; } catch (e) { return {}; }
-  }
-
-  function lang() {
-    var c = document.getElementById("gw-canvas");
-    return c && c.getAttribute("data-lang") === "en" ? "en" : "zh";
+    try { return JSON.parse(gw.canvasAttr(name, "{}")) || {}; } catch (e) { return {}; }
   }
 
   function ago(s) {
     s = Math.max(Math.round(s), 0);
-    var en = lang() === "en";
+    var en = gw.lang() === "en";
     if (s < 120) { return s + (en ? " s ago" : " 秒前"); }
     if (s < 7200) { return Math.round(s / 60) + (en ? " min ago" : " 分钟前"); }
     return Math.round(s / 3600) + (en ? " h ago" : " 小时前");
@@ -33,7 +27,7 @@
     var txt = document.getElementById("gw-fresh-text");
     if (!box || !txt) { return; }
     box.classList.toggle("stale", !ok);
-    var what = ageS === null || ageS === undefined ? (lang() === "en" ? "no data" : "无数据") : ago(ageS);
+    var what = ageS === null || ageS === undefined ? (gw.lang() === "en" ? "no data" : "无数据") : ago(ageS);
     var text = (feed ? feed + " " : "") + what;
     if (txt.textContent !== text) { txt.textContent = text; }
   };
@@ -52,7 +46,7 @@
   gw.kpi = {
     last: null,
     apply: function (raw) {
-      if (!raw) { return window.dash_clientside.no_update; }
+      if (!raw) { return; }
       var msg = typeof raw === "string" ? JSON.parse(raw) : raw;
       var k = msg.kpi || {};
       gw.lastOk = Date.now();

@@ -411,7 +411,7 @@
   }
 
   live.apply = function (raw) {
-    if (!raw) { return window.dash_clientside ? window.dash_clientside.no_update : null; }
+    if (!raw) { return; }
     var t0 = performance.now();
     var msg = typeof raw === "string" ? JSON.parse(raw) : raw;
     clock.observe(msg.now);
@@ -806,8 +806,7 @@
   // Basemap points are place labels (district, river, park names): text, not pins.
   gw.map.basemapLabel = function (feature, latlng) {
     var p = feature.properties || {};
-    var lang = (document.getElementById("gw-canvas") || {getAttribute: function () { return "zh"; }}).getAttribute("data-lang");
-    var name = (lang === "en" ? p.name_en : p.name_zh) || p.name_zh || "";
+    var name = (gw.lang() === "en" ? p.name_en : p.name_zh) || p.name_zh || "";
     return L.marker(latlng, {interactive: false, keyboard: false, pane: "gw-labels",
       icon: L.divIcon({className: "gw-label gw-label-" + (p.kind || "place"), html: name, iconSize: null})});
   };

@@ -24,7 +24,6 @@
   });
 
   function byId(id) { return document.getElementById(id); }
-  function noUpdate() { return window.dash_clientside.no_update; }
 
   var TEXT = null;
   function tx(key) {
@@ -34,19 +33,14 @@
     }
     return TEXT[key] || key;
   }
-  function canvasAttr(name, dflt) {
-    var c = byId("gw-canvas");
-    return (c && c.getAttribute(name)) || dflt;
-  }
-  function lang() { return canvasAttr("data-lang", "zh"); }
-  function name(row) { return lang() === "en" ? (row.en || row.zh) : row.zh; }
+  function name(row) { return gw.lang() === "en" ? (row.en || row.zh) : row.zh; }
   function wide() { var c = byId("gw-canvas"); return !!(c && c.classList.contains("gw-wide")); }
 
   var timeFmt = null, dayFmt = null;
   function hhmm(epoch) {
     if (epoch === null || epoch === undefined) { return "—"; }
     if (!timeFmt) {
-      timeFmt = new Intl.DateTimeFormat("en-GB", {timeZone: canvasAttr("data-tz", "Asia/Shanghai"),
+      timeFmt = new Intl.DateTimeFormat("en-GB", {timeZone: gw.canvasAttr("data-tz", "Asia/Shanghai"),
         hour: "2-digit", minute: "2-digit", hour12: false});
     }
     return timeFmt.format(new Date(epoch * 1000));
@@ -55,7 +49,7 @@
   function when(epoch, today) {
     if (epoch === null || epoch === undefined) { return "—"; }
     if (!dayFmt) {
-      dayFmt = new Intl.DateTimeFormat("en-CA", {timeZone: canvasAttr("data-tz", "Asia/Shanghai"),
+      dayFmt = new Intl.DateTimeFormat("en-CA", {timeZone: gw.canvasAttr("data-tz", "Asia/Shanghai"),
         year: "numeric", month: "2-digit", day: "2-digit"});
     }
     var day = dayFmt.format(new Date(epoch * 1000));
@@ -218,8 +212,8 @@
       el.setAttribute("data-kind", it.kind);
       setText(c[0], when(it.at, today));
       setText(c[1], tx("sev_" + it.sev));
-      setText(c[2], (lang() === "en" ? it.en : it.zh) + (it.active ? "" : " · " + tx("ended")));
-      setText(c[3], lang() === "en" ? it.place_en : it.place_zh);
+      setText(c[2], (gw.lang() === "en" ? it.en : it.zh) + (it.active ? "" : " · " + tx("ended")));
+      setText(c[3], gw.lang() === "en" ? it.place_en : it.place_zh);
     });
     // Something new on top: show it now, whatever the scroll position was.
     if (items[0].id !== firstBefore) { scrollTo(byId("gw-ticker-box"), 0); }
@@ -326,7 +320,7 @@
     }
     var layout = baseLayout(el);
     layout.xaxis = {tickvals: [0, 3, 6, 9, 12, 15, 18, 21], ticktext: ["0", "3", "6", "9", "12", "15", "18", "21"].map(function (x) {
-      return lang() === "en" ? x + ":00" : x + "时"; }), range: [-0.6, 23.6], gridcolor: "rgba(0,0,0,0)", tickfont: {size: 18}};
+      return gw.lang() === "en" ? x + ":00" : x + "时"; }), range: [-0.6, 23.6], gridcolor: "rgba(0,0,0,0)", tickfont: {size: 18}};
     layout.yaxis = {gridcolor: "#1f4a7a", zeroline: false, rangemode: "tozero", tickfont: {size: 18}};
     return {
       data: [
@@ -359,12 +353,12 @@
     };
   }
   P.figures = function (raw) {
-    if (!raw) { return [noUpdate(), noUpdate()]; }
+    if (!raw) { return [null, null]; }
     var b = typeof raw === "string" ? JSON.parse(raw) : raw;
-    var out = [noUpdate(), noUpdate()];
+    var out = [null, null];  // a figure only for a chart whose data or size changed
     var hEl = byId("gw-chart-hourly"), cEl = byId("gw-chart-cats");
     if (b.hourly && hEl && hEl.offsetWidth) {
-      var hk = [b.hourly.day, b.hourly.at, hEl.offsetWidth, hEl.offsetHeight, lang()].join("|");
+      var hk = [b.hourly.day, b.hourly.at, hEl.offsetWidth, hEl.offsetHeight, gw.lang()].join("|");
       if (hk !== P.figs.hourly) { P.figs.hourly = hk; out[0] = hourlyFigure(b.hourly, hEl); }
     }
     if (b.categories && cEl && cEl.offsetWidth) {
@@ -378,13 +372,13 @@
   function redrawCharts() {
     if (!P.board || !window.dash_clientside || !window.dash_clientside.set_props) { return; }
     var figs = P.figures(P.board);
-    if (figs[0] !== noUpdate()) { window.dash_clientside.set_props("gw-chart-hourly", {figure: figs[0]}); }
-    if (figs[1] !== noUpdate()) { window.dash_clientside.set_props("gw-chart-cats", {figure: figs[1]}); }
+    if (figs[0]) { window.dash_clientside.set_props("gw-chart-hourly", {figure: figs[0]}); }
+    if (figs[1]) { window.dash_clientside.set_props("gw-chart-cats", {figure: figs[1]}); }
   }
 
   // --- one board --------------------------------------------------------------------------------
   P.apply = function (raw) {
-    if (!raw) { return noUpdate(); }
+    if (!raw) { return; }
     var b = typeof raw === "string" ? JSON.parse(raw) : raw;
     P.board = b;
     if (!P.sound.url && !P.sound.checked) {

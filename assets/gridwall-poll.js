@@ -41,8 +41,7 @@
     var started = Date.now();
     var next = function () { setTimeout(once, Math.max(poll.period - (Date.now() - started), 0)); };
     if (!ready()) { setTimeout(once, 100); return; }
-    var canvas = document.getElementById("gw-canvas");
-    poll.period = parseInt(canvas.getAttribute("data-poll-ms"), 10) || 500;
+    poll.period = parseInt(gw.canvasAttr("data-poll-ms", "500"), 10) || 500;
     var ctrl = new AbortController();
     var timer = setTimeout(function () { ctrl.abort(); }, TIMEOUT_MS);
     fetch(url(), {cache: "no-store", signal: ctrl.signal})
@@ -58,8 +57,9 @@
           console.error("gridwall: applying a poll failed", e);  // a bug: say so, keep polling
         }
       })
-      // A server restart or a network drop: keep polling; the watchdog in gridwall-core.js
-      // shows the data as stale and reloads the page once the server answers again.
+      // A server restart or a network drop: keep polling. The watchdog in gridwall-core.js
+      // shows the data as stale after 10 s, and reloads the page if the polls still fail
+      // after 30 s while the server answers /healthz.
       .catch(function () { poll.failures += 1; })
       .finally(function () { clearTimeout(timer); next(); });
   }
