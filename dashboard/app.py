@@ -1,6 +1,6 @@
 """The Dash application factory: the wall's page, /healthz, and /wall/poll, the one request
-per screen per tick that brings what changed (dashboard/poll.py). The page has no Dash
-callbacks: the browser side lives in assets/gridwall-*.js. Nothing is computed per client."""
+per screen per tick that brings what changed (dashboard/poll.py). The wall has no Dash
+callbacks of its own: the browser side lives in assets/gridwall-*.js. Nothing is computed per client."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     @server.get("/wall/poll")
     def _poll() -> flask.Response:
         args = flask.request.args
-        body = poll_body(hot, hot.r, parse_version(args.get("v")), parse_version(args.get("b")),
+        body = poll_body(hot, parse_version(args.get("v")), parse_version(args.get("b")),
                          trail_points, settings.map_cluster_above)
         return flask.Response(body, mimetype="application/json", headers={"Cache-Control": "no-store"})
 

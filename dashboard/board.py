@@ -2,9 +2,9 @@
 rankings, the alert ticker, the rotating side views), as one JSON document.
 
 An ingest worker computes it about once a second (feeds/steps/board.py) and stores it only when
-it changed; each screen reads it with one small Redis GET per poll (``board_payload``, dashboard/poll.py) and the
-browser writes it into the page in place (assets/gridwall-panels.js). Nothing is computed per
-client. The document's fields are described in docs/wall.md.
+it changed; each screen's poll reads it with one small Redis GET (``board_payload``, called by
+dashboard/poll.py) and the browser writes it into the page in place (assets/gridwall-panels.js).
+Nothing is computed per client. The document's fields are described in docs/wall.md.
 
 Keys (hash tag {gw} as in dashboard/store/hot.py):
   {gw}:snap:board        STR  the board, JSON

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import time
 
-import redis
-
 from dashboard.board import board_payload
 from dashboard.store.hot import RESET_MARK, SNAP_KPI, HotStore
 
@@ -71,12 +69,12 @@ def parse_version(raw: str | None) -> int | None:
         return None
 
 
-def poll_body(hot: HotStore, client: redis.Redis, live_version: int | None, board_version: int | None,
+def poll_body(hot: HotStore, live_version: int | None, board_version: int | None,
               trail_points: int = 0, trails_upto: int | None = None) -> bytes:
     """The answer to one poll (see the module's docstring)."""
     live = live_payload(hot, live_version, trail_points, trails_upto)
-    board = board_payload(client, board_version)
-    kpi = client.get(SNAP_KPI) or b"{}"
+    board = board_payload(hot.r, board_version)
+    kpi = hot.r.get(SNAP_KPI) or b"{}"
     return b'{"now":%.3f,"kpi":%s,"live":%s,"board":%s,"b":%s}' % (
         time.time(), kpi,  # type: ignore[str-bytes-safe]
         live[0] if live else b"null",

@@ -189,9 +189,8 @@ class BoardMaker:
         return board
 
     def build(self, now: float) -> dict[str, Any]:
-        local = datetime.fromtimestamp(now, self.zone)
-        day = local.date().isoformat()
-        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+        day = datetime.fromtimestamp(now, self.zone).date().isoformat()
+        midnight = period_range("day", now, self.timezone)[0]
         pipe = self.r.pipeline(transaction=False)
         pipe.hvals(CASE)
         pipe.lrange(ALERT_RECENT, 0, -1)
