@@ -51,3 +51,7 @@ def requested_hosts(driver: Any) -> set[str]:
             if url.startswith(("http://", "https://", "ws://", "wss://")):
                 hosts.add(urlsplit(url).hostname or "")
     return hosts
+
+
+def js(driver: Any, script: str, *args: Any) -> Any:
+    return driver.execute_script(script, *args)

@@ -69,6 +69,20 @@ def gps(device_id: str, lat: float, lon: float, ts: float | None = None, kind: s
     return f"gridwall/gps/{kind}/{device_id}", orjson.dumps(body)
 
 
+def in_steps(events: list[Any], start: float, end: float, step_s: float) -> Iterator[tuple[float, list[Any]]]:
+    """The events (in time order) after ``start`` up to ``end`` as they would arrive live: at
+    every step, its time and the events since the step before (possibly none)."""
+    rest = [e for e in events if start < e.ts <= end]
+    now, i = start, 0
+    while now < end:
+        now = min(now + step_s, end)
+        batch = []
+        while i < len(rest) and rest[i].ts <= now:
+            batch.append(rest[i])
+            i += 1
+        yield now, batch
+
+
 def descendants(pid: int) -> set[int]:
     """Every live process below pid (walks /proc; Linux)."""
     children: dict[int, list[int]] = {}

@@ -17,7 +17,7 @@ from typing import Any
 import flask
 import orjson
 import pytest
-from browser_support import chrome, requested_hosts
+from browser_support import js, requested_hosts
 from helpers import case_event, eventually, gps, publisher, report, running_ingest
 from werkzeug.serving import make_server
 
@@ -84,17 +84,6 @@ def start_wall(stack, tmp_path: Path) -> Iterator[Callable[..., Wall]]:
     yield start
     for server in servers:
         server.shutdown()
-
-
-@pytest.fixture
-def browser(need_chromium):
-    driver = chrome(1920, 1080)
-    yield driver
-    driver.quit()
-
-
-def js(browser: Any, script: str, *args: Any) -> Any:
-    return browser.execute_script(script, *args)
 
 
 def open_wall(browser: Any, wall: Wall) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from browser_support import chrome, requested_hosts
+from browser_support import requested_hosts
 from helpers import Demo, descendants, eventually, lifecycle_to_dispatch, publisher, report
 from sqlalchemy import text
 
@@ -28,13 +28,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory):
         yield d
     finally:
         d.stop()
-
-
-@pytest.fixture
-def browser(need_chromium):
-    driver = chrome(1920, 1080)
-    yield driver
-    driver.quit()
 
 
 def markers(driver) -> dict[str, list[float]]:

@@ -19,7 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from browser_support import OFFLINE_FLAGS, chrome
+from browser_support import OFFLINE_FLAGS, chrome, js
 from helpers import Demo, eventually
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -113,17 +113,6 @@ def start_wall(stack, tmp_path: Path) -> Iterator[Callable[..., Wall]]:
     yield start
     for server in servers:
         server.shutdown()
-
-
-@pytest.fixture
-def browser(need_chromium) -> Iterator[Any]:
-    driver = chrome(1920, 1080)
-    yield driver
-    driver.quit()
-
-
-def js(browser: Any, script: str, *args: Any) -> Any:
-    return browser.execute_script(script, *args)
 
 
 def open_wall(browser: Any, url: str) -> None:

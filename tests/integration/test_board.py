@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import orjson
 import pytest
+from helpers import in_steps
 from sqlalchemy import func, select
 
 from dashboard.board import BOARD, BOARD_VER, base_key, board_payload, publish_board
@@ -66,14 +67,7 @@ class Setup:
         for i in range(0, len(old), 500):
             self.store(old[i:i + 500], start_live)
         self.keeper.tick(start_live)
-        rest = [e for e in events if start_live < e.ts <= end]
-        now, i = start_live, 0
-        while now < end:
-            now = min(now + step_s, end)
-            batch = []
-            while i < len(rest) and rest[i].ts <= now:
-                batch.append(rest[i])
-                i += 1
+        for now, batch in in_steps(events, start_live, end, step_s):
             if batch:
                 self.store(batch, now)
             self.keeper.tick(now)

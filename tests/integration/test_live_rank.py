@@ -7,6 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from helpers import in_steps
 
 from dashboard.casework.counters import Counters
 from dashboard.city.model import load_city
@@ -67,18 +68,14 @@ def test_live_counters_equal_a_fresh_count(setting) -> None:
     assert client.zcard(TIMERS) > 0  # reset from SQL: every case's next deadline
     # ... then the rest arrives as it would live, in 20-minute steps across midnight.
     rest = [e for e in events if e.ts > start_live]
-    now, i, fired = start_live, 0, 0
-    while now < END:
-        now = min(now + STEP_S, END)
-        batch = []
-        while i < len(rest) and rest[i].ts <= now:
-            batch.append(rest[i])
-            i += 1
+    delivered, fired = 0, 0
+    for now, batch in in_steps(events, start_live, END, STEP_S):
         if batch:
             store(batch, now)
+        delivered += len(batch)
         fired += live.fire_timers(now, book.states)
         keeper.tick(now)
-    assert i == len(rest) and fired > 0
+    assert delivered == len(rest) and fired > 0
 
     with engine.connect() as conn:
         for period_kind, lp in zip(("day", "month"), current_periods(END, settings.timezone), strict=True):
