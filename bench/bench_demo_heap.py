@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -27,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
+from bench_wall import HEAP_TARGET_PCT, heap_figures  # noqa: E402 - the same figures as the synthetic heap run
 from browser_support import chrome  # noqa: E402 - the same headless Chromium the browser tests use
 from helpers import Demo, eventually  # noqa: E402
 
@@ -78,17 +78,10 @@ def main() -> int:
             driver.quit()
     finally:
         demo.stop()
-    ts, ys = [x["t_min"] for x in samples], [x["used_mb"] for x in samples]
-    mt, my = statistics.fmean(ts), statistics.fmean(ys)
-    var = sum((t - mt) ** 2 for t in ts)
-    slope = sum((t - mt) * (y - my) for t, y in zip(ts, ys, strict=True)) / var if var else 0.0
-    floor0, floor1 = min(ys[:3]), min(ys[-3:])
     print(json.dumps({
         "benchmark": "wall_heap_on_the_demo", "minutes": args.minutes, "collectors": args.collectors,
         "vehicles": args.vehicles, "network_log": args.network_log, "load_avg_at_end": [round(x, 2) for x in os.getloadavg()],
-        "start_used_mb": ys[0], "end_used_mb": ys[-1],
-        "growth_pct_floor_first3_last3": round(100 * (floor1 - floor0) / floor0, 2),
-        "trend_kb_per_min": round(slope * 1024, 1), "target_pct": 10.0,
+        **heap_figures(samples), "target_pct": HEAP_TARGET_PCT,
         "console_errors": errors, "samples": samples,
     }, indent=1))
     return 0

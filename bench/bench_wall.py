@@ -543,30 +543,36 @@ def heap_run(driver: Any, url: str, n: int, minutes: float, warmup_s: float = 60
             next_sample += 60
         if time.monotonic() >= end - 0.5:
             break
-    start, last = samples[0], samples[-1]
-    growth = 100.0 * (last["used_mb"] - start["used_mb"]) / start["used_mb"]
-    # Samples scatter by ~0.5 MB (whatever was in flight at the GC); the floor of the first and
-    # last three is steadier than two single points.
-    floor0 = min(x["used_mb"] for x in samples[:3])
-    floor1 = min(x["used_mb"] for x in samples[-3:])
-    # The trend, not just two points: least-squares slope of the samples (a wall runs for days).
-    slope = None
-    if len(samples) >= 3:
-        ts_, ys = [x["t_min"] for x in samples], [x["used_mb"] for x in samples]
-        mt, my = statistics.fmean(ts_), statistics.fmean(ys)
-        var = sum((t - mt) ** 2 for t in ts_)
-        slope = sum((t - mt) * (y - my) for t, y in zip(ts_, ys, strict=True)) / var if var else None
+    figures = heap_figures(samples)
+    growth = figures["growth_pct"]
     return {
         "objects": n, "control": {0: "no updates", -1: "the page alone"}.get(n),
         "driven_by": "a 1-s timer in the page" if in_page else "WebDriver calls each second" if n >= 0 else None,
         "minutes": minutes, "warmup_s": warmup_s, "updates": samples[-1]["updates"],
-        "start_used_mb": start["used_mb"], "end_used_mb": last["used_mb"],
-        "growth_pct": round(growth, 2), "target_pct": HEAP_TARGET_PCT,
-        "growth_pct_floor_first3_last3": round(100.0 * (floor1 - floor0) / floor0, 2) if len(samples) >= 6 else None,
-        "trend_kb_per_min": round(slope * 1024, 1) if slope is not None else None,
+        **figures, "target_pct": HEAP_TARGET_PCT,
         "ratio_to_target": round(max(growth, 0.0) / HEAP_TARGET_PCT, 2), "meets_target": growth <= HEAP_TARGET_PCT,
         "per_update_main_thread_frame_ms": summary(task_ms) if task_ms else None,
         "samples": samples,
+    }
+
+
+def heap_figures(samples: list[dict[str, Any]]) -> dict[str, Any]:
+    """Start, end and growth of ``used_mb`` over samples taken once a minute (``t_min``)."""
+    ys, ts = [x["used_mb"] for x in samples], [x["t_min"] for x in samples]
+    # Samples scatter by ~0.5 MB (whatever was in flight at the GC); the floor of the first and
+    # last three is steadier than two single points.
+    floor0, floor1 = min(ys[:3]), min(ys[-3:])
+    # The trend, not just two points: least-squares slope of the samples (a wall runs for days).
+    slope = None
+    if len(samples) >= 3:
+        mt, my = statistics.fmean(ts), statistics.fmean(ys)
+        var = sum((t - mt) ** 2 for t in ts)
+        slope = sum((t - mt) * (y - my) for t, y in zip(ts, ys, strict=True)) / var if var else None
+    return {
+        "start_used_mb": ys[0], "end_used_mb": ys[-1],
+        "growth_pct": round(100.0 * (ys[-1] - ys[0]) / ys[0], 2),
+        "growth_pct_floor_first3_last3": round(100.0 * (floor1 - floor0) / floor0, 2) if len(samples) >= 6 else None,
+        "trend_kb_per_min": round(slope * 1024, 1) if slope is not None else None,
     }
 
 
