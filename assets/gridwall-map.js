@@ -19,7 +19,7 @@
   var MAP_ID = "gw-map";
   var LAYERS = ["districts", "grids", "cases", "alerts", "collectors", "vehicles", "trails"];
 
-  // --- WGS-84 -> GCJ-02: the published formulas, as in feeds/geo.py ---------------------------
+  // --- WGS-84 -> GCJ-02: the published formulas, as in dashboard/geo.py ---------------------------
   var GA = 6378245.0, GEE = 0.00669342162296594323, PI = Math.PI, D2R = PI / 180;
   var OUT = {lat: 0, lon: 0};
 

@@ -46,7 +46,7 @@ from dashboard.city.model import load_city  # noqa: E402
 from dashboard.config import ASSETS_DIR  # noqa: E402
 from dashboard.reports import evaluate  # noqa: E402
 from dashboard.store import db  # noqa: E402
-from feeds.records import CaseEvent  # noqa: E402
+from dashboard.records import CaseEvent  # noqa: E402
 from feeds.simulator.world import SimConfig, World  # noqa: E402
 
 ZONE = ZoneInfo("Asia/Shanghai")

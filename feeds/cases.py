@@ -18,14 +18,14 @@ from dashboard import casedata
 from dashboard.casework import lifecycle
 from dashboard.casework.casestate import CaseState
 from dashboard.casework.errors import IllegalTransition, InvalidCaseData, UnknownAction
-from dashboard.casework.overdue import LightPolicy
+from dashboard.casework.overdue import LightPolicy, disposal_boundaries
 from dashboard.casework.projection import case_columns, step_rows
-from dashboard.casework.timelimits import Basis, Rules
+from dashboard.casework.timelimits import Rules
 from dashboard.config import Settings
 from dashboard.store.casedoc import from_doc, to_doc
 from dashboard.store.hot import HotStore
 from dashboard.store.models import CaseRow, utc
-from feeds.records import CaseEvent
+from dashboard.records import CaseEvent
 from feeds.rejects import Reason, Rejected
 
 # Location and wording are not part of the lifecycle; they ride along for the map and lists.
@@ -33,34 +33,9 @@ EXTRA_FIELDS = ("lat", "lon", "title", "address")
 _CHUNK = 500
 
 
-def running_clock(case: CaseState) -> bool:
-    """Does the disposal clock run now (dispatched, not finished, not suspended)?"""
-    return case.is_open and case.deadline is not None and case.feedback_at is None and not case.is_suspended
-
-
-def warn_at(case: CaseState, rules: Rules, policy: LightPolicy) -> float | None:
-    """The instant the case turns yellow (即将超期): when the time left on its own clock falls to
-    max(warn_remaining, (1 - warn_ratio) x allowed). Found by bisection on rules.measure, so it
-    is exact for working time too (weekends and breaks do not count down)."""
-    if not running_clock(case) or case.deadline is None:
-        return None
-    threshold = max(policy.warn_remaining_s, (1.0 - policy.warn_ratio) * case.allowed_s)
-    basis = case.basis or Basis.NATURAL
-    lo, hi = (case.dispatched_at or case.reported_at), case.deadline
-    if rules.measure(lo, hi, basis) <= threshold:
-        return lo
-    for _ in range(48):  # 2^-48 of a span of days: well under a millisecond
-        mid = (lo + hi) / 2
-        if rules.measure(mid, case.deadline, basis) > threshold:
-            lo = mid
-        else:
-            hi = mid
-    return hi
-
-
 def hot_doc(case: CaseState, extra: dict[str, Any], rules: Rules, policy: LightPolicy) -> dict[str, Any]:
     """What the wall keeps of a case in Redis: the map marker and the counters' keys."""
-    running = running_clock(case)
+    clock = disposal_boundaries(case, rules, policy)
     doc: dict[str, Any] = {
         "case_id": case.case_id,
         "open": case.is_open,
@@ -75,9 +50,10 @@ def hot_doc(case: CaseState, extra: dict[str, Any], rules: Rules, policy: LightP
         "urgent": case.urgent,
         "reported_at": case.reported_at,
         "deadline": case.deadline,
-        "suspended": case.is_suspended,
-        "due": case.deadline if running else None,
-        "warn_at": warn_at(case, rules, policy) if running else None,
+        # The light's boundaries (casework.overdue decides them; every screen applies them).
+        "suspended": clock.paused,
+        "due": clock.due,
+        "warn_at": clock.warn_at,
     }
     doc.update({k: extra[k] for k in EXTRA_FIELDS if extra.get(k) is not None})
     return doc

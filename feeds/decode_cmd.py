@@ -16,7 +16,7 @@ import orjson
 
 from feeds.decoders import DecodeContext
 from feeds.decoding import decode_and_validate
-from feeds.records import Record
+from dashboard.records import Record
 from feeds.rejects import Rejected
 from feeds.topics import TopicRouter
 from feeds.validate import Bounds

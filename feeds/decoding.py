@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from feeds.decoders import DecodeContext
-from feeds.records import Record
+from dashboard.records import Record
 from feeds.topics import TopicRouter
 from feeds.validate import DEFAULT_FUTURE_SKEW_S, DEFAULT_SIZE_LIMIT, Bounds, check_size, validate
 

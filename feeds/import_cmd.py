@@ -44,7 +44,7 @@ from feeds.decoders.native import _CASE_STR_FIELDS, _URGENCY  # the native schem
 from feeds.ingest import build_pipeline
 from feeds.pipeline import BatchResult, Message, Pipeline
 from feeds.rebuild import rebuild_if_empty
-from feeds.records import CaseEvent
+from dashboard.records import CaseEvent
 from feeds.rejects import Reason, Rejected
 from feeds.steps.dedupe import dedupe_key
 from feeds.steps.publish import Ticker

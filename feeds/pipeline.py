@@ -23,7 +23,7 @@ from dashboard.store.liverank import LiveRank
 from feeds.cases import CaseOutcome
 from feeds.decoders import DECODERS, DecodeContext
 from feeds.decoding import decode_and_validate
-from feeds.records import Alert, CaseEvent, DeviceStatus, Position, Record
+from dashboard.records import Alert, CaseEvent, DeviceStatus, Position, Record
 from feeds.rejects import Reason, Rejected
 from feeds.steps import dedupe
 from feeds.steps.alerts import alert_doc

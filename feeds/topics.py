@@ -18,7 +18,7 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from feeds.decoders import DecodeContext, Decoder, get_decoder
-from feeds.records import Record
+from dashboard.records import Record
 from feeds.rejects import Reason, Rejected
 
 DEFAULT_TOPICS: Final[Mapping[str, str]] = MappingProxyType(

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from feeds.records import Alert, CaseEvent, Position, Record
+from dashboard.records import Alert, CaseEvent, Position, Record
 from feeds.rejects import Reason, Rejected
 
 DEFAULT_SIZE_LIMIT: Final = 65_536

@@ -36,7 +36,7 @@ from dashboard.casework.timelimits import (
 
 
 class EventIn(Protocol):
-    """What ``apply`` reads from an event; ``feeds.records.CaseEvent`` has this shape."""
+    """What ``apply`` reads from an event; ``dashboard.records.CaseEvent`` has this shape."""
 
     @property
     def case_id(self) -> str: ...

@@ -56,36 +56,83 @@ class LightPolicy:
 DEFAULT_POLICY = LightPolicy()
 
 
-def clock_light(
-    now: float,
-    deadline: float,
-    allowed_s: float,
-    basis: Basis,
-    rules: Rules,
-    policy: LightPolicy,
-) -> Light:
-    """The light of one running clock that grants ``allowed_s`` seconds of ``basis`` time."""
-    # Red compares instants: on the working clock no time passes over a weekend, yet a case
-    # due Friday 18:00 is overdue on Saturday.
-    if now > deadline:
+def light_at(due: float | None, warn_at: float | None, paused: bool, now: float) -> Light | None:
+    """THE overdue rule: the light of one clock at ``now`` from its boundaries.
+
+    grey while paused (挂账: the clock stands still, so never red) · red once ``now`` is past
+    ``due`` (a case finished exactly at its deadline is on time, docs/casework.md) · yellow
+    (即将超期) from ``warn_at`` on · green before · None when no clock runs.
+
+    Every light in gridwall comes from here or from boundaries this module produced: the KPI
+    counters (Redis ZCOUNTs over ``due`` and ``warn_at``, dashboard/store/hot.py), the district
+    and department rows, the map pins (assets/gridwall-geometry.js applies the same boundaries
+    between polls; tests/js holds it to this function), the desk and the briefing.
+    """
+    if paused:
+        return Light.GREY
+    if due is None:
+        return None
+    if now > due:
         return Light.RED
-    remaining = rules.measure(now, deadline, basis)
-    # A limit no longer than the threshold would be yellow from its first second and say
-    # nothing (a 10-minute 受理 limit): such limits get the ratio rule only.
-    if allowed_s > policy.warn_remaining_s and remaining <= policy.warn_remaining_s:
-        return Light.YELLOW
-    if allowed_s > 0 and allowed_s - remaining >= policy.warn_ratio * allowed_s:
+    if warn_at is not None and now >= warn_at:
         return Light.YELLOW
     return Light.GREEN
 
 
+def warn_threshold_s(allowed_s: float, policy: LightPolicy) -> float:
+    """Time left on the clock at which it turns yellow: ≤ ``warn_remaining`` left, or ≥
+    ``warn_ratio`` of the limit used. A limit no longer than ``warn_remaining`` would be yellow
+    from its first second and say nothing (a 10-minute 受理 limit): it gets the ratio rule only."""
+    by_ratio = (1.0 - policy.warn_ratio) * allowed_s
+    return max(policy.warn_remaining_s, by_ratio) if allowed_s > policy.warn_remaining_s else by_ratio
+
+
+def warn_instant(start: float, deadline: float, allowed_s: float, basis: Basis, rules: Rules,
+                 policy: LightPolicy = DEFAULT_POLICY) -> float:
+    """The instant a clock that started at ``start`` and runs out at ``deadline`` turns yellow:
+    the earliest instant at which no more than the threshold is left on its own clock (working
+    time unless urgent, so weekends and breaks do not count down). Exact: it is the start plus
+    the time that may be used, added on the same calendar that made the deadline."""
+    total = rules.measure(start, deadline, basis)
+    usable = total - warn_threshold_s(allowed_s, policy)
+    return start if usable <= 0 else rules.add(start, usable, basis)
+
+
+@dataclass(frozen=True, slots=True)
+class Boundaries:
+    """When a case's disposal light changes: what the hot state, the poll and the browser carry."""
+
+    due: float | None  # red after this instant (None: no clock runs, or it is paused)
+    warn_at: float | None  # yellow from this instant
+    paused: bool  # 挂账
+
+    def light(self, now: float) -> Light | None:
+        return light_at(self.due, self.warn_at, self.paused, now)
+
+
+NO_CLOCK = Boundaries(None, None, False)
+
+
+def running_clock(case: CaseState) -> bool:
+    """Does the disposal clock run now (dispatched, not finished, not suspended)?"""
+    return case.is_open and case.deadline is not None and case.feedback_at is None and not case.is_suspended
+
+
+def disposal_boundaries(case: CaseState, rules: Rules, policy: LightPolicy = DEFAULT_POLICY) -> Boundaries:
+    """The boundaries of the disposal light: none without a disposal clock (not dispatched,
+    done, ended), ``paused`` while suspended."""
+    if not case.is_open or case.deadline is None or case.feedback_at is not None:
+        return NO_CLOCK
+    if case.is_suspended:
+        return Boundaries(None, None, True)
+    start = case.dispatched_at or case.reported_at
+    basis = case.basis or Basis.NATURAL
+    return Boundaries(case.deadline, warn_instant(start, case.deadline, case.allowed_s, basis, rules, policy), False)
+
+
 def disposal_light(case: CaseState, now: float, rules: Rules, policy: LightPolicy = DEFAULT_POLICY) -> Light | None:
     """The disposal light, or None when no disposal clock runs (not dispatched, done, ended)."""
-    if not case.is_open or case.deadline is None or case.feedback_at is not None:
-        return None
-    if case.is_suspended:
-        return Light.GREY
-    return clock_light(now, case.deadline, case.allowed_s, case.basis or Basis.NATURAL, rules, policy)
+    return disposal_boundaries(case, rules, policy).light(now)
 
 
 def stage_light(case: CaseState, now: float, rules: Rules, policy: LightPolicy = DEFAULT_POLICY) -> Light | None:
@@ -99,7 +146,8 @@ def stage_light(case: CaseState, now: float, rules: Rules, policy: LightPolicy =
     limit = rules.limits.stage_limit(case.stage, case.urgent)
     basis = rules.basis(limit, case.urgent) if limit is not None else Basis.NATURAL
     allowed = rules.measure(case.stage_started_at, case.stage_deadline, basis)
-    return clock_light(now, case.stage_deadline, allowed, basis, rules, policy)
+    warn = warn_instant(case.stage_started_at, case.stage_deadline, allowed, basis, rules, policy)
+    return light_at(case.stage_deadline, warn, False, now)
 
 
 def count_lights(

@@ -21,7 +21,7 @@ from feeds.decoders.context import (
     DeviceInfo,
     ServiceCategory,
 )
-from feeds.records import Record
+from dashboard.records import Record
 
 Decoder = Callable[[str, bytes, DecodeContext], list[Record]]
 

@@ -16,7 +16,7 @@ from types import MappingProxyType
 from typing import Any
 
 from dashboard.casework.timelimits import normalise_category
-from feeds.records import Crs, DeviceKind
+from dashboard.records import Crs, DeviceKind
 from feeds.rejects import Reason, Rejected
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})

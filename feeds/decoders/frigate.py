@@ -27,7 +27,7 @@ from feeds.decoders._fields import (
     require_time,
 )
 from feeds.decoders.context import DecodeContext
-from feeds.records import Alert, Record
+from dashboard.records import Alert, Record
 from feeds.rejects import Reason, Rejected
 
 SOURCE: Final = "frigate"

@@ -32,7 +32,7 @@ from feeds.decoders._fields import (
     topic_levels,
 )
 from feeds.decoders.context import DecodeContext
-from feeds.records import Alert, CaseEvent, Position, Record
+from dashboard.records import Alert, CaseEvent, Position, Record
 from feeds.rejects import Reason, Rejected
 
 SOURCE: Final = "native"

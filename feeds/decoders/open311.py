@@ -38,7 +38,7 @@ from feeds.decoders._fields import (
     to_id,
 )
 from feeds.decoders.context import DecodeContext
-from feeds.records import CaseEvent, Record
+from dashboard.records import CaseEvent, Record
 from feeds.rejects import Reason, Rejected
 
 SOURCE: Final = "open311"

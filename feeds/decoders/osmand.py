@@ -24,7 +24,7 @@ from feeds.decoders._fields import (
     unknown_if_negative,
 )
 from feeds.decoders.context import DecodeContext
-from feeds.records import Position, Record
+from dashboard.records import Position, Record
 
 SOURCE: Final = "osmand"
 MS_TO_KMH: Final = 3.6

@@ -26,7 +26,7 @@ from feeds.decoders._fields import (
     unknown_if_negative,
 )
 from feeds.decoders.context import DecodeContext
-from feeds.records import DeviceStatus, Position, Record
+from dashboard.records import DeviceStatus, Position, Record
 from feeds.rejects import Reason, Rejected
 
 SOURCE: Final = "owntracks"

@@ -27,7 +27,7 @@ from feeds.decoders._fields import (
     unknown_if_negative,
 )
 from feeds.decoders.context import DecodeContext
-from feeds.records import DeviceKind, DeviceStatus, Position, Record
+from dashboard.records import DeviceKind, DeviceStatus, Position, Record
 from feeds.rejects import Reason, Rejected
 
 SOURCE: Final = "traccar"

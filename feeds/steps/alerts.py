@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from feeds.records import Alert
+from dashboard.records import Alert
 
 
 def alert_doc(a: Alert) -> dict[str, Any]:

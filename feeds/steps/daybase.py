@@ -26,7 +26,7 @@ from dashboard.casework.overdue import LightPolicy
 from dashboard.casework.timelimits import Rules
 from dashboard.store.models import CaseEventRow, utc
 from feeds.cases import hot_doc
-from feeds.records import CaseEvent
+from dashboard.records import CaseEvent
 
 log = logging.getLogger("gridwall.board")
 

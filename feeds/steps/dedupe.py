@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from dashboard.store.hot import HotStore
-from feeds.records import Alert, CaseEvent, Record
+from dashboard.records import Alert, CaseEvent, Record
 
 
 def dedupe_key(record: Record) -> str | None:

@@ -10,8 +10,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from feeds.geo import bd09_to_wgs84, gcj02_to_wgs84
-from feeds.records import Alert, CaseEvent, Position, Record
+from dashboard.geo import bd09_to_wgs84, gcj02_to_wgs84
+from dashboard.records import Alert, CaseEvent, Position, Record
 
 GridLookup = Callable[[float, float], str | None]  # (lon, lat) -> grid code
 

@@ -23,7 +23,7 @@ from dashboard.store.models import (
     PositionRow,
     utc,
 )
-from feeds.records import Alert, CaseEvent, Position
+from dashboard.records import Alert, CaseEvent, Position
 
 DEVICE_REFRESH_S = 60.0  # last_seen in SQL is for reports, not live: once a minute is enough
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from dashboard.store.hot import DeviceFix
-from feeds.records import Position
+from dashboard.records import Position
 
 
 def device_doc(p: Position) -> dict[str, object]:

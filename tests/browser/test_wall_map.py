@@ -25,7 +25,7 @@ from dashboard.app import create_app
 from dashboard.config import Settings
 from dashboard.launcher import free_port
 from dashboard.store.hot import DeviceFix, HotStore, connect
-from feeds.geo import haversine_m, wgs84_to_gcj02
+from dashboard.geo import haversine_m, wgs84_to_gcj02
 from feeds.steps.publish import Ticker
 
 # Browser tests run on the embedded stack only: what they test is the page, and the payload's
@@ -299,7 +299,7 @@ def test_clusters_above_the_configured_count(start_wall, browser):
     no_console_errors(browser)
 
 
-# --- (g): GCJ-02 tiles: everything is shifted, and the JS transform matches feeds/geo.py -----------
+# --- (g): GCJ-02 tiles: everything is shifted, and the JS transform matches dashboard/geo.py -----------
 
 POINTS = [(30.2700, 120.1600), (39.9087, 116.3975), (22.5431, 114.0579), (43.8256, 87.6168), (31.2304, 121.4737),
           (48.8566, 2.3522)]  # the last one is outside China: not shifted

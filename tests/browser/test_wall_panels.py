@@ -33,7 +33,7 @@ from dashboard.store import db
 from dashboard.store.hot import DeviceFix, HotStore, connect
 from dashboard.store.liverank import LiveRank
 from feeds.cases import CaseBook
-from feeds.records import CaseEvent
+from dashboard.records import CaseEvent
 from feeds.simulator.world import SimConfig, World
 from feeds.steps.board import BoardMaker
 from feeds.steps.history import HistoryWriter

@@ -30,7 +30,7 @@ from dashboard.store.hot import DeviceFix, HotStore, connect
 from dashboard.store.liverank import LiveRank
 from dashboard.store.models import CaseRow, utc
 from feeds.cases import CaseBook
-from feeds.records import CaseEvent
+from dashboard.records import CaseEvent
 from feeds.simulator.world import SimConfig, World
 from feeds.steps.board import BoardMaker, bottom_positions, case_light
 from feeds.steps.history import HistoryWriter

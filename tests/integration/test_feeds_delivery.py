@@ -155,7 +155,7 @@ def test_two_workers_share_the_load_each_message_once(stack, settings):
 
 def test_a_case_busy_on_another_worker_waits_its_turn(settings):
     from feeds.cases import CaseBook
-    from feeds.records import CaseEvent
+    from dashboard.records import CaseEvent
 
     db.upgrade(settings.resolved_database_url)
     engine = db.engine_for(settings.resolved_database_url)
@@ -173,7 +173,7 @@ def test_a_case_busy_on_another_worker_waits_its_turn(settings):
 
 
 def test_a_failed_store_forgets_only_its_own_dedupe_marks(settings):
-    from feeds.records import CaseEvent
+    from dashboard.records import CaseEvent
     from feeds.steps.dedupe import drop_repeats
 
     hot = HotStore(connect(settings.resolved_redis_url))

@@ -17,7 +17,7 @@ from dashboard.store import db
 from dashboard.store.hot import connect
 from dashboard.store.liverank import KINDS, TIMERS, LiveRank, current_periods, rank_key, ready_key
 from feeds.cases import CaseBook
-from feeds.records import CaseEvent
+from dashboard.records import CaseEvent
 from feeds.simulator.world import SimConfig, World
 from feeds.steps.history import HistoryWriter
 from feeds.steps.ranking import RankKeeper

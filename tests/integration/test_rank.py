@@ -24,7 +24,7 @@ from dashboard.store import db
 from dashboard.store.casedoc import from_doc
 from dashboard.store.models import CaseRow, CaseStatRow, CaseStepRow
 from feeds.cases import CaseBook
-from feeds.records import CaseEvent
+from dashboard.records import CaseEvent
 from feeds.simulator.world import SimConfig, World
 from feeds.steps.history import HistoryWriter
 

@@ -1,4 +1,4 @@
-from feeds.records import Position
+from dashboard.records import Position
 from feeds.steps.positions import Downsampler
 
 

@@ -14,7 +14,7 @@ from dashboard.casework.actions import Action, State
 from dashboard.casework.casestate import CaseState
 from dashboard.casework.lifecycle import TRANSITIONS, apply
 from dashboard.casework.timelimits import Rules
-from feeds.records import CaseEvent
+from dashboard.records import CaseEvent
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 GRID = "11010210100101"  # 14 digits: 110102 / 101 / 001 / 01

@@ -13,7 +13,7 @@ from dashboard.casework.actions import State
 from dashboard.casework.errors import IllegalTransition
 from feeds.decoders import DecodeContext
 from feeds.decoders.open311 import decode
-from feeds.records import CaseEvent
+from dashboard.records import CaseEvent
 
 RULES = casedata.load_rules()
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "clients" / "open311_requests_raw.txt"

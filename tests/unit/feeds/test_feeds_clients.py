@@ -21,7 +21,7 @@ from feeds.decoders import (
     traccar,
 )
 from feeds.decoding import decode_and_validate
-from feeds.records import Alert, CaseEvent, DeviceStatus, Position
+from dashboard.records import Alert, CaseEvent, DeviceStatus, Position
 from feeds.rejects import Reason, Rejected
 
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from feeds.decode_cmd import record_to_dict
 from feeds.decoders import DecodeContext
 from feeds.decoding import decode_and_validate
-from feeds.records import Alert, CaseEvent, DeviceStatus, Position
+from dashboard.records import Alert, CaseEvent, DeviceStatus, Position
 from feeds.rejects import Rejected
 from feeds.topics import TopicRouter
 from feeds.validate import Bounds

@@ -1,7 +1,7 @@
 """WGS-84 <-> GCJ-02 <-> BD-09, and great-circle distance.
 
 Chinese map tiles (AutoNavi/Tencent: GCJ-02, Baidu: BD-09) are drawn in shifted datums, and
-phones with Chinese map SDKs report in them; records are kept in WGS-84 (feeds/records.py) and
+phones with Chinese map SDKs report in them; records are kept in WGS-84 (dashboard/records.py) and
 converted at the edges. The forward formulas are the widely published public ones
 (e.g. wandergis/coordtransform); GCJ-02 applies only inside China's rough bounding box.
 
