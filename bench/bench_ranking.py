@@ -44,9 +44,9 @@ from dashboard.casework.periods import period_range  # noqa: E402
 from dashboard.casework.projection import STAT_COLUMNS, STEP_COLUMNS, case_columns, step_rows  # noqa: E402
 from dashboard.city.model import load_city  # noqa: E402
 from dashboard.config import ASSETS_DIR  # noqa: E402
+from dashboard.records import CaseEvent  # noqa: E402
 from dashboard.reports import evaluate  # noqa: E402
 from dashboard.store import db  # noqa: E402
-from dashboard.records import CaseEvent  # noqa: E402
 from feeds.simulator.world import SimConfig, World  # noqa: E402
 
 ZONE = ZoneInfo("Asia/Shanghai")

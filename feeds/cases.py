@@ -22,10 +22,10 @@ from dashboard.casework.overdue import LightPolicy, disposal_boundaries
 from dashboard.casework.projection import case_columns, step_rows
 from dashboard.casework.timelimits import Rules
 from dashboard.config import Settings
+from dashboard.records import CaseEvent
 from dashboard.store.casedoc import from_doc, to_doc
 from dashboard.store.hot import HotStore
 from dashboard.store.models import CaseRow, utc
-from dashboard.records import CaseEvent
 from feeds.rejects import Reason, Rejected
 
 # Location and wording are not part of the lifecycle; they ride along for the map and lists.

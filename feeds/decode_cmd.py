@@ -14,9 +14,9 @@ from typing import Any, TextIO
 
 import orjson
 
+from dashboard.records import Record
 from feeds.decoders import DecodeContext
 from feeds.decoding import decode_and_validate
-from dashboard.records import Record
 from feeds.rejects import Rejected
 from feeds.topics import TopicRouter
 from feeds.validate import Bounds

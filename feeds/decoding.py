@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from feeds.decoders import DecodeContext
 from dashboard.records import Record
+from feeds.decoders import DecodeContext
 from feeds.topics import TopicRouter
 from feeds.validate import DEFAULT_FUTURE_SKEW_S, DEFAULT_SIZE_LIMIT, Bounds, check_size, validate
 

@@ -37,6 +37,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.config import Settings
 from dashboard.launcher import Child, redis_server_argv
+from dashboard.records import CaseEvent
 from dashboard.store import db
 from dashboard.store.hot import PARK_DUE, HotStore, connect
 from feeds.decoders._fields import require_id
@@ -44,7 +45,6 @@ from feeds.decoders.native import _CASE_STR_FIELDS, _URGENCY  # the native schem
 from feeds.ingest import build_pipeline
 from feeds.pipeline import BatchResult, Message, Pipeline
 from feeds.rebuild import rebuild_if_empty
-from dashboard.records import CaseEvent
 from feeds.rejects import Reason, Rejected
 from feeds.steps.dedupe import dedupe_key
 from feeds.steps.publish import Ticker

@@ -18,12 +18,12 @@ from typing import Any
 
 import orjson
 
+from dashboard.records import Alert, CaseEvent, DeviceStatus, Position, Record
 from dashboard.store.hot import FEEDS, HotStore
 from dashboard.store.liverank import LiveRank
 from feeds.cases import CaseOutcome
 from feeds.decoders import DECODERS, DecodeContext
 from feeds.decoding import decode_and_validate
-from dashboard.records import Alert, CaseEvent, DeviceStatus, Position, Record
 from feeds.rejects import Reason, Rejected
 from feeds.steps import dedupe
 from feeds.steps.alerts import alert_doc

@@ -13,11 +13,11 @@ import time
 from sqlalchemy import Engine, func, select
 
 from dashboard.casework.actions import TERMINAL_STATES
+from dashboard.records import Alert, Position
 from dashboard.store.casedoc import from_doc
 from dashboard.store.hot import DeviceFix, HotStore
 from dashboard.store.models import AlertRow, CaseRow, DeviceRow, PositionRow
 from feeds.cases import CaseBook, hot_doc
-from dashboard.records import Alert, Position
 from feeds.steps.alerts import alert_doc
 from feeds.steps.positions import device_doc
 

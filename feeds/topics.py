@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Final
 
-from feeds.decoders import DecodeContext, Decoder, get_decoder
 from dashboard.records import Record
+from feeds.decoders import DecodeContext, Decoder, get_decoder
 from feeds.rejects import Reason, Rejected
 
 DEFAULT_TOPICS: Final[Mapping[str, str]] = MappingProxyType(

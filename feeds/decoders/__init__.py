@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
+from dashboard.records import Record
 from feeds.decoders import frigate, native, open311, osmand, owntracks, traccar
 from feeds.decoders.context import (
     CameraInfo,
@@ -21,7 +22,6 @@ from feeds.decoders.context import (
     DeviceInfo,
     ServiceCategory,
 )
-from dashboard.records import Record
 
 Decoder = Callable[[str, bytes, DecodeContext], list[Record]]
 

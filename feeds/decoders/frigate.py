@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Final
 
+from dashboard.records import Alert, Record
 from feeds.decoders._fields import (
     Json,
     load_object,
@@ -27,7 +28,6 @@ from feeds.decoders._fields import (
     require_time,
 )
 from feeds.decoders.context import DecodeContext
-from dashboard.records import Alert, Record
 from feeds.rejects import Reason, Rejected
 
 SOURCE: Final = "frigate"

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from dashboard.casework.actions import Action
+from dashboard.records import Alert, CaseEvent, Position, Record
 from feeds.decoders._fields import (
     Json,
     load_object,
@@ -32,7 +33,6 @@ from feeds.decoders._fields import (
     topic_levels,
 )
 from feeds.decoders.context import DecodeContext
-from dashboard.records import Alert, CaseEvent, Position, Record
 from feeds.rejects import Reason, Rejected
 
 SOURCE: Final = "native"

@@ -26,6 +26,7 @@ from typing import Any, Final
 import orjson
 
 from dashboard.casework.actions import Action
+from dashboard.records import CaseEvent, Record
 from feeds.decoders._fields import (
     Json,
     load_json,
@@ -38,7 +39,6 @@ from feeds.decoders._fields import (
     to_id,
 )
 from feeds.decoders.context import DecodeContext
-from dashboard.records import CaseEvent, Record
 from feeds.rejects import Reason, Rejected
 
 SOURCE: Final = "open311"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from dashboard.records import Position, Record
 from feeds.decoders._fields import (
     load_object,
     optional_number,
@@ -24,7 +25,6 @@ from feeds.decoders._fields import (
     unknown_if_negative,
 )
 from feeds.decoders.context import DecodeContext
-from dashboard.records import Position, Record
 
 SOURCE: Final = "osmand"
 MS_TO_KMH: Final = 3.6

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Final
 
+from dashboard.records import DeviceStatus, Position, Record
 from feeds.decoders._fields import (
     Json,
     load_object,
@@ -26,7 +27,6 @@ from feeds.decoders._fields import (
     unknown_if_negative,
 )
 from feeds.decoders.context import DecodeContext
-from dashboard.records import DeviceStatus, Position, Record
 from feeds.rejects import Reason, Rejected
 
 SOURCE: Final = "owntracks"

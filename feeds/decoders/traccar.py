@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Final
 
+from dashboard.records import DeviceKind, DeviceStatus, Position, Record
 from feeds.decoders._fields import (
     Json,
     load_object,
@@ -27,7 +28,6 @@ from feeds.decoders._fields import (
     unknown_if_negative,
 )
 from feeds.decoders.context import DecodeContext
-from dashboard.records import DeviceKind, DeviceStatus, Position, Record
 from feeds.rejects import Reason, Rejected
 
 SOURCE: Final = "traccar"

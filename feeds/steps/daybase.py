@@ -24,9 +24,9 @@ from dashboard.casework import lifecycle
 from dashboard.casework.errors import CaseworkError
 from dashboard.casework.overdue import LightPolicy
 from dashboard.casework.timelimits import Rules
+from dashboard.records import CaseEvent
 from dashboard.store.models import CaseEventRow, utc
 from feeds.cases import hot_doc
-from dashboard.records import CaseEvent
 
 log = logging.getLogger("gridwall.board")
 

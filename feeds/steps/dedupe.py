@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from dashboard.store.hot import HotStore
 from dashboard.records import Alert, CaseEvent, Record
+from dashboard.store.hot import HotStore
 
 
 def dedupe_key(record: Record) -> str | None:

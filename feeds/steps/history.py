@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Engine, Table, delete, insert
 from sqlalchemy.dialects import postgresql, sqlite
 
+from dashboard.records import Alert, CaseEvent, Position
 from dashboard.store.models import (
     AlertRow,
     CaseEventRow,
@@ -23,7 +24,6 @@ from dashboard.store.models import (
     PositionRow,
     utc,
 )
-from dashboard.records import Alert, CaseEvent, Position
 
 DEVICE_REFRESH_S = 60.0  # last_seen in SQL is for reports, not live: once a minute is enough
 

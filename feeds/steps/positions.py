@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from dashboard.store.hot import DeviceFix
 from dashboard.records import Position
+from dashboard.store.hot import DeviceFix
 
 
 def device_doc(p: Position) -> dict[str, object]:

@@ -23,9 +23,9 @@ from werkzeug.serving import make_server
 
 from dashboard.app import create_app
 from dashboard.config import Settings
+from dashboard.geo import haversine_m, wgs84_to_gcj02
 from dashboard.launcher import free_port
 from dashboard.store.hot import DeviceFix, HotStore, connect
-from dashboard.geo import haversine_m, wgs84_to_gcj02
 from feeds.steps.publish import Ticker
 
 # Browser tests run on the embedded stack only: what they test is the page, and the payload's

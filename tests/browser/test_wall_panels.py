@@ -29,11 +29,11 @@ from dashboard.app import create_app
 from dashboard.city.model import load_city
 from dashboard.config import ASSETS_DIR, Settings
 from dashboard.launcher import free_port
+from dashboard.records import CaseEvent
 from dashboard.store import db
 from dashboard.store.hot import DeviceFix, HotStore, connect
 from dashboard.store.liverank import LiveRank
 from feeds.cases import CaseBook
-from dashboard.records import CaseEvent
 from feeds.simulator.world import SimConfig, World
 from feeds.steps.board import BoardMaker
 from feeds.steps.history import HistoryWriter

@@ -24,13 +24,13 @@ from dashboard.casework.ranking import rank
 from dashboard.casework.rates import percent, rate_fraction
 from dashboard.city.model import load_city
 from dashboard.config import ASSETS_DIR
+from dashboard.records import CaseEvent
 from dashboard.reports import counters_by
 from dashboard.store import db
 from dashboard.store.hot import DeviceFix, HotStore, connect
 from dashboard.store.liverank import LiveRank
 from dashboard.store.models import CaseRow, utc
 from feeds.cases import CaseBook
-from dashboard.records import CaseEvent
 from feeds.simulator.world import SimConfig, World
 from feeds.steps.board import BoardMaker, bottom_positions, case_light
 from feeds.steps.history import HistoryWriter

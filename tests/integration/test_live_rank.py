@@ -12,12 +12,12 @@ from helpers import in_steps
 from dashboard.casework.counters import Counters
 from dashboard.city.model import load_city
 from dashboard.config import ASSETS_DIR
+from dashboard.records import CaseEvent
 from dashboard.reports import counters_by
 from dashboard.store import db
 from dashboard.store.hot import connect
 from dashboard.store.liverank import KINDS, TIMERS, LiveRank, current_periods, rank_key, ready_key
 from feeds.cases import CaseBook
-from dashboard.records import CaseEvent
 from feeds.simulator.world import SimConfig, World
 from feeds.steps.history import HistoryWriter
 from feeds.steps.ranking import RankKeeper

@@ -1,7 +1,7 @@
 from dashboard.config import load_settings
-from feeds.citygeo import grid_lookup
 from dashboard.geo import wgs84_to_gcj02
 from dashboard.records import Alert, CaseEvent, Position
+from feeds.citygeo import grid_lookup
 from feeds.steps.enrich import enrich
 
 LOOKUP = grid_lookup(load_settings(path=None, environ={}))

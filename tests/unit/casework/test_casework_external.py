@@ -11,9 +11,9 @@ from dashboard import casedata
 from dashboard.casework import lifecycle
 from dashboard.casework.actions import State
 from dashboard.casework.errors import IllegalTransition
+from dashboard.records import CaseEvent
 from feeds.decoders import DecodeContext
 from feeds.decoders.open311 import decode
-from dashboard.records import CaseEvent
 
 RULES = casedata.load_rules()
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "clients" / "open311_requests_raw.txt"

@@ -9,6 +9,7 @@ from types import MappingProxyType
 import orjson
 import pytest
 
+from dashboard.records import Alert, CaseEvent, DeviceStatus, Position
 from feeds.decoders import (
     CameraInfo,
     DecodeContext,
@@ -21,7 +22,6 @@ from feeds.decoders import (
     traccar,
 )
 from feeds.decoding import decode_and_validate
-from dashboard.records import Alert, CaseEvent, DeviceStatus, Position
 from feeds.rejects import Reason, Rejected
 
 

@@ -13,10 +13,10 @@ import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from dashboard.records import Alert, CaseEvent, DeviceStatus, Position
 from feeds.decode_cmd import record_to_dict
 from feeds.decoders import DecodeContext
 from feeds.decoding import decode_and_validate
-from dashboard.records import Alert, CaseEvent, DeviceStatus, Position
 from feeds.rejects import Rejected
 from feeds.topics import TopicRouter
 from feeds.validate import Bounds

@@ -7,9 +7,9 @@ from pathlib import Path
 import orjson
 import pytest
 
+from dashboard.records import Alert, CaseEvent, Position
 from feeds.decoders import CameraInfo, DecodeContext, DeviceInfo
 from feeds.decoders.native import decode_case, decode_gps, decode_video
-from dashboard.records import Alert, CaseEvent, Position
 from feeds.rejects import Reason, Rejected
 
 SCHEMAS = Path(__file__).resolve().parents[3] / "docs" / "schemas"
