@@ -40,11 +40,11 @@ from dashboard.casework.rates import percent, rate_fraction
 from dashboard.casework.scoring import preset as load_preset
 from dashboard.city.model import City, load_city, short_area_en
 from dashboard.config import Settings
+from dashboard.contract import OFFLINE_AFTER_S, VEHICLE_SUBTYPES
 from dashboard.store.hot import ALERT_RECENT, CASE, DEV, HotStore, seen_key
 from dashboard.store.liverank import CITY, LiveRank
 from dashboard.store.models import CaseStatRow
 from feeds.steps import daybase
-from feeds.steps.publish import OFFLINE_AFTER_S
 
 log = logging.getLogger("gridwall.board")
 
@@ -57,7 +57,7 @@ MOVING_KMH = 2.0  # faster is moving (the same threshold as the position history
 TICKER_MAX = 30
 TOP_CLASSES = 8
 BOTTOM = 3
-VEHICLE_SUBTYPES = ("enforcement", "muck_truck", "sanitation")
+
 LIGHTS = (Light.RED.value, Light.YELLOW.value, Light.GREY.value)
 # English for the video-AI alert types the catalogue maps to no event class (the others take
 # their class's English name).

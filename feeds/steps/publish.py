@@ -12,9 +12,8 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from dashboard.contract import OFFLINE_AFTER_S
 from dashboard.store.hot import ALERT, HotStore
-
-OFFLINE_AFTER_S = 300.0  # [D] docs/domain.md §7: offline_after_min = 5
 
 
 class Ticker:
