@@ -6,31 +6,19 @@ it changed; each screen's poll reads it with one small Redis GET (``board_payloa
 dashboard/poll.py) and the browser writes it into the page in place (assets/gridwall-panels.js).
 Nothing is computed per client. The document's fields are described in docs/wall.md.
 
-Keys (hash tag {gw} as in dashboard/store/hot.py):
-  {gw}:snap:board        STR  the board, JSON
-  {gw}:snap:board:ver    INT  bumped each time the board's JSON changes
-  {gw}:board:base:<day>  STR  JSON: the overdue counts at local midnight of that day, rebuilt
-                              from the case history (feeds/steps/daybase.py), with the history
-                              mark (case_event id) they were built at
-  {gw}:board:hourly      STR  JSON: today's reports and closures by local hour, read from SQL at
-                              most once a minute
-  {gw}:board:lock        STR  the worker computing the board this second (NX, short TTL)
+Keys: dashboard/store/keys.py (BOARD_*).
 """
 
 from __future__ import annotations
 
 import redis
 
-P = "{gw}"
-BOARD = f"{P}:snap:board"
-BOARD_VER = f"{P}:snap:board:ver"
-BOARD_HOURLY = f"{P}:board:hourly"
-BOARD_LOCK = f"{P}:board:lock"
+from dashboard.store.keys import BOARD, BOARD_VER, board_base_key
+
 BASE_TTL_S = 3 * 86400
 
 
-def base_key(day: str) -> str:
-    return f"{P}:board:base:{day}"
+base_key = board_base_key
 
 
 # Store the board only when it changed, and bump the version screens poll in the same step.

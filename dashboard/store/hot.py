@@ -1,31 +1,6 @@
-"""The live state in Redis: its key schema and every read and write of it.
+"""The live state in Redis: every read and write of it (its keys: dashboard/store/keys.py).
 
-Ingest writes here; the Dash server only reads. Every key carries the hash tag ``{gw}`` so a
-Redis Cluster keeps them in one slot, which the multi-key Lua script needs.
-
-Keys:
-  {gw}:dev            HASH  device id -> latest state, JSON (one hash: reading 10k devices is one
-                            HGETALL instead of 10k round trips, tech-notes §9)
-  {gw}:dev:ts         HASH  device id -> fix time of that state ("newer wins" compares here)
-  {gw}:geo            GEO   device positions, for radius queries
-  {gw}:trail:<id>     LIST  "lon,lat,ts" newest first, capped
-  {gw}:seen:<kind>    ZSET  device id -> last fix time, per kind: ZCOUNT gives who is online
-  {gw}:alert          HASH  active alert id -> JSON
-  {gw}:alert:recent   LIST  the latest alerts (any state), JSON, capped: the ticker
-  {gw}:case           HASH  open case id -> JSON (what the map and the counters need)
-  {gw}:case:due       ZSET  open, running case id -> deadline (epoch s): ZCOUNT = overdue
-  {gw}:case:warn      ZSET  open, running case id -> the instant it turns yellow (即将超期)
-  {gw}:seen:<id>      STR   dedupe marker for case events and alerts (QoS 1 redelivery)
-  {gw}:stats:<feed>   HASH  accepted, rejected, rejected:<reason>, duplicates, last_ts
-  {gw}:lock:case:<id> STR  the worker applying this case's events now (token, short TTL)
-  {gw}:park          HASH  case event parked until its predecessor arrives: id -> JSON
-  {gw}:park:due      ZSET  parked event id -> when to try it again
-  {gw}:dlq            STREAM dead letters, bounded
-  {gw}:snap:ver       INT   version of the live picture; bumped once per tick with changes
-  {gw}:snap:delta:<v> STR   JSON of what changed in version v (expires): the latest docs of the
-                            devices, cases and alerts that changed in that tick, and the ids of
-                            the cases and alerts that left the picture (closed, ended)
-  {gw}:snap:kpi       STR   JSON of the counters, rewritten every tick
+Ingest writes here; the Dash server only reads.
 """
 
 from __future__ import annotations
@@ -38,41 +13,35 @@ from typing import Any
 import orjson
 import redis
 
-P = "{gw}"
-DEV = f"{P}:dev"
-DEV_TS = f"{P}:dev:ts"
-GEO = f"{P}:geo"
-ALERT = f"{P}:alert"
-ALERT_RECENT = f"{P}:alert:recent"
-CASE = f"{P}:case"
-CASE_DUE = f"{P}:case:due"
-CASE_WARN = f"{P}:case:warn"
-DLQ = f"{P}:dlq"
-PARK = f"{P}:park"
-PARK_DUE = f"{P}:park:due"
-SNAP_VER = f"{P}:snap:ver"
-SNAP_KPI = f"{P}:snap:kpi"
+from dashboard.store.keys import (
+    ALERT,
+    ALERT_RECENT,
+    CASE,
+    CASE_DUE,
+    CASE_WARN,
+    DELTA_PREFIX,
+    DEV,
+    DEV_TS,
+    DLQ,
+    GEO,
+    PARK,
+    PARK_DUE,
+    SNAP_KPI,
+    SNAP_VER,
+    WORKERS,
+    case_lock_key,
+    dedupe_key,
+    delta_key,
+    seen_key,
+    stats_key,
+    trail_key,
+)
+
 FEEDS = ("gps", "video", "case")
 
 DELTA_TTL_S = 120  # a screen further behind than this gets the full picture instead
 TRAIL_LEN = 60
 RECENT_ALERTS = 50
-
-
-def trail_key(device_id: str) -> str:
-    return f"{P}:trail:{device_id}"
-
-
-def seen_key(kind: str) -> str:
-    return f"{P}:seen:{kind}"
-
-
-def delta_key(version: int) -> str:
-    return f"{P}:snap:delta:{version}"
-
-
-def stats_key(feed: str) -> str:
-    return f"{P}:stats:{feed}"
 
 
 def connect(url: str) -> redis.Redis:
@@ -207,13 +176,13 @@ class HotStore:
             return []
         pipe = self.r.pipeline(transaction=False)
         for k in keys:
-            pipe.set(f"{P}:seen:{k}", 1, nx=True, ex=ttl_s)
+            pipe.set(dedupe_key(k), 1, nx=True, ex=ttl_s)
         return [bool(x) for x in pipe.execute()]
 
     def forget_seen(self, keys: Sequence[str]) -> None:
         """Undo first_seen for messages that then failed to store, so a redelivery is retried."""
         if keys:
-            self.r.delete(*[f"{P}:seen:{k}" for k in keys])
+            self.r.delete(*[dedupe_key(k) for k in keys])
 
     def put_alerts(self, alerts: Sequence[Mapping[str, Any]]) -> None:
         if not alerts:
@@ -267,11 +236,11 @@ class HotStore:
             return set()
         pipe = self.r.pipeline(transaction=False)
         for cid in ids:
-            pipe.set(f"{P}:lock:case:{cid}", token, nx=True, px=ttl_ms)
+            pipe.set(case_lock_key(cid), token, nx=True, px=ttl_ms)
         return {cid for cid, ok in zip(ids, pipe.execute(), strict=True) if ok}
 
     def unlock_cases(self, case_ids: Iterable[str], token: str) -> None:
-        keys = [f"{P}:lock:case:{cid}" for cid in case_ids]
+        keys = [case_lock_key(cid) for cid in case_ids]
         if keys:
             self._unlock(keys=keys, args=[token])
 
@@ -338,7 +307,7 @@ class HotStore:
             if gone and name != "devices":  # a device never leaves; an unknown id is no news
                 parts.append(b'"%s_gone":%s' % (name.encode(), orjson.dumps(gone)))
         body = b"{" + b",".join(parts) + b"}"
-        return int(self._publish(keys=[SNAP_VER], args=[f"{P}:snap:delta:", body, DELTA_TTL_S]))
+        return int(self._publish(keys=[SNAP_VER], args=[DELTA_PREFIX, body, DELTA_TTL_S]))
 
     def online(self, now: float, window_s: float, kinds: Sequence[str] = ("collector", "vehicle")) -> dict[str, int]:
         pipe = self.r.pipeline(transaction=False)
@@ -435,7 +404,6 @@ class HotStore:
 
 
 # --- ingest worker heartbeats (the broker's state as seen by the workers) ------------------
-WORKERS = f"{P}:workers"
 HEARTBEAT_STALE_S = 15.0
 
 

@@ -14,11 +14,7 @@ So:
 
 Nothing is recomputed per tick: a tick costs one ZRANGEBYSCORE when no deadline passed.
 
-Keys (hash tag {gw} as in hot.py):
-  {gw}:rank:<pid>        HASH  "<kind>|<code>|<counter>" -> count, pid = day:2026-11-21 | month:2026-11
-  {gw}:rank:<pid>:ready  STR   when the SQL starting point was read (epoch s); no key, no deltas
-  {gw}:rank:timers       ZSET  case id -> its next deadline after its last contribution
-  {gw}:rank:lock:<pid>   STR   the worker reading the starting point (NX, short TTL)
+Keys: dashboard/store/keys.py (RANK_*).
 """
 
 from __future__ import annotations
@@ -33,9 +29,9 @@ import redis
 from dashboard.casework.casestate import CaseState
 from dashboard.casework.counters import COUNTER_FIELDS, Counters, Period
 from dashboard.casework.periods import period_range
+from dashboard.store.keys import RANK_TIMERS, rank_key, rank_lock_key, rank_ready_key
 
-P = "{gw}"
-TIMERS = f"{P}:rank:timers"
+TIMERS = RANK_TIMERS
 KINDS: tuple[str, ...] = ("department", "district", "street", "city")
 PERIOD_KINDS: tuple[str, ...] = ("day", "month")
 CITY = "city"
@@ -47,16 +43,8 @@ StartingPoint = Callable[[Period, float], Mapping[str, Mapping[str, Counters]]]
 Deadlines = Callable[[float], Mapping[str, float]]
 
 
-def rank_key(pid: str) -> str:
-    return f"{P}:rank:{pid}"
-
-
-def ready_key(pid: str) -> str:
-    return f"{P}:rank:{pid}:ready"
-
-
-def lock_key(pid: str) -> str:
-    return f"{P}:rank:lock:{pid}"
+ready_key = rank_ready_key
+lock_key = rank_lock_key
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,8 @@ import orjson
 from sqlalchemy import Engine, select
 
 from dashboard import casedata
-from dashboard.board import BASE_TTL_S, BOARD_HOURLY, BOARD_LOCK, base_key, publish_board
+from dashboard.board import BASE_TTL_S, base_key, publish_board
+from dashboard.store.keys import BOARD_HOURLY, BOARD_LOCK
 from dashboard.casework.catalogue import Catalogue
 from dashboard.casework.counters import Counters
 from dashboard.casework.overdue import UNKNOWN, Light

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feeds import geo
+from dashboard import geo
 
 # wandergis/coordtransform test/app.js, input (lng 116.404, lat 39.915), results as [lng, lat].
 BEIJING = (39.915, 116.404)

@@ -1,0 +1,115 @@
+"""Every Redis key gridwall uses, defined once. No other module spells a key.
+
+All keys carry the hash tag ``{gw}`` so a Redis Cluster keeps them in one slot (the multi-key
+Lua scripts need that).
+
+The live picture (dashboard/store/hot.py):
+  {gw}:dev            HASH  device id -> latest state, JSON (one hash: reading 10k devices is one
+                            HGETALL instead of 10k round trips)
+  {gw}:dev:ts         HASH  device id -> fix time of that state ("newer wins" compares here)
+  {gw}:geo            GEO   device positions, for radius queries
+  {gw}:trail:<id>     LIST  "lon,lat,ts" newest first, capped
+  {gw}:seen:<kind>    ZSET  device id -> last fix time, per kind: ZCOUNT gives who is online
+  {gw}:alert          HASH  active alert id -> JSON
+  {gw}:alert:recent   LIST  the latest alerts (any state), JSON, capped: the ticker
+  {gw}:case           HASH  open case id -> JSON (what the map and the counters need)
+  {gw}:case:due       ZSET  open, running case id -> ``due`` (epoch s): red once now > due
+  {gw}:case:warn      ZSET  open, running case id -> ``warn_at``: yellow once now >= warn_at
+  {gw}:seen:<key>     STR   dedupe marker for case events and alerts (QoS 1 redelivery)
+  {gw}:stats:<feed>   HASH  accepted, rejected, rejected:<reason>, duplicates, last_ts
+  {gw}:lock:case:<id> STR   the worker applying this case's events now (token, short TTL)
+  {gw}:park           HASH  case event parked until its predecessor arrives: id -> JSON
+  {gw}:park:due       ZSET  parked event id -> when to try it again
+  {gw}:dlq            STREAM dead letters, bounded
+  {gw}:snap:ver       INT   version of the live picture; bumped once per tick with changes
+  {gw}:snap:delta:<v> STR   JSON of what changed in version v (expires)
+  {gw}:snap:kpi       STR   JSON of the counters, rewritten every tick
+  {gw}:workers        HASH  ingest worker id -> {connected, ts}: the broker as the workers see it
+
+The wall's board (dashboard/store/board.py):
+  {gw}:snap:board        STR  the board, JSON
+  {gw}:snap:board:ver    INT  bumped each time the board's JSON changes
+  {gw}:board:base:<day>  STR  JSON: the overdue counts at local midnight of that day
+  {gw}:board:hourly      STR  JSON: today's reports and closures by local hour (cached)
+  {gw}:board:lock        STR  the worker computing the board this second (NX, short TTL)
+
+The live rankings (dashboard/store/liverank.py):
+  {gw}:rank:<pid>        HASH  "<kind>|<code>|<counter>" -> count, pid = day:2026-11-21 | month:2026-11
+  {gw}:rank:<pid>:ready  STR   when the SQL starting point was read (epoch s)
+  {gw}:rank:timers       ZSET  case id -> its next deadline after its last contribution
+  {gw}:rank:lock:<pid>   STR   the worker reading the starting point (NX, short TTL)
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+P: Final = "{gw}"
+
+# --- the live picture ----------------------------------------------------------------------
+DEV: Final = f"{P}:dev"
+DEV_TS: Final = f"{P}:dev:ts"
+GEO: Final = f"{P}:geo"
+ALERT: Final = f"{P}:alert"
+ALERT_RECENT: Final = f"{P}:alert:recent"
+CASE: Final = f"{P}:case"
+CASE_DUE: Final = f"{P}:case:due"
+CASE_WARN: Final = f"{P}:case:warn"
+DLQ: Final = f"{P}:dlq"
+PARK: Final = f"{P}:park"
+PARK_DUE: Final = f"{P}:park:due"
+SNAP_VER: Final = f"{P}:snap:ver"
+SNAP_KPI: Final = f"{P}:snap:kpi"
+DELTA_PREFIX: Final = f"{P}:snap:delta:"
+WORKERS: Final = f"{P}:workers"
+
+
+def trail_key(device_id: str) -> str:
+    return f"{P}:trail:{device_id}"
+
+
+def seen_key(kind: str) -> str:
+    return f"{P}:seen:{kind}"
+
+
+def dedupe_key(key: str) -> str:
+    return f"{P}:seen:{key}"
+
+
+def delta_key(version: int) -> str:
+    return f"{DELTA_PREFIX}{version}"
+
+
+def stats_key(feed: str) -> str:
+    return f"{P}:stats:{feed}"
+
+
+def case_lock_key(case_id: str) -> str:
+    return f"{P}:lock:case:{case_id}"
+
+
+# --- the wall's board ------------------------------------------------------------------------
+BOARD: Final = f"{P}:snap:board"
+BOARD_VER: Final = f"{P}:snap:board:ver"
+BOARD_HOURLY: Final = f"{P}:board:hourly"
+BOARD_LOCK: Final = f"{P}:board:lock"
+
+
+def board_base_key(day: str) -> str:
+    return f"{P}:board:base:{day}"
+
+
+# --- the live rankings -----------------------------------------------------------------------
+RANK_TIMERS: Final = f"{P}:rank:timers"
+
+
+def rank_key(pid: str) -> str:
+    return f"{P}:rank:{pid}"
+
+
+def rank_ready_key(pid: str) -> str:
+    return f"{P}:rank:{pid}:ready"
+
+
+def rank_lock_key(pid: str) -> str:
+    return f"{P}:rank:lock:{pid}"
