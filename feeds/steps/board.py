@@ -31,7 +31,6 @@ from sqlalchemy import Engine, select
 
 from dashboard import casedata
 from dashboard.board import BASE_TTL_S, base_key, publish_board
-from dashboard.store.keys import BOARD_HOURLY, BOARD_LOCK
 from dashboard.casework.catalogue import Catalogue
 from dashboard.casework.counters import Counters
 from dashboard.casework.overdue import UNKNOWN, Light
@@ -43,6 +42,7 @@ from dashboard.city.model import City, load_city, short_area_en
 from dashboard.config import Settings
 from dashboard.contract import OFFLINE_AFTER_S, VEHICLE_SUBTYPES
 from dashboard.store.hot import ALERT_RECENT, CASE, DEV, HotStore, seen_key
+from dashboard.store.keys import BOARD_HOURLY, BOARD_LOCK
 from dashboard.store.liverank import CITY, LiveRank
 from dashboard.store.models import CaseStatRow
 from feeds.steps import daybase
