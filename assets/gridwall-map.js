@@ -5,10 +5,10 @@
  * Everything that moves is drawn by one canvas renderer of our own (a subclass of Leaflet's
  * L.Canvas, so it follows pans and zoom animations like any vector layer) from plain objects
  * kept per id: an update moves them in place and redraws once. Nothing ever clears a layer,
- * re-creates the map or touches the viewport (the peers' flicker and reset complaints,
- * docs/peers.md §3). Video alerts are a few DOM markers whose pulse is a CSS animation.
+ * re-creates the map or touches the viewport (a map that flickers or jumps back to its start view
+ * on every refresh is the commonest complaint about live-map dashboards). Video alerts are a few DOM markers whose pulse is a CSS animation.
  *
- * Protocol (dashboard/app.py live_payload): {"v", "now", "full": [device], "cases": [case],
+ * Protocol (dashboard/poll.py live_payload): {"v", "now", "full": [device], "cases": [case],
  * "alerts": [alert], "trails": {id: "lon,lat;..."}} replaces everything; {"v", "now", "deltas":
  * [{"devices", "cases", "alerts", "devices_gone", "cases_gone", "alerts_gone"}]} patches it.
  * Positions arrive in WGS-84 and are shifted to GCJ-02 here when the tiles are GCJ-02. */

@@ -1,5 +1,5 @@
 /* gridwall panels: everything around the map, written into the page in place from the board
- * snapshot (dashboard/board.py, one Redis read per screen per tick). Nothing here re-renders a
+ * snapshot (dashboard/store/board.py, one Redis read per screen per tick). Nothing here re-renders a
  * component: texts and classes of existing elements change, list rows are reused, the charts go
  * through dcc.Graph (Plotly.react). Also: the ultra-wide 32:9 canvas, the rotating views, the
  * self-scrolling lists and the alert sound. */

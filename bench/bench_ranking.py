@@ -7,7 +7,7 @@ random, written to the case_stat/case_step tables the pipeline writes (schema by
 report order as a live system writes them.
 
 Measured per database and per object (department, street, collector): the whole
-``dashboard.reports.evaluate`` call — the SQL GROUP BY queries, Counters.from_row, scores and
+``dashboard.store.evaluation.evaluate`` call — the SQL GROUP BY queries, Counters.from_row, scores and
 the ranking — for the month before NOW (the last full month: every case of it settled) and the
 current month so far. First run reported separately (cold cache), then the median and max of
 ``--repeat`` runs. Prints one JSON document.
@@ -45,8 +45,8 @@ from dashboard.casework.projection import STAT_COLUMNS, STEP_COLUMNS, case_colum
 from dashboard.city.model import load_city  # noqa: E402
 from dashboard.config import ASSETS_DIR  # noqa: E402
 from dashboard.records import CaseEvent  # noqa: E402
-from dashboard.reports import evaluate  # noqa: E402
 from dashboard.store import db  # noqa: E402
+from dashboard.store.evaluation import evaluate  # noqa: E402
 from feeds.simulator.world import SimConfig, World  # noqa: E402
 
 ZONE = ZoneInfo("Asia/Shanghai")

@@ -113,7 +113,7 @@ def load_catalogue(path: Path | str = CATALOGUE_FILE) -> Catalogue:
 def grid_rings(geojson: Mapping[str, Any], code_property: str = "code") -> list[tuple[str, list]]:
     """(grid code, outer ring) pairs from a GeoJSON FeatureCollection of Polygons/MultiPolygons.
 
-    Holes are ignored: unit grids are simple closed polygons (domain.md §2).
+    Holes are ignored: unit grids are simple closed polygons (docs/domain.md §2).
     """
     pairs: list[tuple[str, list]] = []
     for feature in geojson.get("features", ()):

@@ -1,11 +1,130 @@
 """The contract between the Python side and the browser: values both sides must agree on,
-written once here. (The browser receives them as data; docs/contract.md describes them.)"""
+written once here. (The browser receives them as data; docs/contract.md describes them.)
+
+Three kinds of entries:
+
+- values the browser uses as they are (the offline age, the vehicle subtypes, its words): the
+  page carries them as JSON in the ``data-contract`` attribute of ``#gw-canvas``
+  (``page_contract``), and assets/gridwall-core.js hands them to the other scripts;
+- names both sides spell (element ids, data-* attributes, the poll's fields): listed here so
+  that tests/unit/test_contract.py can hold the layouts (layouts/) and the scripts (assets/) to
+  them, and so that renaming one side without the other fails a test, not a wall;
+- the light boundary rule itself lives in dashboard/casework/overdue.py (``light_at``); the
+  browser's copy (assets/gridwall-live.js) is held to it by tests/js/fixtures/lights.json.
+
+Nothing here imports Dash: feeds/ reads the values too.
+"""
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Iterator, Mapping
+from typing import Any, Final
+
+from dashboard.i18n import t
 
 # A device with no fix for this long is offline: the vehicle counts and the map's grey marker.
 OFFLINE_AFTER_S: Final = 300.0  # [D] docs/domain.md §7: offline after 5 minutes
 # The vehicle kinds the wall names and draws apart; any other subtype is "other".
 VEHICLE_SUBTYPES: Final = ("enforcement", "muck_truck", "sanitation")
+
+# --- element ids ---------------------------------------------------------------------------------
+# Single elements the browser finds by id (each rendered by layouts/wall.py or layouts/panels.py).
+ELEMENT_IDS: Final = (
+    "gw-canvas",          # the fixed design canvas; carries the page's settings and this contract
+    "gw-map-box",         # around the map; carries the map's settings
+    "gw-map",             # the Leaflet map (dash-leaflet), found by L.Map.addInitHook
+    "gw-date", "gw-clock", "gw-fresh", "gw-fresh-text",        # the title bar
+    "gw-panels-conf",     # the alert sound's URL
+    "gw-p-today", "gw-today-loading",
+    "gw-p-overdue", "gw-ov-loading", "gw-ov-since", "gw-ov-d-red", "gw-ov-d-yellow", "gw-ov-grey",
+    "gw-ov-district", "gw-ov-department",
+    "gw-p-rank-dept", "gw-rank-dept", "gw-rank-dept-loading",
+    "gw-p-rank-region", "gw-rank-region", "gw-rank-region-loading",
+    "gw-ticker", "gw-ticker-box", "gw-sound-hint",
+    "gw-cat-component", "gw-cat-event", "gw-chart-hourly", "gw-chart-cats",
+    "gw-p-rot",           # the rotating side views
+)  # fmt: skip
+
+# Families of ids: one element per key ("gw-kpi-overdue"); the browser builds them from the
+# prefix and the key.
+KPI_KEYS: Final = ("open_cases", "overdue", "warn", "collectors", "vehicles")
+TODAY_KEYS: Final = ("reported", "filed", "dispatched", "closed", "close_rate", "on_time_close_rate")
+VEHICLE_ROWS: Final = (*VEHICLE_SUBTYPES, "total")
+VEHICLE_COLS: Final = ("registered", "online", "moving", "parked")
+ID_FAMILIES: Final[Mapping[str, tuple[tuple[str, ...], ...]]] = {
+    "gw-kpi-": (KPI_KEYS,),
+    "gw-today-": (TODAY_KEYS,),
+    "gw-veh-": (VEHICLE_ROWS, VEHICLE_COLS),  # gw-veh-<row>-<col>
+}
+
+# Panels that show the loading state while the history streams in (board "history"), each with
+# the id of its loading box.
+LOADING_PANELS: Final = {
+    "gw-p-today": "gw-today-loading",
+    "gw-p-overdue": "gw-ov-loading",
+    "gw-p-rank-dept": "gw-rank-dept-loading",
+    "gw-p-rank-region": "gw-rank-region-loading",
+}
+
+
+def family_ids(prefix: str) -> Iterator[str]:
+    """Every id of one family: "gw-veh-" gives gw-veh-enforcement-registered, ..."""
+    parts = ID_FAMILIES[prefix]
+    if len(parts) == 1:
+        yield from (prefix + key for key in parts[0])
+    else:
+        yield from (f"{prefix}{a}-{b}" for a in parts[0] for b in parts[1])
+
+
+def element_ids() -> list[str]:
+    """Every id the browser looks up, families expanded."""
+    return [*ELEMENT_IDS, *(i for prefix in ID_FAMILIES for i in family_ids(prefix))]
+
+
+# --- data-* attributes -------------------------------------------------------------------------
+# Read by the browser, on the element named (set by layouts/).
+DATA_ATTRS_READ: Final[Mapping[str, tuple[str, ...]]] = {
+    "gw-canvas": ("data-lang", "data-tz", "data-aspect", "data-poll-ms", "data-feed-quiet", "data-contract"),
+    "gw-map-box": ("data-layers", "data-cluster-above", "data-trail-points", "data-grids-min-zoom", "data-shift"),
+    "gw-panels-conf": ("data-sound",),
+    "gw-p-rot": ("data-rotate-s", "data-view"),  # data-view: on each view and each dot inside
+}
+# Written by the browser (tests and a console read them): a ticker row's id and kind, a list
+# row's code, a map alert's id, the view shown, a rate tile's last text.
+DATA_ATTRS_WRITTEN: Final = ("data-id", "data-kind", "data-code", "data-alert-id", "data-active", "data-v")
+
+# --- the poll's fields ---------------------------------------------------------------------------
+# GET /wall/poll (dashboard/poll.py) and the JSON inside it; the browser reads these fields.
+POLL_FIELDS: Final[Mapping[str, tuple[str, ...]]] = {
+    "poll": ("now", "kpi", "live", "board", "b"),
+    "kpi": ("cases", "devices", "feeds"),            # the KPI snapshot
+    "kpi.cases": ("open", "overdue", "warn"),
+    "kpi.devices": ("collector", "vehicle"),
+    "kpi.feeds.<feed>": ("last_ts",),
+    "live": ("v", "now", "full", "cases", "alerts", "trails", "deltas"),
+    "delta": ("reset", "devices", "cases", "alerts", "devices_gone", "cases_gone", "alerts_gone"),
+    "device": ("id", "kind", "subtype", "lat", "lon", "ts", "online"),
+    "case": ("case_id", "open", "lat", "lon", "due", "warn_at", "suspended"),
+    "alert": ("alert_id", "severity", "state", "lat", "lon"),
+    "board": ("day", "today", "overdue", "rank", "ticker", "hourly", "categories", "vehicles", "history"),
+    "board.history": ("ready", "pct"),
+}
+
+# --- words ---------------------------------------------------------------------------------------
+# Every word the browser writes itself (the layouts write theirs through dashboard.i18n.t).
+JS_WORDS: Final = (
+    "sev_critical", "sev_alert", "sev_detection", "sev_urgent", "ended", "no_alerts", "not_ready",
+    "since_day_start", "reported", "closed",                     # panels and ticker
+    "seconds_ago", "minutes_ago", "hours_ago", "no_data",        # the data age
+    "feed_gps", "feed_video", "feed_case",                       # ... naming a quiet feed
+    "hour_tick", "history_loading", "history_loading_any", "date_locale",
+)  # fmt: skip
+
+
+def page_contract(lang: str) -> dict[str, Any]:
+    """What the page carries for the browser (``data-contract`` on ``#gw-canvas``)."""
+    return {
+        "offline_after_s": OFFLINE_AFTER_S,
+        "vehicle_subtypes": list(VEHICLE_SUBTYPES),
+        "words": {key: t(key, lang) for key in JS_WORDS},
+    }

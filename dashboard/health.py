@@ -10,10 +10,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import redis
-
 from dashboard.store import db
-from dashboard.store.hot import HotStore, read_broker_state
+from dashboard.store.hot import REDIS_DOWN, HotStore, read_broker_state
 
 QUIET_AFTER_S = 60.0  # a feed with no message for this long is shown as quiet (not "down")
 
@@ -23,7 +21,7 @@ def health(hot: HotStore, database_url: str, now: float | None = None) -> tuple[
     parts: dict[str, Any] = {}
     feeds: dict[str, Any] = {}
     try:
-        hot.r.ping()
+        hot.ping()
         parts["redis"] = {"up": True}
         parts["broker"] = read_broker_state(hot, now)
         for feed, s in hot.stats().items():
@@ -36,7 +34,7 @@ def health(hot: HotStore, database_url: str, now: float | None = None) -> tuple[
                 "last_message_age_s": age,
                 "quiet": age is None or age > QUIET_AFTER_S,
             }
-    except (redis.RedisError, OSError) as exc:
+    except REDIS_DOWN as exc:
         parts["redis"] = {"up": False, "error": str(exc)[:200]}
         parts["broker"] = {"up": False, "error": "unknown: Redis is down"}
     parts["database"] = {"up": db.ping(database_url)}

@@ -65,6 +65,23 @@ TEXT: dict[str, dict[str, str]] = {
     "veh_online": {"zh": "在线", "en": "Online"},
     "veh_moving": {"zh": "行驶", "en": "Moving"},
     "veh_parked": {"zh": "停驶", "en": "Parked"},
+    # Written by the browser (assets/*.js) from the page's contract (dashboard/contract.py)
+    "minutes_ago": {"zh": "分钟前", "en": "min ago"},
+    "hours_ago": {"zh": "小时前", "en": "h ago"},
+    "no_data": {"zh": "无数据", "en": "no data"},
+    "hour_tick": {"zh": "{h}时", "en": "{h}:00"},  # the hourly chart's axis; {h} is the hour
+    "history_loading": {"zh": "载入历史数据 {pct}%", "en": "Loading history {pct}%"},
+    "history_loading_any": {"zh": "载入历史数据…", "en": "Loading history…"},  # no percentage known
+    "date_locale": {"zh": "zh-CN", "en": "en-GB"},  # the title bar's date, through Intl.DateTimeFormat
+    # Names the screen models put into the board (dashboard/screens/names.py)
+    "area_unknown": {"zh": "未知", "en": "Unknown"},
+    "not_dispatched": {"zh": "未派遣", "en": "Not dispatched"},
+    "no_value": {"zh": "—", "en": "—"},
+    # Video-AI alert types the catalogue maps to no event class (the others take their class's name)
+    "alert_type_烟火": {"zh": "烟火", "en": "Smoke or fire"},
+    "alert_type_人群聚集": {"zh": "人群聚集", "en": "Crowd gathering"},
+    "alert_type_占道撑伞": {"zh": "占道撑伞", "en": "Umbrella stall on the road"},
+    "alert_type_井盖异常": {"zh": "井盖异常", "en": "Manhole cover fault"},
 }
 
 

@@ -24,10 +24,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import redis
-
 from dashboard.config import EMBEDDED_MQTT_PORT, Settings, child_environment, embedded_mqtt_url
 from dashboard.store import db
+from dashboard.store.hot import redis_state
 
 log = logging.getLogger("gridwall.launcher")
 
@@ -129,10 +128,7 @@ def _wait(check: Callable[[], bool], timeout_s: float, what: str, child: Child |
 
 
 def _redis_ready(url: str) -> bool:
-    try:
-        return bool(redis.Redis.from_url(url, socket_connect_timeout=0.5).ping())
-    except (redis.RedisError, OSError):
-        return False
+    return redis_state(url) == "up"
 
 
 def _http_ready(url: str) -> bool:

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import time
 
-from dashboard.board import board_payload
-from dashboard.store.hot import RESET_MARK, SNAP_KPI, HotStore
+from dashboard.store.board import board_store
+from dashboard.store.hot import RESET_MARK, HotStore
 
 # A screen this many versions behind gets the whole picture rather than a pile of deltas.
 MAX_DELTAS = 20
@@ -73,8 +73,8 @@ def poll_body(hot: HotStore, live_version: int | None, board_version: int | None
               trail_points: int = 0, trails_upto: int | None = None) -> bytes:
     """The answer to one poll (see the module's docstring)."""
     live = live_payload(hot, live_version, trail_points, trails_upto)
-    board = board_payload(hot.r, board_version)
-    kpi = hot.r.get(SNAP_KPI) or b"{}"
+    board = board_store(hot).payload(board_version)
+    kpi = hot.kpi_raw() or b"{}"
     return b'{"now":%.3f,"kpi":%s,"live":%s,"board":%s,"b":%s}' % (
         time.time(), kpi,  # type: ignore[str-bytes-safe]
         live[0] if live else b"null",

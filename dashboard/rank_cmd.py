@@ -4,7 +4,7 @@
     gridwall rank --by street --period month --at 2026-10-01 --format csv > streets-2026-10.csv
     gridwall rank --by collector --from 2026-10-01 --to 2026-10-15 --format json
 
-Every object gets its position, score, grade, every rate of domain.md §6.2 and every counter
+Every object gets its position, score, grade, every rate of docs/domain.md §6.2 and every counter
 of §6.1. Rows with a zero denominator show "—" and have no position (docs/casework.md).
 """
 
@@ -28,8 +28,8 @@ from dashboard.casework.periods import PERIOD_KINDS, date_range, period_range
 from dashboard.casework.rates import RATES, percent
 from dashboard.city.model import load_city
 from dashboard.config import Settings
-from dashboard.reports import OBJECTS, Evaluation, city_grid_codes, evaluate, read_grid_collectors
 from dashboard.store import db
+from dashboard.store.evaluation import OBJECTS, Evaluation, city_grid_codes, evaluate, read_grid_collectors
 
 HEAD = {
     "position": ("排名", "rank"), "code": ("代码", "code"), "name": ("名称", "name"),

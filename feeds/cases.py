@@ -18,45 +18,16 @@ from dashboard import casedata
 from dashboard.casework import lifecycle
 from dashboard.casework.casestate import CaseState
 from dashboard.casework.errors import IllegalTransition, InvalidCaseData, UnknownAction
-from dashboard.casework.overdue import LightPolicy, disposal_boundaries
 from dashboard.casework.projection import case_columns, step_rows
-from dashboard.casework.timelimits import Rules
 from dashboard.config import Settings
 from dashboard.records import CaseEvent
 from dashboard.store.casedoc import from_doc, to_doc
 from dashboard.store.hot import HotStore
+from dashboard.store.hotdoc import EXTRA_FIELDS, hot_doc
 from dashboard.store.models import CaseRow, utc
 from feeds.rejects import Reason, Rejected
 
-# Location and wording are not part of the lifecycle; they ride along for the map and lists.
-EXTRA_FIELDS = ("lat", "lon", "title", "address")
 _CHUNK = 500
-
-
-def hot_doc(case: CaseState, extra: dict[str, Any], rules: Rules, policy: LightPolicy) -> dict[str, Any]:
-    """What the wall keeps of a case in Redis: the map marker and the counters' keys."""
-    clock = disposal_boundaries(case, rules, policy)
-    doc: dict[str, Any] = {
-        "case_id": case.case_id,
-        "open": case.is_open,
-        "state": case.state.value,
-        "source": case.source.value,
-        "category": case.category,
-        "small_code": case.small_code,
-        "grid_code": case.grid_code,
-        "district": case.district,
-        "street": case.street,
-        "department": case.department,
-        "urgent": case.urgent,
-        "reported_at": case.reported_at,
-        "deadline": case.deadline,
-        # The light's boundaries (casework.overdue decides them; every screen applies them).
-        "suspended": clock.paused,
-        "due": clock.due,
-        "warn_at": clock.warn_at,
-    }
-    doc.update({k: extra[k] for k in EXTRA_FIELDS if extra.get(k) is not None})
-    return doc
 
 
 def case_row(case: CaseState, extra: dict[str, Any], last_event_id: str) -> dict[str, Any]:

@@ -22,21 +22,21 @@ import paho.mqtt.client as mqtt
 from sqlalchemy import Engine
 
 from dashboard.config import Settings
-from dashboard.reports import city_grid_codes
+from dashboard.screens.wall import BoardMaker
 from dashboard.store import db
+from dashboard.store.evaluation import city_grid_codes
 from dashboard.store.hot import HotStore, connect, remove_worker, write_broker_state
 from dashboard.store.liverank import LiveRank
+from dashboard.store.liverank_keeper import RankKeeper
 from feeds.cases import CaseBook
 from feeds.citygeo import city_bounds, grid_lookup
 from feeds.decoders import DecodeContext
 from feeds.mqtt import make_client, parse_mqtt_url
 from feeds.pipeline import Message, Pipeline
 from feeds.rebuild import rebuild_if_empty
-from feeds.steps.board import BoardMaker
 from feeds.steps.history import HistoryWriter
 from feeds.steps.positions import Downsampler
 from feeds.steps.publish import Ticker
-from feeds.steps.ranking import RankKeeper
 from feeds.topics import TopicRouter
 
 log = logging.getLogger("gridwall.ingest")

@@ -102,7 +102,7 @@ def make_client(
         subs = subscriptions() if callable(subscriptions) else list(subscriptions)
         if subs:
             c.subscribe(subs)
-        # Latency: Nagle's algorithm holds small packets back by up to 40 ms (tech-notes §9).
+        # Latency: Nagle's algorithm holds small packets back by up to 40 ms (docs/production.md §1).
         sock = c.socket()
         if sock is not None and hasattr(sock, "setsockopt"):
             with contextlib.suppress(OSError):

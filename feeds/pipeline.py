@@ -3,7 +3,7 @@
 A batch is whatever arrived in the last few tens of milliseconds. Each message is decoded and
 validated on its own, so a bad one becomes a dead letter and the good ones around it go on;
 stores are written once per batch (Redis pipelines, one SQL transaction), which is what makes
-thousands of messages a second possible in Python (tech-notes §9).
+thousands of messages a second possible in Python (docs/performance.md).
 """
 
 from __future__ import annotations

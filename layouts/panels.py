@@ -1,7 +1,7 @@
 """The wall around the map: the side panels as plain component trees, no data access.
 
 Every live value is written into these elements in place by assets/gridwall-panels.js from the
-board snapshot (dashboard/board.py); a tick never re-renders them. Texts come from
+board snapshot (dashboard/store/board.py); a tick never re-renders them. Texts come from
 dashboard.i18n; the few words the browser writes itself (severities, vehicle kinds, ...) ride
 along in the data-text attribute of #gw-panels-conf.
 

@@ -91,7 +91,7 @@ def start_broker(kind: str, workdir: Path) -> Server:
     else:
         conf = workdir / "mosquitto.conf"
         # The production settings we document (docs/production.md): no Nagle delay, and a QoS 0
-        # queue deep enough that a busy ingest worker is not silently dropped (tech-notes §9).
+        # queue deep enough that a busy ingest worker is not silently dropped.
         conf.write_text(
             f"listener {port} 127.0.0.1\nallow_anonymous true\nset_tcp_nodelay true\n"
             "max_queued_messages 100000\nmax_inflight_messages 1000\npersistence false\n"

@@ -11,7 +11,7 @@ from dashboard.casework.timelimits import Basis, Stage, TimeLimit
 
 
 class Source(StrEnum):
-    """案件来源 (domain.md §4), reduced to the groups the counters tell apart."""
+    """案件来源 (docs/domain.md §4), reduced to the groups the counters tell apart."""
 
     SUPERVISOR = "supervisor"  # 监督员上报
     PUBLIC = "public"  # 公众举报: 12319 / 12345, app, WeChat

@@ -1,4 +1,4 @@
-"""The component/event catalogue (domain.md §3), its code crosswalk (§3.4) and the video-AI
+"""The component/event catalogue (docs/domain.md §3), its code crosswalk (§3.4) and the video-AI
 alert types (§7), built from plain data (dashboard/data/catalogue.toml, read by casedata)."""
 
 from __future__ import annotations

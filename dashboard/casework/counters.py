@@ -1,4 +1,4 @@
-"""The counters of domain.md §6.1 for one object (a department, a region, a collector) and period.
+"""The counters of docs/domain.md §6.1 for one object (a department, a region, a collector) and period.
 
 Every counter can be built two ways that give the same numbers: by folding case states one at
 a time (``add``) or from one SQL aggregate row (``from_row``) whose column names are the field

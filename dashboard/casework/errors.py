@@ -16,7 +16,7 @@ class UnknownAction(CaseworkError):
 
 
 class IllegalTransition(CaseworkError):
-    """The action is known but not allowed in the case's current state (domain.md §4)."""
+    """The action is known but not allowed in the case's current state (docs/domain.md §4)."""
 
 
 class InvalidCaseData(CaseworkError):

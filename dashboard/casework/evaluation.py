@@ -1,4 +1,4 @@
-"""Evaluation (考评, domain.md §6) from case states: counters per object, then the ranking.
+"""Evaluation (考评, docs/domain.md §6) from case states: counters per object, then the ranking.
 
 Objects: departments (the case's current department), regions (district → street →
 community → grid, from the grid code) and collectors (监督员). For a million cases the same

@@ -1,4 +1,4 @@
-"""Unit-grid codes (单元网格编码, domain.md §2).
+"""Unit-grid codes (单元网格编码, docs/domain.md §2).
 
 14 digits (CJ/T 213-2005: 2-digit serial) or 15 digits (DB11 and probably GB/T 30428.1:
 3-digit serial); both start with 6 county + 3 street + 3 community digits, so the region of a

@@ -2,7 +2,7 @@
 
 A coarse raster over the city's bounding box lists, per cell, the grids whose bounding box
 touches it; a lookup tests only those, first by bounding box, then by ray casting. Grids tile
-the city without gaps or overlaps (domain.md §2), so a cell holds a handful of candidates.
+the city without gaps or overlaps (docs/domain.md §2), so a cell holds a handful of candidates.
 """
 
 from __future__ import annotations

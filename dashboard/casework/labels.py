@@ -1,4 +1,4 @@
-"""Names of the counters and rates as reports print them, Chinese and English (domain.md §6)."""
+"""Names of the counters and rates as reports print them, Chinese and English (docs/domain.md §6)."""
 
 from __future__ import annotations
 

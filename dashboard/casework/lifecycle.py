@@ -1,4 +1,4 @@
-"""The case lifecycle of domain.md §4: which action is allowed in which state, and what it does.
+"""The case lifecycle of docs/domain.md §4: which action is allowed in which state, and what it does.
 
 ``apply(case, event, rules)`` returns the next ``CaseState`` or raises ``UnknownAction`` /
 ``IllegalTransition`` / ``InvalidCaseData`` with a reason in plain words. Choices made where

@@ -1,4 +1,4 @@
-"""The light of an open case at ``now`` (domain.md §5.3) and the wall's light counts.
+"""The light of an open case at ``now`` (docs/domain.md §5.3) and the wall's light counts.
 
 green · yellow when ≥ ``warn_ratio`` of the time is used OR ≤ ``warn_remaining`` is left
 (the latter only for limits longer than ``warn_remaining``) · red past the deadline · grey while suspended (挂账: the clock is paused, so never red).
@@ -8,15 +8,16 @@ case due Monday 09:00 is yellow all weekend.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from dashboard.casework.casestate import CaseState
 from dashboard.casework.timelimits import Basis, Rules, Stage, Unit, as_limit
 
 UNKNOWN = "unknown"  # the key for cases without a district, department, ...
+T = TypeVar("T")
 DIMENSIONS: tuple[str, ...] = ("district", "street", "department", "category", "source")
 
 
@@ -65,8 +66,8 @@ def light_at(due: float | None, warn_at: float | None, paused: bool, now: float)
 
     Every light in gridwall comes from here or from boundaries this module produced: the KPI
     counters (Redis ZCOUNTs over ``due`` and ``warn_at``, dashboard/store/hot.py), the district
-    and department rows, the map pins (assets/gridwall-geometry.js applies the same boundaries
-    between polls; tests/js holds it to this function), the desk and the briefing.
+    and department rows, the map pins (assets/gridwall-map.js applies the same boundaries
+    between polls; tests/browser/test_wall_map.py holds it to this rule), the desk and the briefing.
     """
     if paused:
         return Light.GREY
@@ -150,6 +151,36 @@ def stage_light(case: CaseState, now: float, rules: Rules, policy: LightPolicy =
     return light_at(case.stage_deadline, warn, False, now)
 
 
+def tally_lights(
+    items: Iterable[T],
+    light_of: Callable[[T], Light | None],
+    value_of: Callable[[T, str], Any],
+    dimensions: Iterable[str],
+    skip: Iterable[Light] = (),
+) -> dict[str, dict[str, dict[Light, int]]]:
+    """Lights counted per dimension value: ``{"all": {"all": {...}}, "department": {"D01":
+    {red: 3, ...}}}``. Items without a light (no clock runs) and lights in ``skip`` are left
+    out; a missing value counts under UNKNOWN. One counting for casework, the board and the
+    screens to come, whatever the items are (case states, hot docs)."""
+    dims = tuple(dimensions)
+    left_out = set(skip)
+    counts: dict[str, dict[str, dict[Light, int]]] = {dim: {} for dim in ("all", *dims)}
+    total = counts["all"].setdefault("all", dict.fromkeys(Light, 0))
+    for item in items:
+        light = light_of(item)
+        if light is None or light in left_out:
+            continue
+        total[light] += 1
+        for dim in dims:
+            value = value_of(item, dim)
+            key = UNKNOWN if value is None or value == "" else str(value)
+            row = counts[dim].get(key)
+            if row is None:
+                row = counts[dim][key] = dict.fromkeys(Light, 0)
+            row[light] += 1
+    return counts
+
+
 def count_lights(
     cases: Iterable[CaseState],
     now: float,
@@ -157,26 +188,9 @@ def count_lights(
     policy: LightPolicy = DEFAULT_POLICY,
     dimensions: Iterable[str] = DIMENSIONS,
 ) -> dict[str, dict[str, dict[Light, int]]]:
-    """Disposal lights counted per dimension value: ``{"department": {"D01": {red: 3, ...}}}``.
-
-    The dimension "all" holds the totals. Cases without a running disposal clock are skipped.
-    """
+    """Disposal lights of case states counted per dimension value (see ``tally_lights``)."""
     dims = tuple(dimensions)
     for dim in dims:
         if not hasattr(CaseState, dim):
             raise ValueError(f"cases cannot be counted by {dim!r}: CaseState has no such field")
-    counts: dict[str, dict[str, dict[Light, int]]] = {dim: {} for dim in ("all", *dims)}
-    total = counts["all"].setdefault("all", dict.fromkeys(Light, 0))
-    for case in cases:
-        light = disposal_light(case, now, rules, policy)
-        if light is None:
-            continue
-        total[light] += 1
-        for dim in dims:
-            value = getattr(case, dim)
-            key = UNKNOWN if value is None else str(value)
-            row = counts[dim].get(key)
-            if row is None:
-                row = counts[dim][key] = dict.fromkeys(Light, 0)
-            row[light] += 1
-    return counts
+    return tally_lights(cases, lambda c: disposal_light(c, now, rules, policy), getattr, dims)

@@ -67,3 +67,10 @@ def rank(
     for code, counters, result in unranked:
         out.append(RankedRow(code, None, None, None, result.terms, rates(counters), counters))
     return out
+
+
+def bottom_positions(ranked: int, k: int = 3) -> range:
+    """The positions flagged as the bottom ``k`` (the units that answer at the city's meeting):
+    the last ``k`` ranked rows, but never one of the top ``k`` (with 2k ranked rows or fewer the
+    flag takes fewer rows, and none at all with k or fewer)."""
+    return range(max(ranked - k, k) + 1, ranked + 1)

@@ -1,4 +1,4 @@
-"""The rates of domain.md §6.2 from ``Counters``. A zero denominator gives None (shown "—")."""
+"""The rates of docs/domain.md §6.2 from ``Counters``. A zero denominator gives None (shown "—")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Composite score (综合指标值, 0–100) and grade, domain.md §6.3.
+"""Composite score (综合指标值, 0–100) and grade, docs/domain.md §6.3.
 
 A preset is plain data, so a city can ship its own 考评办法 as config:
 

@@ -1,4 +1,4 @@
-"""Time limits (工作时限, domain.md §5): the limit table, stage limits and deadline arithmetic.
+"""Time limits (工作时限, docs/domain.md §5): the limit table, stage limits and deadline arithmetic.
 
 A limit is a value, a unit and an urgent flag. 分钟 and 小时 are natural time; 工作时 and 工作日
 count only working time. An urgent limit runs in natural time whatever its unit (when the city

@@ -1,4 +1,4 @@
-"""The working calendar: which instants count as working time (domain.md §5.1).
+"""The working calendar: which instants count as working time (docs/domain.md §5.1).
 
 Non-urgent limits run only inside the working periods of working days, in the city's local
 time; instants are UTC epoch seconds everywhere else. A ranking over a million cases asks this

@@ -29,7 +29,7 @@ def engine_for(url: str) -> Engine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None + an explicit BEGIN IMMEDIATE: pysqlite's legacy transaction
         # handling otherwise upgrades read locks to write locks mid-transaction and hits
-        # SQLITE_BUSY when the web workers read while ingest writes (tech-notes §7).
+        # SQLITE_BUSY when the web workers read while ingest writes.
         engine = create_engine(url, isolation_level=None)
 
         @event.listens_for(engine, "connect")

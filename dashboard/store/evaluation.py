@@ -18,9 +18,9 @@ from sqlalchemy import Connection, Engine, text
 
 from dashboard.casework.counters import Counters, Period
 from dashboard.casework.gridcode import region_code
-from dashboard.casework.projection import collector_sql, counters_sql
 from dashboard.casework.ranking import RankedRow, rank
 from dashboard.city.model import load_city
+from dashboard.store.counters_sql import collector_sql, counters_sql
 
 # What `--by` accepts: (grouping column, score formula of casework.scoring)
 OBJECTS: Mapping[str, tuple[str, str]] = {

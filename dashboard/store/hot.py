@@ -44,6 +44,23 @@ TRAIL_LEN = 60
 RECENT_ALERTS = 50
 
 
+# What a caller catches when Redis is down or unreachable.
+REDIS_DOWN: tuple[type[Exception], ...] = (redis.RedisError, OSError)
+
+
+def redis_state(url: str) -> str:
+    """"up", "loading" (a Redis reading its append-only file: it is there) or "down"; for the
+    launcher and the import, which wait for a server they started."""
+    try:
+        with redis.Redis.from_url(url, socket_connect_timeout=0.5) as client:
+            client.ping()
+        return "up"
+    except redis.BusyLoadingError:
+        return "loading"
+    except REDIS_DOWN:
+        return "down"
+
+
 def connect(url: str) -> redis.Redis:
     """A client from a URL: redis://, rediss:// or unix:///path/to/redis.sock."""
     options: dict[str, Any] = {"health_check_interval": 30}
@@ -352,6 +369,14 @@ class HotStore:
             self._trails(keys=[trail_key(d) for d in chunk], args=[points, *(orjson.dumps(d) for d in chunk)], client=pipe)
         return b",".join(part for part in pipe.execute() if part)
 
+    def ping(self) -> None:
+        """Raises one of REDIS_DOWN when Redis does not answer."""
+        self.r.ping()
+
+    def kpi_raw(self) -> bytes | None:
+        """The counters' JSON as stored, for a caller that joins it without parsing."""
+        return self.r.get(SNAP_KPI)  # type: ignore[return-value]
+
     def kpi(self) -> dict[str, Any]:
         raw = self.r.get(SNAP_KPI)
         return orjson.loads(raw) if raw else {}
@@ -359,7 +384,9 @@ class HotStore:
     def case_counts(self, now: float) -> dict[str, int]:
         pipe = self.r.pipeline(transaction=False)
         pipe.hlen(CASE)
-        pipe.zcount(CASE_DUE, "-inf", now)
+        # The one overdue rule (casework.overdue.light_at) on the stored boundaries: red once
+        # now > due (exclusive bound), yellow once now >= warn_at (inclusive).
+        pipe.zcount(CASE_DUE, "-inf", f"({now!r}")
         pipe.zcount(CASE_WARN, "-inf", now)
         open_, overdue, warned = pipe.execute()
         return {"open": int(open_), "overdue": int(overdue), "warn": max(int(warned) - int(overdue), 0)}

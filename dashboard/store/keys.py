@@ -25,6 +25,8 @@ The live picture (dashboard/store/hot.py):
   {gw}:snap:delta:<v> STR   JSON of what changed in version v (expires)
   {gw}:snap:kpi       STR   JSON of the counters, rewritten every tick
   {gw}:workers        HASH  ingest worker id -> {connected, ts}: the broker as the workers see it
+  {gw}:history:catchup HASH since, latest, received, events: a stream of old case events is
+                            being applied (a backfill, a backlog); expires when it stops
 
 The wall's board (dashboard/store/board.py):
   {gw}:snap:board        STR  the board, JSON
@@ -62,6 +64,7 @@ SNAP_VER: Final = f"{P}:snap:ver"
 SNAP_KPI: Final = f"{P}:snap:kpi"
 DELTA_PREFIX: Final = f"{P}:snap:delta:"
 WORKERS: Final = f"{P}:workers"
+HISTORY_CATCHUP: Final = f"{P}:history:catchup"
 
 
 def trail_key(device_id: str) -> str:

@@ -8,7 +8,7 @@ So:
 - each applied batch adds C(after, now) − C(before, now) for the cases it changed;
 - a timer per case (the next deadline still ahead of it) adds C(case, now) − C(case, due) once
   the clock passes it, with no message at all;
-- a period's starting point is read from SQL (``dashboard.reports``) when the period begins or
+- a period's starting point is read from SQL (``dashboard.store.evaluation``) when the period begins or
   the live state is missing, and again every ``reconcile_s`` (default 1 h) to heal the few
   milliseconds around such a read in which a batch may be counted twice or not at all.
 

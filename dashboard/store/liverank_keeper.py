@@ -6,18 +6,25 @@ claimed by one worker."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from typing import Protocol
 
 from sqlalchemy import Engine
 
+from dashboard.casework.casestate import CaseState
 from dashboard.casework.counters import Counters, Period
-from dashboard.reports import counters_by, next_deadlines
+from dashboard.store.evaluation import counters_by, next_deadlines
 from dashboard.store.liverank import KINDS, LiveRank
-from feeds.cases import CaseBook
+
+
+class CaseStates(Protocol):
+    """Where the stored case states come from (the case step's book)."""
+
+    def states(self, case_ids: Iterable[str]) -> dict[str, CaseState]: ...
 
 
 class RankKeeper:
-    def __init__(self, live: LiveRank, engine: Engine, book: CaseBook, grid_codes: list[str], worker: str = "") -> None:
+    def __init__(self, live: LiveRank, engine: Engine, book: CaseStates, grid_codes: list[str], worker: str = "") -> None:
         self.live = live
         self.engine = engine
         self.book = book

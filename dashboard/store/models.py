@@ -80,7 +80,7 @@ class CaseEventRow(Base):
     source: Mapped[str] = mapped_column(String(32))
     payload: Mapped[dict[str, Any]] = mapped_column(JSONDoc, default=dict)
 
-    # The board replays the cases that moved since the start of the day (feeds/steps/daybase.py).
+    # The board replays the cases that moved since the start of the day (dashboard/screens/daystart.py).
     __table_args__ = (Index("ix_case_event_ts", "ts"),)
 
 

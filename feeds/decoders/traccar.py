@@ -113,9 +113,9 @@ def _ignore(_t: str, _e: Json, _m: Json, _c: DecodeContext) -> list[Record]:
 EVENT_HANDLERS: Final[dict[str, EventHandler]] = {
     "deviceOnline": _online,
     "deviceOffline": _online,
-    # Known but ignored on purpose. gridwall's own detectors decide overspeed, stops, grid
-    # exits and offline-after-N-minutes from the positions with the city's limits
-    # (docs/domain.md §7), so Traccar's verdicts would be a second, differently tuned opinion.
+    # Known but ignored on purpose. gridwall decides offline-after-N-minutes from the positions,
+    # and overspeed, stops and grid exits belong to its own detectors with the city's limits
+    # (docs/domain.md §7; not built yet), so Traccar's verdicts would be a second, differently tuned opinion.
     # Alarms (sos, power cut, ...) are vehicle alarms, not video alerts: there is no camera.
     "deviceUnknown": _ignore,
     "deviceInactive": _ignore,

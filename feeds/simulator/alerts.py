@@ -3,7 +3,7 @@
 An alert is a scene that lasts a while (a stall, garbage, a parked car): a "new" message when
 the camera first sees it, "update"s at growing intervals as the confidence moves, and an "end".
 About a quarter are fleeting false detections of under three minutes, which the wall's dwell
-filter (domain.md §7, min_dwell_s = 180) should drop. Some real alerts are reported as cases.
+filter (docs/domain.md §7, min_dwell_s = 180) should drop. Some real alerts are reported as cases.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ So the case history is a pure function of (seed, configuration, hour): the 30-da
 and the live feed are the same plan read at different times, ids are stable across restarts,
 and a restart only needs to know up to when it had published.
 
-Delays follow domain.md §5: the supervision center works around the clock (受理/立案/派遣 in
+Delays follow docs/domain.md §5: the supervision center works around the clock (受理/立案/派遣 in
 natural minutes), collectors verify and check during duty, departments dispose in working time
 (Mon–Fri 08:00–12:00, 14:00–18:00) unless the case is urgent (natural time). How long a
 disposal takes is a share of its limit drawn per department (departments.py).

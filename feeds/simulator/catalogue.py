@@ -13,7 +13,7 @@ from dataclasses import dataclass
 # Limit units: "h" natural hours, "wh" working hours, "wd" working days (8 wh).
 Limit = tuple[float, str]
 
-# Sources, as sent in case.source (domain.md §4 案件来源).
+# Sources, as sent in case.source (docs/domain.md §4 案件来源).
 COLLECTOR, HOTLINE_12345, HOTLINE_12319, VIDEO, LEADER, IOT = (
     "collector", "hotline_12345", "hotline_12319", "video", "leader", "iot",
 )  # fmt: skip
@@ -135,7 +135,7 @@ def find_kind(category: str, small_code: str, condition: str = "") -> CaseKind:
     raise KeyError((category, small_code, condition))
 
 
-# --- video AI (domain.md §7) -----------------------------------------------------------------
+# --- video AI (docs/domain.md §7) -----------------------------------------------------------------
 
 # Relative activity per local hour, each list 24 long (normalised when used).
 PROFILES: dict[str, tuple[float, ...]] = {

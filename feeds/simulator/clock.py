@@ -132,6 +132,6 @@ class Periods:
 
 
 _OFF, _MAKE_UP = load_holidays()
-# Departments: working days 08:00–12:00, 14:00–18:00 (domain.md §5.1).
+# Departments: working days 08:00–12:00, 14:00–18:00 (docs/domain.md §5.1).
 WORK = Periods(days_off=_OFF, make_up_days=_MAKE_UP)
 DUTY = Periods(weekdays=frozenset(range(7)))  # collectors patrol the same hours every day

@@ -30,15 +30,15 @@ from dashboard.city.model import load_city
 from dashboard.config import ASSETS_DIR, Settings
 from dashboard.launcher import free_port
 from dashboard.records import CaseEvent
+from dashboard.screens.wall import BoardMaker
 from dashboard.store import db
 from dashboard.store.hot import DeviceFix, HotStore, connect
 from dashboard.store.liverank import LiveRank
+from dashboard.store.liverank_keeper import RankKeeper
 from feeds.cases import CaseBook
 from feeds.simulator.world import SimConfig, World
-from feeds.steps.board import BoardMaker
 from feeds.steps.history import HistoryWriter
 from feeds.steps.publish import Ticker
-from feeds.steps.ranking import RankKeeper
 
 # Browser tests run on the embedded stack only: what they test is the page; the board's numbers
 # are tested on both stacks in tests/integration/test_board.py.

@@ -1,4 +1,4 @@
-"""The board (feeds/steps/board.py): its numbers are the ones SQL, the live counters and the
+"""The board (dashboard/screens/wall.py): its numbers are the ones SQL, the live counters and the
 casework rules give, on real Redis and a real database (both stacks); the change since the
 start of the day restarts at local midnight; the bottom three of a ranking are flagged."""
 
@@ -14,27 +14,27 @@ import pytest
 from helpers import in_steps
 from sqlalchemy import func, select
 
-from dashboard.board import BOARD, BOARD_VER, base_key, board_payload, publish_board
 from dashboard.casework import lifecycle
 from dashboard.casework.counters import Counters
 from dashboard.casework.overdue import Light
 from dashboard.casework.overdue import count_lights as casework_lights
 from dashboard.casework.periods import period_range
-from dashboard.casework.ranking import rank
+from dashboard.casework.ranking import bottom_positions, rank
 from dashboard.casework.rates import percent, rate_fraction
 from dashboard.city.model import load_city
 from dashboard.config import ASSETS_DIR
 from dashboard.records import CaseEvent
-from dashboard.reports import counters_by
+from dashboard.screens.wall import BoardMaker, case_light
 from dashboard.store import db
+from dashboard.store.board import BOARD, BOARD_VER, base_key, board_payload, publish_board
+from dashboard.store.evaluation import counters_by
 from dashboard.store.hot import DeviceFix, HotStore, connect
 from dashboard.store.liverank import LiveRank
+from dashboard.store.liverank_keeper import RankKeeper
 from dashboard.store.models import CaseRow, utc
 from feeds.cases import CaseBook
 from feeds.simulator.world import SimConfig, World
-from feeds.steps.board import BoardMaker, bottom_positions, case_light
 from feeds.steps.history import HistoryWriter
-from feeds.steps.ranking import RankKeeper
 
 ZONE = ZoneInfo("Asia/Shanghai")
 END = datetime(2026, 10, 14, 10, 30, tzinfo=ZONE).timestamp()  # a Wednesday morning
@@ -313,7 +313,12 @@ def test_bottom_three(ranked: int, flagged: list[int]) -> None:
 
 
 def test_case_light_follows_the_kpi_rule() -> None:
-    assert case_light({"due": 100.0, "warn_at": 80.0}, 100.0) == "red"  # ZCOUNT -inf..now: due counts at now
+    # The one overdue rule (casework.overdue.light_at): exactly at its deadline a case is not
+    # yet overdue. (This assertion changed with issue 9: the board used to say red at due.)
+    assert case_light({"due": 100.0, "warn_at": 80.0}, 100.0) == "yellow"
+    assert case_light({"due": 100.0, "warn_at": 80.0}, 100.001) == "red"
+    assert case_light({"due": 100.0, "warn_at": 80.0}, 80.0) == "yellow"
+    assert case_light({"due": 100.0, "warn_at": 80.0}, 79.999) == "green"
     assert case_light({"due": 100.0, "warn_at": 80.0}, 90.0) == "yellow"
     assert case_light({"due": 100.0, "warn_at": 80.0}, 10.0) == "green"
     assert case_light({"due": None, "warn_at": None, "suspended": True}, 500.0) == "grey"

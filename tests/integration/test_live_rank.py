@@ -13,14 +13,14 @@ from dashboard.casework.counters import Counters
 from dashboard.city.model import load_city
 from dashboard.config import ASSETS_DIR
 from dashboard.records import CaseEvent
-from dashboard.reports import counters_by
 from dashboard.store import db
+from dashboard.store.evaluation import counters_by
 from dashboard.store.hot import connect
 from dashboard.store.liverank import KINDS, TIMERS, LiveRank, current_periods, rank_key, ready_key
+from dashboard.store.liverank_keeper import RankKeeper
 from feeds.cases import CaseBook
 from feeds.simulator.world import SimConfig, World
 from feeds.steps.history import HistoryWriter
-from feeds.steps.ranking import RankKeeper
 
 ZONE = ZoneInfo("Asia/Shanghai")
 END = datetime(2026, 10, 14, 10, tzinfo=ZONE).timestamp()  # a Wednesday morning

@@ -20,9 +20,9 @@ from dashboard.casework.periods import period_range
 from dashboard.city.model import load_city
 from dashboard.config import ASSETS_DIR
 from dashboard.records import CaseEvent
-from dashboard.reports import derived_grid_collectors, evaluate
 from dashboard.store import db
 from dashboard.store.casedoc import from_doc
+from dashboard.store.evaluation import derived_grid_collectors, evaluate
 from dashboard.store.models import CaseRow, CaseStatRow, CaseStepRow
 from feeds.cases import CaseBook
 from feeds.simulator.world import SimConfig, World

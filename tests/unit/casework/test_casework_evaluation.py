@@ -1,4 +1,4 @@
-"""Evaluation (domain.md §6): counters, rates, scores, grades, ranking, periods."""
+"""Evaluation (docs/domain.md §6): counters, rates, scores, grades, ranking, periods."""
 
 from __future__ import annotations
 
@@ -112,7 +112,7 @@ def test_region_score_counts_filed_cases_per_grid() -> None:
 @pytest.mark.parametrize(
     ("on_time", "closed", "due", "close_rate", "on_time_rate"),
     [
-        (737, 911, 972, "93.72 %", "75.82 %"),  # Tianmen (domain.md §6.2)
+        (737, 911, 972, "93.72 %", "75.82 %"),  # Tianmen (docs/domain.md §6.2)
         (22345, 23974, 24932, "96.16 %", "89.62 %"),  # Lianyungang
     ],
 )

@@ -1,4 +1,4 @@
-"""The lifecycle of domain.md §4: every legal transition, every rejection, and what each does."""
+"""The lifecycle of docs/domain.md §4: every legal transition, every rejection, and what each does."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from dashboard.casework.timelimits import Basis, Stage
 A, S = Action, State
 T0 = at(2026, 3, 2, 9, 0)  # Monday 09:00
 
-# Written out by hand from domain.md §4 (not derived from TRANSITIONS, which it checks).
+# Written out by hand from docs/domain.md §4 (not derived from TRANSITIONS, which it checks).
 LEGAL: dict[tuple[State, Action], State] = {
     (S.REPORTED, A.VERIFY_REQUEST): S.VERIFYING,
     (S.REPORTED, A.ACCEPT): S.ACCEPTED,

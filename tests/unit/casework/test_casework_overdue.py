@@ -1,4 +1,4 @@
-"""Lights of open cases (domain.md §5.3) and the wall's light counts."""
+"""Lights of open cases (docs/domain.md §5.3) and the wall's light counts."""
 
 from __future__ import annotations
 

@@ -14,14 +14,8 @@ from dashboard.casework.counters import Counters
 from dashboard.casework.evaluation import by_collector, by_department, by_region
 from dashboard.casework.lifecycle import apply
 from dashboard.casework.periods import period_range
-from dashboard.casework.projection import (
-    STAT_COLUMNS,
-    STEP_COLUMNS,
-    case_columns,
-    collector_sql,
-    counters_sql,
-    step_rows,
-)
+from dashboard.casework.projection import STAT_COLUMNS, STEP_COLUMNS, case_columns, step_rows
+from dashboard.store.counters_sql import collector_sql, counters_sql
 
 
 def load(cases) -> sqlite3.Connection:

@@ -1,0 +1,143 @@
+"""The SQL that turns ``case_stat``/``case_step`` rows (dashboard.casework.projection) into
+counters with the same definitions as ``Counters.add``: ``counters_sql`` per grouping key, and
+``collector_sql`` for the collectors' ranking. dashboard/store/evaluation.py runs them.
+
+Why it is fast (docs/performance.md): ``span_start``/``span_end`` bound every instant at which
+a case can count, so a period reads an index range; the first mark of each step is on the case
+row itself, so one pass over the period's cases counts nearly everything.
+"""
+
+from __future__ import annotations
+
+from dashboard.casework.projection import GROUP_KEYS, STAGES
+
+_IN = "{col} >= :start AND {col} < :cutoff"
+
+
+def _outcomes(prefix: str, done: str, due: str) -> dict[str, str]:
+    """The settle rule of ``counters._outcome`` for one clock, on the precomputed columns
+    <prefix>_ok_at (done on time: when) and <prefix>_due_at (not done on time: the deadline)."""
+    ok, late_at = f"{prefix}_ok_at", f"{prefix}_due_at"
+    paused = f"suspended_since IS NOT NULL AND suspended_since < :cutoff AND suspended_since <= {due}"
+    return {
+        "on_time": _IN.format(col=ok),
+        "late": f"{_IN.format(col=late_at)} AND {done} < :cutoff",
+        "pending": f"{_IN.format(col=late_at)} AND ({done} IS NULL OR {done} >= :cutoff) AND NOT ({paused})",
+        # on time, late or pending, in fewer steps
+        "due": f"{_IN.format(col=ok)} OR ({_IN.format(col=late_at)} AND ({done} < :cutoff OR NOT ({paused})))",
+    }
+
+
+def _count(condition: str) -> str:
+    return f"COUNT(*) FILTER (WHERE {condition})"
+
+
+def _sum(column: str, condition: str) -> str:
+    return f"COALESCE(SUM({column}) FILTER (WHERE {condition}), 0)"
+
+
+def counters_sql(group_by: str, case_table: str = "case_stat", step_table: str = "case_step") -> tuple[str, str]:
+    """Two GROUP BY queries whose rows, each through ``Counters.from_row`` and then added,
+    equal ``Counters.add`` over the same cases. ``group_by``: one of ``GROUP_KEYS``."""
+    if group_by not in GROUP_KEYS:
+        raise ValueError(f"cannot group by {group_by!r}: not one of {', '.join(GROUP_KEYS)}")
+    disposal = _outcomes("disposal", "feedback_at", "deadline")
+    closing = _outcomes("close", "closed_at", "close_deadline")
+    reported = _IN.format(col="reported_at")
+    columns = {
+        "reported": _count(reported),
+        "supervisor_reports": _count(f"{reported} AND source = 'supervisor'"),
+        "valid_reports": _count(f"{reported} AND source = 'supervisor' AND filed_at < :cutoff"),
+        "public_reports": _count(f"{reported} AND source = 'public'"),
+        **_filing_columns(),
+        "voided": _count(_IN.format(col="voided_at")),
+        "not_filed": _count(_IN.format(col="not_filed_at")),
+        "self_disposed": _count(f"self_disposed = 1 AND {_IN.format(col='closed_at')}"),
+        "suspended": _count(_IN.format(col="last_suspended_at")),
+        "disposed_on_time": _count(disposal["on_time"]),
+        "disposed_late": _count(disposal["late"]),
+        "overdue_pending": _count(disposal["pending"]),
+        "extended": _count(f"extensions > 0 AND ({disposal['due']})"),
+        "extension_events": _sum("extensions", f"extensions > 0 AND ({disposal['due']})"),
+        "closed_on_time": _count(closing["on_time"]),
+        "closed_late": _count(closing["late"]),
+        "overdue_unclosed": _count(closing["pending"]),
+        "reworked": _count(f"reworks > 0 AND ({closing['due']})"),
+        "rework_events": _sum("reworks", f"reworks > 0 AND ({closing['due']})"),
+    }
+    # The first mark of each step, inline; a step still waiting past its limit is due as well.
+    columns.update(step_columns(STAGES, inline=True))
+    for stage in STAGES:
+        waiting = f"is_open = 1 AND stage = '{stage}' AND {_IN.format(col='stage_deadline')}"
+        columns[f"{stage}_due"] += " + " + _count(waiting)
+    case_sql = _select(group_by, columns, case_table, CASE_WINDOW)
+    step_sql = _select(group_by, step_columns(("dispatch", "check"), inline=False), step_table, STEP_WINDOW)
+    return case_sql, step_sql
+
+
+# The index-friendly necessary conditions: a case (step) counts in [start, cutoff) only if its
+# span (done .. settled) overlaps it.
+CASE_WINDOW = "span_end >= :start AND span_start < :cutoff"
+STEP_WINDOW = "at >= :start AND settles_at < :cutoff"
+
+
+def step_columns(stages: tuple[str, ...], inline: bool) -> dict[str, str]:
+    """The step counters of ``Counters.add_step``: over the inline first marks of the case row
+    (<stage>_at, <stage>_settles, <stage>_on_time, dispatch_returned) or over ``case_step``
+    rows (one stage per row: stage, at, settles_at, on_time, returned)."""
+
+    def col(stage: str, part: str) -> str:
+        return f"{stage}_{'settles' if part == 'settles_at' else part}" if inline else part
+
+    def only(stage: str) -> str:
+        return "" if inline else f"stage = '{stage}' AND "
+
+    out: dict[str, str] = {}
+    for stage in stages:
+        done = _IN.format(col=col(stage, "at"))
+        settled = _IN.format(col=col(stage, "settles_at"))
+        if stage == "accept":
+            out["accepted"] = _count(f"{only(stage)}{done}")
+        if stage == "dispatch":
+            out["dispatched"] = _count(f"{only(stage)}{done}")
+            out["returned"] = _count(f"{only(stage)}{done} AND {col(stage, 'returned')} = 1")
+        out[f"{stage}_due"] = _count(f"{only(stage)}{settled}")
+        out[f"{stage}_on_time"] = _count(f"{only(stage)}{settled} AND {col(stage, 'on_time')} = 1")
+    return out
+
+
+def _filing_columns() -> dict[str, str]:
+    filed = _IN.format(col="filed_at")
+    return {
+        "filed": _count(filed),
+        "filed_on_time": _count(f"{filed} AND filed_on_time = 1"),
+        "accurate_filed": _count(f"{filed} AND state <> 'void'"),
+        "public_filed": _count(f"{filed} AND source = 'public'"),
+        "filed_suspended": _count(f"{filed} AND last_suspended_at < :cutoff"),
+    }
+
+
+def collector_sql(case_table: str = "case_stat", step_table: str = "case_step") -> list[tuple[str, str]]:
+    """The queries of ``evaluation.by_collector`` as (sql, key column): intake by reporter,
+    核实/核查 by their actor (inline first marks and further marks), and 立案 by grid. The grid
+    rows go to every collector of the grid (漏报率)."""
+    reported = _IN.format(col="reported_at")
+    intake = {
+        "reported": _count(reported),
+        "supervisor_reports": _count(reported),
+        "valid_reports": _count(f"{reported} AND filed_at < :cutoff"),
+    }
+    queries = [(_select("reporter", intake, case_table, f"{CASE_WINDOW} AND source = 'supervisor' AND {reported}"), "reporter")]
+    for stage in ("verify", "check"):
+        actor = f"{stage}_actor"
+        queries.append((_select(actor, step_columns((stage,), inline=True), case_table, CASE_WINDOW), actor))
+    queries.append((_select("actor", step_columns(("check",), inline=False), step_table,
+                            f"stage = 'check' AND {STEP_WINDOW}"), "actor"))
+    filed = _IN.format(col="filed_at")
+    queries.append((_select("grid_code", _filing_columns(), case_table, f"{CASE_WINDOW} AND {filed}"), "grid_code"))
+    return queries
+
+
+def _select(key: str, columns: dict[str, str], source: str, window: str) -> str:
+    body = ",\n  ".join(f"{expression} AS {name}" for name, expression in columns.items())
+    return f"SELECT {key},\n  {body}\nFROM {source}\nWHERE {window} AND {key} IS NOT NULL\nGROUP BY {key}"
