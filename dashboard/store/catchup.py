@@ -20,7 +20,7 @@ from dashboard.store.keys import HISTORY_CATCHUP
 
 OLD_S = 600.0  # an event this much older than its arrival is history, not news
 MIN_EVENTS = 50  # old events before the screens say "loading"
-QUIET_S = 15  # the catch-up is over this long after its last old event
+QUIET_S = 5  # the catch-up is over this long after its last old event
 
 # since: the event time the catch-up started from (the first old event's); latest: the newest
 # old event time; received: when the last old event arrived.
@@ -56,5 +56,5 @@ class CatchUp:
             return {"ready": True}
         since, latest, received = doc.get("since", 0.0), doc.get("latest", 0.0), doc.get("received", 0.0)
         span = received - since
-        pct = 0 if span <= 0 else int(99 * min(max((latest - since) / span, 0.0), 1.0))
+        pct = 0 if span <= 0 else round(99 * min(max((latest - since) / span, 0.0), 1.0))
         return {"ready": False, "pct": pct}
