@@ -1,6 +1,11 @@
-/* gridwall browser core: the namespace, fixed-canvas scaling, the clock, and the kiosk watchdog.
- * A wall runs unattended: if updates stop (server restart, network drop) the page reloads itself
- * as soon as the server answers again. Nobody refreshes a wall by hand. */
+/* gridwall browser core: the namespace, fixed-canvas scaling, the page's settings and contract,
+ * the clock, and the kiosk watchdog. A wall runs unattended: if updates stop (server restart,
+ * network drop) the page reloads itself as soon as the server answers again. Nobody refreshes a
+ * wall by hand.
+ *
+ * The scripts of assets/ load in alphabetical order (Dash); each one that needs another at load
+ * time sorts after it (gridwall-geometry < gridwall-live < gridwall-map-* < gridwall-map), the
+ * rest look each other up on window.gridwall when they run. */
 (function () {
   "use strict";
   var gw = (window.gridwall = window.gridwall || {});
@@ -33,10 +38,29 @@
   gw.canvasAttr = canvasAttr;
   gw.lang = function () { return canvasAttr("data-lang", "zh") === "en" ? "en" : "zh"; };
 
+  // The contract (dashboard/contract.py, docs/contract.md): the values and words both sides
+  // share, as JSON in data-contract. Read once the canvas is there; until then, empty.
+  var contract = null;
+  gw.contract = function () {
+    if (contract) { return contract; }
+    var c = document.getElementById("gw-canvas");
+    if (!c) { return {words: {}}; }
+    try { contract = JSON.parse(c.getAttribute("data-contract")) || {}; } catch (e) { contract = {}; }
+    contract.words = contract.words || {};
+    return contract;
+  };
+  // A word of the page's language, "{name}" placeholders filled from vars. A word missing from
+  // the contract shows as its key: visible on the wall, and tests/browser catch it.
+  gw.word = function (key, vars) {
+    var w = gw.contract().words[key];
+    if (typeof w !== "string") { return key; }
+    return vars && gw.format ? gw.format.fill(w, vars) : w;
+  };
+
   function tick() {
     var tz = canvasAttr("data-tz", "Asia/Shanghai");
     var now = new Date();
-    var locale = gw.lang() === "en" ? "en-GB" : "zh-CN";
+    var locale = gw.contract().words.date_locale || "zh-CN";
     var date = document.getElementById("gw-date");
     var clock = document.getElementById("gw-clock");
     if (date) {

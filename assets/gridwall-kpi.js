@@ -1,7 +1,12 @@
-/* Counters and data freshness, written straight into the page from the KPI snapshot. */
+/* Counters and data freshness, written straight into the page from the KPI snapshot that comes
+ * with every poll (dashboard/poll.py: open, overdue and due-soon cases, devices online, each
+ * feed's last message). While the board says the history is still loading (gridwall.panels
+ * .loading), the case counters show "—": their panel shows the loading state instead. */
 (function () {
   "use strict";
   var gw = (window.gridwall = window.gridwall || {});
+  var CASES = [["gw-kpi-open_cases", "open"], ["gw-kpi-overdue", "overdue"], ["gw-kpi-warn", "warn"]];
+
   function setText(id, value) {
     var el = document.getElementById(id);
     var text = value === null || value === undefined ? "—" : String(value);
@@ -12,14 +17,6 @@
     try { return JSON.parse(gw.canvasAttr(name, "{}")) || {}; } catch (e) { return {}; }
   }
 
-  function ago(s) {
-    s = Math.max(Math.round(s), 0);
-    var en = gw.lang() === "en";
-    if (s < 120) { return s + (en ? " s ago" : " 秒前"); }
-    if (s < 7200) { return Math.round(s / 60) + (en ? " min ago" : " 分钟前"); }
-    return Math.round(s / 3600) + (en ? " h ago" : " 小时前");
-  }
-
   // ok: all is well; ageS: seconds since the feed's last message (null: none yet); feed: the
   // name of the quiet feed to show, or null for the GPS age.
   gw.setFresh = function (ok, ageS, feed) {
@@ -27,7 +24,8 @@
     var txt = document.getElementById("gw-fresh-text");
     if (!box || !txt) { return; }
     box.classList.toggle("stale", !ok);
-    var what = ageS === null || ageS === undefined ? (gw.lang() === "en" ? "no data" : "无数据") : ago(ageS);
+    var words = gw.contract().words;
+    var what = ageS === null || ageS === undefined ? gw.word("no_data") : gw.format.ago(ageS, words);
     var text = (feed ? feed + " " : "") + what;
     if (txt.textContent !== text) { txt.textContent = text; }
   };
@@ -43,25 +41,29 @@
     return null;
   }
 
+  function showCases() {
+    var cases = (gw.kpi.last && gw.kpi.last.cases) || {};
+    var loading = !!(gw.panels && gw.panels.loading);
+    CASES.forEach(function (c) { setText(c[0], loading ? null : cases[c[1]]); });
+  }
+
   gw.kpi = {
     last: null,
+    refresh: showCases,
     apply: function (raw) {
       if (!raw) { return; }
       var msg = typeof raw === "string" ? JSON.parse(raw) : raw;
       var k = msg.kpi || {};
       gw.lastOk = Date.now();
       gw.kpi.last = k;
-      var cases = k.cases || {};
-      setText("gw-kpi-open_cases", cases.open);
-      setText("gw-kpi-overdue", cases.overdue);
-      setText("gw-kpi-warn", cases.warn);
+      showCases();
       var dev = k.devices || {};
       setText("gw-kpi-collectors", dev.collector);
       setText("gw-kpi-vehicles", dev.vehicle);
       var feeds = k.feeds || {};
       var quiet = quietFeed(feeds, msg.now);
       if (quiet) {
-        gw.setFresh(false, quiet.age, canvasJson("data-feed-names")[quiet.feed] || quiet.feed);
+        gw.setFresh(false, quiet.age, gw.contract().words["feed_" + quiet.feed] || quiet.feed);
       } else {
         var lastGps = feeds.gps ? feeds.gps.last_ts : null;
         gw.setFresh(true, lastGps ? Math.max(msg.now - lastGps, 0) : null, null);

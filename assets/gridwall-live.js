@@ -108,8 +108,11 @@
   function createStore(opts) {
     opts = opts || {};
     var clock = opts.clock || createClock();
+    // offlineAfterS and subtypes are the contract's (dashboard/contract.py): the map configures
+    // them from the page before the first poll; until then nothing is faded by age and every
+    // vehicle is drawn as "vehicle".
     var cfg = {layers: {}, clusterAbove: 3000, trailPoints: 20, gridsMinZoom: 14, shift: "",
-      offlineAfterS: 300, subtypes: ["enforcement", "muck_truck", "sanitation"]};
+      offlineAfterS: Infinity, subtypes: []};
     LAYERS.forEach(function (name) { cfg.layers[name] = true; });
     var devices = new Map(), cases = new Map(), alerts = new Map();
     var gen = 0;

@@ -28,8 +28,9 @@
   function take(msg) {
     gw.kpi.apply({now: msg.now, kpi: msg.kpi});
     if (msg.live) {
-      gw.live.apply(msg.live);
-      poll.live = msg.live.v;
+      // The store's version after it: null when it could not take the deltas (a gap, a reset),
+      // so the next poll asks for the whole picture.
+      poll.live = gw.live.apply(msg.live);
     }
     if (msg.board) {
       gw.panels.apply(msg.board);

@@ -89,7 +89,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
 
     for name, module, help_text in (
         ("ingest", "feeds.ingest", "run an ingest worker: MQTT -> decode -> validate -> store"),
-        ("simulate", "feeds.simulator.cli", "publish the demo city's GPS, video alerts and cases over MQTT"),
+        ("simulate", "feeds.simulator.command", "publish the demo city's GPS, video alerts and cases over MQTT"),
         ("decode", "feeds.decode_cmd", "show what gridwall makes of one payload: decode <topic> <file>"),
         ("import", "feeds.import_cmd", "load a case-event export (.jsonl or .csv) through the ingest pipeline"),
     ):

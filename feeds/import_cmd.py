@@ -32,21 +32,18 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
-import redis
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.config import Settings
 from dashboard.launcher import Child, redis_server_argv
-from dashboard.records import CaseEvent
 from dashboard.store import db
-from dashboard.store.hot import PARK_DUE, HotStore, connect
+from dashboard.store.hot import REDIS_DOWN, HotStore, connect, redis_state
 from feeds.decoders._fields import require_id
 from feeds.decoders.native import _CASE_STR_FIELDS, _URGENCY  # the native schema's own lists
 from feeds.ingest import build_pipeline
 from feeds.pipeline import BatchResult, Message, Pipeline
 from feeds.rebuild import rebuild_if_empty
 from feeds.rejects import Reason, Rejected
-from feeds.steps.dedupe import dedupe_key
 from feeds.steps.publish import Ticker
 from feeds.topics import TopicRouter
 
@@ -324,9 +321,11 @@ class Report:
 
 
 class Importer:
+    """Feeds the lines through the pipeline, using only its public interface: handle, refuse,
+    forget, hold_parked and retry_now."""
+
     def __init__(self, pipeline: Pipeline, batch_lines: int = BATCH_LINES) -> None:
         self.pipeline = pipeline
-        self.hot: HotStore = pipeline.hot
         self.batch_lines = batch_lines
         self.report = Report()
         self.waiting: dict[str, tuple[int, str]] = {}  # parked event id -> (its line, its case)
@@ -337,16 +336,17 @@ class Importer:
             self.report.lines += len(batch)
             lines: dict[int, int] = {}  # id(message) -> line, while the batch holds the messages
             messages: list[Message] = []
-            refused: Counter[str] = Counter()
+            refused: list[tuple[Message, Rejected]] = []
             for item in batch:
                 if item.refused is None:
                     lines[id(item.message)] = item.line
                     messages.append(item.message)
                 else:
-                    self._refuse(item, item.refused)
-                    refused[item.refused.reason.value] += 1
-            if refused:
-                self.hot.count_batch({}, {"case": refused}, {}, {})
+                    # The line never becomes a pipeline message; its dead letter is written as
+                    # the pipeline writes one, so the store holds every refused line.
+                    refused.append((item.message, item.refused))
+                    self.report.rejects.append((item.line, item.refused.reason.value, item.refused.detail))
+            self.pipeline.refuse(refused)
             try:
                 result = self.pipeline.handle(messages) if messages else BatchResult()
                 self._absorb(result, lines)
@@ -359,13 +359,6 @@ class Importer:
         # so what still waits now will not apply.
         self._give_up_waiting()
         return self.report
-
-    def _refuse(self, item: Item, exc: Rejected) -> None:
-        # The line never became a pipeline message; its dead letter is written as the pipeline
-        # writes one, so the store holds every refused line.
-        msg = item.message
-        self.hot.dead_letter(msg.topic, exc.reason.value, exc.detail, msg.payload, self.pipeline.dead_letter_max)
-        self.report.rejects.append((item.line, exc.reason.value, exc.detail))
 
     def _absorb(self, result: BatchResult, lines: dict[int, int],
                 retried: dict[str, tuple[int, str]] | None = None) -> set[str]:
@@ -385,7 +378,7 @@ class Importer:
         # A refused event was not applied, so it must not count as seen: importing the fixed
         # file again tries it again instead of skipping it as a duplicate. (Ingest keeps the
         # mark; a redelivery there would only be refused again.)
-        self.hot.forget_seen([k for e in refused if (k := dedupe_key(CaseEvent(e, "", "", 0.0)))])
+        self.pipeline.forget(refused)
         held: dict[str, tuple[int, str]] = {}
         for event, msg in result.parked:
             if msg is not None:
@@ -398,7 +391,7 @@ class Importer:
             # Out of other workers' reach until this import retries them: a running ingest would
             # otherwise claim them and refuse them after case_park_s. Should the import die, it
             # finds them later and settles them as it settles any parked event.
-            self.hot.r.zadd(PARK_DUE, dict.fromkeys(held, time.time() + HOLD_S), xx=True)
+            self.pipeline.hold_parked(held, time.time() + HOLD_S)
             self.waiting.update(held)
         return refused
 
@@ -411,50 +404,28 @@ class Importer:
                 return
             touched = self._retry_round(due)
 
-    def _retry_round(self, due: list[str]) -> set[str]:
-        """Retry these parked events once; returns the cases of those that applied."""
+    def _retry_round(self, due: list[str], patience_s: float | None = None) -> set[str]:
+        """Retry these parked events once (only these: other parked events keep their own
+        schedule); returns the cases of those that applied."""
         retried = {e: self.waiting.pop(e) for e in due}
-        # Due at once, and claimed with now=0: only these (other parked events keep their own
-        # schedule). xx: one a running ingest worker has taken meanwhile is its to finish.
-        self.hot.r.zadd(PARK_DUE, dict.fromkeys(retried, 0.0), xx=True)
         refused: set[str] = set()
-        while True:
-            result = self.pipeline.retry_parked(0.0)
-            if not (sum(result.accepted.values()) or result.refusals or result.parked):
-                break  # nothing left to claim
+        for result in self.pipeline.retry_now(retried, patience_s=patience_s):
             refused |= self._absorb(result, {}, retried)
         return {case_id for e, (_line, case_id) in retried.items() if e not in self.waiting and e not in refused}
 
     def _give_up_waiting(self) -> None:
         """The file has ended: an event still waiting for its predecessor will not get it from
         this file. Refused now, as ingest refuses one after case_park_s."""
-        if not self.waiting:
-            return
-        patience = self.pipeline.case_park_s
-        self.pipeline.case_park_s = 0.0
-        try:
-            self._retry_round(list(self.waiting))
-        finally:
-            self.pipeline.case_park_s = patience
+        if self.waiting:
+            self._retry_round(list(self.waiting), patience_s=0.0)
 
 
 # --- Redis -------------------------------------------------------------------------------------
 
 
-def _redis_state(url: str) -> str:
-    try:
-        with redis.Redis.from_url(url, socket_connect_timeout=0.5) as client:
-            client.ping()
-        return "up"
-    except redis.BusyLoadingError:
-        return "loading"  # a demo's Redis reading its append-only file: it is there
-    except (redis.RedisError, OSError):
-        return "down"
-
-
 def _wait_up(url: str, child: Child | None, timeout_s: float = 30.0) -> None:
     deadline = time.monotonic() + timeout_s
-    while _redis_state(url) != "up":
+    while redis_state(url) != "up":
         if child is not None and not child.alive():
             raise RuntimeError(f"redis-server exited during start-up:\n{child.tail()}")
         if time.monotonic() > deadline:
@@ -472,7 +443,7 @@ def redis_for(settings: Settings) -> Iterator[str]:
         yield settings.redis_url
         return
     url = settings.resolved_redis_url
-    if _redis_state(url) != "down":
+    if redis_state(url) != "down":
         _wait_up(url, None)
         yield url
         return
@@ -540,7 +511,7 @@ def command(args: argparse.Namespace, settings: Settings) -> int:
             importer = Importer(pipeline, args.batch)
             report = importer.run(source.items(Topics(pipeline.router)))
             Ticker(hot).tick()  # a running wall's counters show the import at once
-    except (Stopped, redis.RedisError, SQLAlchemyError, OSError, RuntimeError) as exc:
+    except (Stopped, *REDIS_DOWN, SQLAlchemyError, RuntimeError) as exc:
         if importer is not None:
             print_report(args.file, importer.report)
         log.debug("import failed", exc_info=True)

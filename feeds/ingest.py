@@ -25,16 +25,16 @@ from dashboard.config import Settings
 from dashboard.screens.wall import BoardMaker
 from dashboard.store import db
 from dashboard.store.evaluation import city_grid_codes
+from dashboard.store.history_writer import HistoryWriter
 from dashboard.store.hot import HotStore, connect, remove_worker, write_broker_state
 from dashboard.store.liverank import LiveRank
 from dashboard.store.liverank_keeper import RankKeeper
-from feeds.cases import CaseBook
 from feeds.citygeo import city_bounds, grid_lookup
 from feeds.decoders import DecodeContext
 from feeds.mqtt import make_client, parse_mqtt_url
 from feeds.pipeline import Message, Pipeline
 from feeds.rebuild import rebuild_if_empty
-from feeds.steps.history import HistoryWriter
+from feeds.steps.cases import CaseBook
 from feeds.steps.positions import Downsampler
 from feeds.steps.publish import Ticker
 from feeds.topics import TopicRouter
@@ -78,7 +78,7 @@ def build_pipeline(settings: Settings, engine: Engine, hot: HotStore, **override
 
 def live_rank(settings: Settings, hot: HotStore) -> LiveRank:
     reconcile = float(settings.section("casework").get("live_rank_reconcile_s", 3600))
-    return LiveRank(hot.r, settings.timezone, reconcile)
+    return hot.live_rank(settings.timezone, reconcile)
 
 
 class IngestWorker:

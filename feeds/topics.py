@@ -18,40 +18,15 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from dashboard.records import Record
-from feeds.decoders import DecodeContext, Decoder, get_decoder
+from feeds.decoders import FORMATS, DecodeContext, Decoder, Feed, get_format
 from feeds.rejects import Reason, Rejected
 
+# Derived from the decoder modules' declarations (feeds/decoders/format.py): a wire format's
+# default topics and QoS are written once, in its module.
 DEFAULT_TOPICS: Final[Mapping[str, str]] = MappingProxyType(
-    {
-        "gridwall/gps/+/+": "native.gps",
-        "gridwall/video/+": "native.video",
-        "gridwall/case/+": "native.case",
-        "owntracks/+/+": "owntracks",
-        "traccar/positions": "traccar.positions",
-        "traccar/events": "traccar.events",
-        "frigate/events": "frigate.events",
-        "frigate/reviews": "frigate.reviews",
-        "open311/requests": "open311",
-        "osmand/+": "osmand",
-    }
+    {pattern: fmt.name for fmt in FORMATS.values() for pattern in fmt.topics}
 )
-
-# Positions are superseded every few seconds, so losing one at QoS 0 costs nothing and saves the
-# broker an acknowledgement per fix; alerts, case events and device status must arrive.
-DEFAULT_QOS: Final[Mapping[str, int]] = MappingProxyType(
-    {
-        "native.gps": 0,
-        "owntracks": 0,
-        "traccar.positions": 0,
-        "osmand": 0,
-        "native.video": 1,
-        "native.case": 1,
-        "traccar.events": 1,
-        "frigate.events": 1,
-        "frigate.reviews": 1,
-        "open311": 1,
-    }
-)
+DEFAULT_QOS: Final[Mapping[str, int]] = MappingProxyType({fmt.name: fmt.qos for fmt in FORMATS.values()})
 
 _CACHE_LIMIT: Final = 65_536  # distinct topics remembered; cleared when full (a bounded map)
 
@@ -62,6 +37,7 @@ class Route:
     format: str
     qos: int
     decoder: Decoder
+    feed: Feed  # the counters its messages count in
     prefix: str  # the literal part before the first wildcard, for the quick reject
     levels: tuple[str, ...]
     exact: bool  # no wildcard at all
@@ -95,27 +71,31 @@ class TopicRouter:
         # Most specific first: exact topics, then more literal levels, '#' patterns last.
         routes.sort(key=_specificity)
         self.routes: tuple[Route, ...] = tuple(routes)
-        self._exact: dict[str, Decoder] = {r.pattern: r.decoder for r in routes if r.exact}
+        self._exact: dict[str, Route] = {r.pattern: r for r in routes if r.exact}
         self._wild: tuple[Route, ...] = tuple(r for r in routes if not r.exact)
-        self._cache: dict[str, Decoder] = {}
+        self._cache: dict[str, Route] = {}
 
-    def decoder_for(self, topic: str) -> Decoder:
-        decoder = self._exact.get(topic) or self._cache.get(topic)
-        if decoder is not None:
-            return decoder
+    def route_for(self, topic: str) -> Route:
+        """The route that takes ``topic`` (its format, decoder, QoS and feed), or Rejected."""
+        route = self._exact.get(topic) or self._cache.get(topic)
+        if route is not None:
+            return route
         for route in self._wild:
             if route.matches(topic):
                 if len(self._cache) >= _CACHE_LIMIT:
                     self._cache.clear()
-                self._cache[topic] = route.decoder
-                return route.decoder
+                self._cache[topic] = route
+                return route
         raise Rejected(
             Reason.UNKNOWN_TOPIC,
             f"no feed is configured for topic {topic!r}; add its pattern to feeds.topics",
         )
 
+    def decoder_for(self, topic: str) -> Decoder:
+        return self.route_for(topic).decoder
+
     def decode(self, topic: str, payload: bytes, ctx: DecodeContext) -> list[Record]:
-        return self.decoder_for(topic)(topic, payload, ctx)
+        return self.route_for(topic).decoder(topic, payload, ctx)
 
     def subscriptions(self, share_group: str | None = None) -> list[tuple[str, int]]:
         """(pattern, qos) for paho's subscribe(). With ``share_group``, MQTT 5 shared
@@ -137,9 +117,9 @@ def _route(pattern: Any, spec: Any) -> Route:
         fmt, qos = spec["format"], spec.get("qos")
     else:
         raise ValueError(f"feeds.topics.{pattern}: expected a format name or {{format, qos}}")
-    decoder = get_decoder(fmt)
+    declared = get_format(fmt)
     if qos is None:
-        qos = DEFAULT_QOS.get(fmt, 1)
+        qos = declared.qos
     if qos not in (0, 1, 2):
         raise ValueError(f"feeds.topics.{pattern}: qos must be 0, 1 or 2, not {qos!r}")
     levels = tuple(pattern.split("/"))
@@ -152,7 +132,7 @@ def _route(pattern: Any, spec: Any) -> Route:
     prefix = pattern[:cut]
     if pattern[cut : cut + 1] == "#" and prefix.endswith("/"):
         prefix = prefix[:-1]  # "a/#" also matches "a" itself
-    return Route(pattern, fmt, qos, decoder, prefix, levels, exact=cut == len(pattern))
+    return Route(pattern, fmt, qos, declared.decode, declared.feed, prefix, levels, exact=cut == len(pattern))
 
 
 def _specificity(route: Route) -> tuple[bool, int, int]:

@@ -2,8 +2,9 @@
 
 Every live value is written into these elements in place by assets/gridwall-panels.js from the
 board snapshot (dashboard/store/board.py); a tick never re-renders them. Texts come from
-dashboard.i18n; the few words the browser writes itself (severities, vehicle kinds, ...) ride
-along in the data-text attribute of #gw-panels-conf.
+dashboard.i18n; the few words the browser writes itself (severities, ages, the loading state,
+...) ride along in the page's contract (dashboard/contract.py, data-contract on #gw-canvas). The
+ids the browser looks for are the contract's too.
 
 16:9 (1920×1080): left, today's counts, the overdue counters and the alert ticker; right, the
 online counts, the two rankings and one view at a time of the rotator. 32:9 (3840×1080, the
@@ -15,20 +16,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from dash import dcc, html
 
+from dashboard.contract import LOADING_PANELS, TODAY_KEYS, VEHICLE_COLS, VEHICLE_ROWS
 from dashboard.i18n import t
 
-TODAY = ("reported", "filed", "dispatched", "closed", "close_rate", "on_time_close_rate")
 VIEWS = ("hourly", "cats", "vehicles")
-VEHICLE_ROWS = ("enforcement", "muck_truck", "sanitation", "total")
-VEHICLE_COLS = ("registered", "online", "moving", "parked")
-# Words assets/gridwall-panels.js writes itself.
-JS_TEXT = (
-    "sev_critical", "sev_alert", "sev_detection", "sev_urgent", "ended", "no_alerts", "not_ready",
-    "since_day_start", "reported", "closed",
-)  # fmt: skip
 GRAPH_CONFIG = {"staticPlot": True, "displayModeBar": False, "responsive": False}
 EMPTY_FIGURE = {"data": [], "layout": {"paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
                                        "xaxis": {"visible": False}, "yaxis": {"visible": False},
@@ -49,8 +42,15 @@ def panel_head(title: str, *extra: Any, **attrs: Any) -> html.Div:
     return html.Div([html.Div(title, className="gw-ph-title"), *extra], className="gw-ph", **attrs)
 
 
+def loading_box(panel_id: str) -> html.Div:
+    """Shown instead of a panel's figures while the history streams in (assets/gridwall-panels.js
+    writes its text and fills its bar); absolutely placed, so nothing moves when it shows."""
+    return html.Div([html.Div(className="gw-loading-text"), html.Div(html.Div(className="gw-loading-fill"), className="gw-loading-bar")],
+                    id=LOADING_PANELS[panel_id], className="gw-loading-box", hidden=True)
+
+
 def kpi(key: str, lang: str, tone: str = "", *below: Any) -> html.Div:
-    """A counter tile written by assets/gridwall-kpi.js (ids gw-kpi-<key>)."""
+    """A counter tile written by assets/gridwall-kpi.js (ids gw-kpi-<key>, contract.KPI_KEYS)."""
     return html.Div(
         [html.Div(t(key, lang), className="gw-kpi-label"), html.Div("—", id=f"gw-kpi-{key}", className="gw-kpi-value"), *below],
         className=f"gw-kpi {tone}".strip(),
@@ -61,9 +61,10 @@ def today_panel(lang: str) -> html.Div:
     tiles = [
         html.Div([html.Div(t(key, lang), className="gw-tile-label"), html.Div("—", id=f"gw-today-{key}", className="gw-tile-value")],
                  className=f"gw-tile gw-tile-{key}")
-        for key in TODAY
+        for key in TODAY_KEYS
     ]
-    return html.Div([panel_head(t("today", lang)), html.Div(tiles, className="gw-tiles")], id="gw-p-today", className="gw-panel")
+    return html.Div([panel_head(t("today", lang)), html.Div(tiles, className="gw-tiles"), loading_box("gw-p-today")],
+                    id="gw-p-today", className="gw-panel")
 
 
 def _table_head(*cells: str) -> html.Div:
@@ -95,6 +96,7 @@ def overdue_panel(lang: str) -> html.Div:
                 ],
                 className="gw-ov-tables",
             ),
+            loading_box("gw-p-overdue"),
         ],
         id="gw-p-overdue",
         className="gw-panel",
@@ -124,7 +126,8 @@ def ranking_panel(kind: str, lang: str, region: str = "street") -> html.Div:
     head = _table_head(t("col_pos", lang), name, t("col_score", lang), t("col_grade", lang), rate, t("col_overdue", lang))
     return html.Div(
         [panel_head(title), head,
-         html.Div(html.Div(id=f"gw-rank-{kind}", className="gw-rank"), id=f"gw-rank-{kind}-box", className="gw-scroll")],
+         html.Div(html.Div(id=f"gw-rank-{kind}", className="gw-rank"), id=f"gw-rank-{kind}-box", className="gw-scroll"),
+         loading_box(f"gw-p-rank-{kind}")],
         id=f"gw-p-rank-{kind}",
         className="gw-panel gw-rank-panel",
     )
@@ -159,18 +162,13 @@ def rotator_panel(lang: str, rotate_s: float) -> html.Div:
                     **{"data-rotate-s": f"{max(rotate_s, 0):g}"})
 
 
-def conf(settings: Any, lang: str) -> html.Div:
-    """What the browser side needs: its words and the sound."""
-    text = {k: t(k, lang) for k in JS_TEXT}
-    return html.Div(
-        id="gw-panels-conf",
-        hidden=True,
-        **{"data-text": orjson.dumps(text).decode(), "data-sound": sound_url(settings.alert_sound)},
-    )
+def conf(settings: Any) -> html.Div:
+    """The alert sound's URL, for assets/gridwall-sound.js (its words are in the contract)."""
+    return html.Div(id="gw-panels-conf", hidden=True, **{"data-sound": sound_url(settings.alert_sound)})
 
 
 def left_column(settings: Any, lang: str) -> list[Any]:
-    return [today_panel(lang), overdue_panel(lang), alerts_panel(lang), conf(settings, lang)]
+    return [today_panel(lang), overdue_panel(lang), alerts_panel(lang), conf(settings)]
 
 
 def right_column(settings: Any, lang: str) -> list[Any]:

@@ -13,8 +13,8 @@ import dash_leaflet as dl
 import orjson
 from dash import html
 
+from dashboard.contract import page_contract
 from dashboard.i18n import t
-from dashboard.store.hot import FEEDS
 from layouts import panels
 
 # Twice a second: with the 0.25 s snapshot tick, a fix is on screen within ~0.8 s (p95).
@@ -89,7 +89,7 @@ def live_map(meta: dict[str, Any], settings: Any) -> html.Div:
 
 def layout(settings: Any, lang: str = "zh", meta: dict[str, Any] | None = None, aspect: str | None = None) -> html.Div:
     """The wall; ``aspect`` "32x9" gives the 3840×1080 ultra-wide canvas (gw-wide), "16x9" the
-    1920×1080 one; unset, assets/gridwall-panels.js picks by the window's shape."""
+    1920×1080 one; unset, assets/gridwall-screen.js picks by the window's shape."""
     meta = meta or {}
     city = meta.get("name_zh" if lang == "zh" else "name_en") or meta.get("name_zh") or "gridwall"
     return html.Div(
@@ -108,10 +108,12 @@ def layout(settings: Any, lang: str = "zh", meta: dict[str, Any] | None = None, 
                 ],
                 id="gw-canvas",
                 className="gw-canvas gw-wide" if aspect == "32x9" else "gw-canvas",
-                **{"data-lang": lang, "data-tz": settings.timezone, "data-tile-crs": settings.tile_crs,
+                # The page's settings, and the contract (dashboard/contract.py): the values and
+                # words the browser shares with the Python side (assets/gridwall-core.js reads it).
+                **{"data-lang": lang, "data-tz": settings.timezone,
                    "data-aspect": aspect if aspect in ("16x9", "32x9") else "", "data-poll-ms": str(POLL_MS),
                    "data-feed-quiet": orjson.dumps(settings.feed_quiet).decode(),
-                   "data-feed-names": orjson.dumps({f: t(f"feed_{f}", lang) for f in FEEDS}).decode()},
+                   "data-contract": orjson.dumps(page_contract(lang)).decode()},
             ),
         ],
         className="gw-screen",

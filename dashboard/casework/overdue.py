@@ -66,8 +66,8 @@ def light_at(due: float | None, warn_at: float | None, paused: bool, now: float)
 
     Every light in gridwall comes from here or from boundaries this module produced: the KPI
     counters (Redis ZCOUNTs over ``due`` and ``warn_at``, dashboard/store/hot.py), the district
-    and department rows, the map pins (assets/gridwall-map.js applies the same boundaries
-    between polls; tests/browser/test_wall_map.py holds it to this rule), the desk and the briefing.
+    and department rows, the map pins (assets/gridwall-live.js applies the same boundaries
+    between polls; tests/browser/test_wall_map.py checks the pins' lights), the desk and the briefing.
     """
     if paused:
         return Light.GREY

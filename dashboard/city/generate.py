@@ -21,7 +21,6 @@ from typing import Any
 
 from dashboard.city import names
 from dashboard.city.admin import PREFECTURE, Geography, Region, build_geography
-from dashboard.city.geo import LocalProjection, ring_area_m2
 from dashboard.city.layout import (
     RIVER_MID,
     RIVER_N,
@@ -35,6 +34,7 @@ from dashboard.city.layout import (
     trace_boundary,
     warp,
 )
+from dashboard.city.planar import LocalProjection, ring_area_m2
 from dashboard.city.roads import RoadNet, build_roads
 
 DEFAULT_SEED = 12319

@@ -1,5 +1,8 @@
 """Small plane geometry around one city: a local equirectangular projection and ring helpers.
 
+Distances on the sphere (haversine_m) and the Chinese datums live in dashboard/geo.py; this module
+is only the flat, metric picture of one city that the generator and the simulator work in.
+
 An 8 km × 6 km city is small enough that an equirectangular projection about its centre is exact to
 well under a metre per kilometre, and being linear it keeps straight lines straight and convex
 polygons convex, which the simulator relies on (a walk between two points of a grid stays inside it).
@@ -34,14 +37,6 @@ class LocalProjection:
 
     def to_lonlat(self, x: float, y: float) -> LonLat:
         return (self.lon0 + x / self.m_per_deg_lon, self.lat0 + y / M_PER_DEG)
-
-
-def haversine_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    """Great-circle distance in metres."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6_371_008.8 * math.asin(min(1.0, math.sqrt(a)))
 
 
 def ring_area(ring: Sequence[XY]) -> float:

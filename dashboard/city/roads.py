@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 
 from dashboard.city import names
-from dashboard.city.geo import haversine_m
 from dashboard.city.layout import RIVER_MID, RIVER_N, RIVER_S, Axis, lake_rho
+from dashboard.geo import haversine_m
 
 NodeKey = tuple  # ("L", i, j) lattice point, or ("D", u, v) a diagonal crossing
 LonLatFn = Callable[[float, float], tuple[float, float]]
@@ -133,7 +133,7 @@ def build_roads(u_axis: Axis, v_axis: Axis, seed: int, lonlat: LonLatFn) -> Road
             ia, ib = node_id(a), node_id(b)
             _, lon_a, lat_a = nodes[ia]
             _, lon_b, lat_b = nodes[ib]
-            edges.append((ia, ib, run.cls, nm[0], round(haversine_m(lon_a, lat_a, lon_b, lat_b), 1)))
+            edges.append((ia, ib, run.cls, nm[0], round(haversine_m(lat_a, lon_a, lat_b, lon_b), 1)))
             if nm != seg_name:
                 _flush(lines, run.cls, seg_name, segment, nodes)
                 segment, seg_name = [ia], nm

@@ -48,10 +48,9 @@ from dashboard.screens import daystart
 from dashboard.screens.names import Names
 from dashboard.store import case_history
 from dashboard.store.board import BoardStore, board_store
-from dashboard.store.catchup import CatchUp
 from dashboard.store.hot import HotStore
 from dashboard.store.hotdoc import doc_light
-from dashboard.store.liverank import CITY, LiveRank
+from dashboard.store.liverank import CITY, RECONCILE_S, LiveRank
 
 log = logging.getLogger("gridwall.board")
 
@@ -94,11 +93,11 @@ class WallBoard:
     def __init__(self, hot: HotStore, engine: Engine, settings: Settings, live: LiveRank | None = None,
                  worker: str = "") -> None:
         self.store: BoardStore = board_store(hot)
-        self.catchup = CatchUp(self.store.r)
+        self.catchup = hot.catchup()
         self.engine = engine
         self.timezone = settings.timezone
         self.zone = ZoneInfo(settings.timezone)
-        self.live = live or LiveRank(self.store.r, settings.timezone)
+        self.live = live or hot.live_rank(settings.timezone, RECONCILE_S)
         preset = settings.section("casework").get("preset", "cjt292")
         self.preset = load_preset(preset)
         # A preset without a region formula (jinniu scores departments only) ranks regions by cjt292.

@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 import redis
 
+from dashboard.store.catchup import CatchUp
 from dashboard.store.keys import (
     ALERT,
     ALERT_RECENT,
@@ -36,6 +37,7 @@ from dashboard.store.keys import (
     stats_key,
     trail_key,
 )
+from dashboard.store.liverank import LiveRank
 
 FEEDS = ("gps", "video", "case")
 
@@ -129,6 +131,22 @@ return out
 """
 
 
+# Take these parked events, whenever they are due; one another worker claimed meanwhile is gone
+# from the lot and stays that worker's.
+_CLAIM_IDS_LUA = """
+local out = {}
+for _, id in ipairs(ARGV) do
+  local d = redis.call('HGET', KEYS[2], id)
+  if d then
+    redis.call('HDEL', KEYS[2], id)
+    redis.call('ZREM', KEYS[1], id)
+    table.insert(out, d)
+  end
+end
+return out
+"""
+
+
 # Release only the locks this token holds: one that expired and was taken by another worker
 # stays theirs.
 _UNLOCK_LUA = """
@@ -156,9 +174,18 @@ class HotStore:
         self.r = client
         self._position = client.register_script(_POSITION_LUA)
         self._claim = client.register_script(_CLAIM_LUA)
+        self._claim_ids = client.register_script(_CLAIM_IDS_LUA)
         self._unlock = client.register_script(_UNLOCK_LUA)
         self._publish = client.register_script(_PUBLISH_LUA)
         self._trails = client.register_script(_TRAILS_LUA)
+
+    def catchup(self) -> CatchUp:
+        """The history catch-up tracker on this client (dashboard/store/catchup.py)."""
+        return CatchUp(self.r)
+
+    def live_rank(self, timezone: str, reconcile_s: float) -> LiveRank:
+        """The live rankings (dashboard/store/liverank.py), on this store's Redis."""
+        return LiveRank(self.r, timezone, reconcile_s)
 
     # --- writes (ingest) ------------------------------------------------------------------
     def write_positions(self, fixes: Iterable[DeviceFix]) -> list[str]:
@@ -266,6 +293,21 @@ class HotStore:
         event is taken by one of them."""
         raw = self._claim(keys=[PARK_DUE, PARK], args=[now, limit])
         return [orjson.loads(doc) for doc in raw]
+
+    def claim_parked_ids(self, event_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """Take these parked events now, due or not (those still parked). Atomic, as
+        claim_parked."""
+        if not event_ids:
+            return []
+        raw = self._claim_ids(keys=[PARK_DUE, PARK], args=list(event_ids))
+        return [orjson.loads(doc) for doc in raw]
+
+    def reschedule_parked(self, event_ids: Iterable[str], retry_at: float) -> None:
+        """Move when these parked events are next due (only those still parked: one a worker
+        has claimed meanwhile is not put back)."""
+        ids = list(event_ids)
+        if ids:
+            self.r.zadd(PARK_DUE, dict.fromkeys(ids, retry_at), xx=True)
 
     def count_batch(self, accepted: Mapping[str, int], rejected: Mapping[str, Mapping[str, int]],
                     duplicates: Mapping[str, int], last_ts: Mapping[str, float]) -> None:
@@ -380,6 +422,9 @@ class HotStore:
     def kpi(self) -> dict[str, Any]:
         raw = self.r.get(SNAP_KPI)
         return orjson.loads(raw) if raw else {}
+
+    def active_alert_count(self) -> int:
+        return int(self.r.hlen(ALERT))  # type: ignore[arg-type]
 
     def case_counts(self, now: float) -> dict[str, int]:
         pipe = self.r.pipeline(transaction=False)

@@ -35,6 +35,7 @@ TIMERS = RANK_TIMERS
 KINDS: tuple[str, ...] = ("department", "district", "street", "city")
 PERIOD_KINDS: tuple[str, ...] = ("day", "month")
 CITY = "city"
+RECONCILE_S = 3600.0  # how often a period's counts are read from SQL again (see the module doc)
 
 Loader = Callable[[Sequence[str]], Mapping[str, CaseState]]
 # (period, now) -> kind -> code -> counters, from SQL
@@ -106,7 +107,7 @@ return ids
 
 
 class LiveRank:
-    def __init__(self, client: redis.Redis, timezone: str = "Asia/Shanghai", reconcile_s: float = 3600.0) -> None:
+    def __init__(self, client: redis.Redis, timezone: str = "Asia/Shanghai", reconcile_s: float = RECONCILE_S) -> None:
         self.r = client
         self.timezone = timezone
         self.reconcile_s = reconcile_s

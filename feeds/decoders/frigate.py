@@ -28,6 +28,7 @@ from feeds.decoders._fields import (
     require_time,
 )
 from feeds.decoders.context import DecodeContext
+from feeds.decoders.format import Format
 from feeds.rejects import Reason, Rejected
 
 SOURCE: Final = "frigate"
@@ -174,3 +175,10 @@ def _alert_type(label: str, ctx: DecodeContext, camera_id: str) -> str:
             "feeds.frigate_labels or stop tracking it in Frigate",
         )
     return alert_type
+
+
+# The formats this module decodes (feeds/decoders/format.py).
+FORMATS: Final = (
+    Format("frigate.events", topics=("frigate/events",), qos=1, feed="video", decode=decode_event),
+    Format("frigate.reviews", topics=("frigate/reviews",), qos=1, feed="video", decode=decode_review),
+)

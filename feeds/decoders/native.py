@@ -33,6 +33,7 @@ from feeds.decoders._fields import (
     topic_levels,
 )
 from feeds.decoders.context import DecodeContext
+from feeds.decoders.format import Format
 from feeds.rejects import Reason, Rejected
 
 SOURCE: Final = "native"
@@ -241,3 +242,12 @@ def _urgency(value: Any, at: str) -> bool:
     if flag is None:
         raise Rejected(Reason.WRONG_TYPE, f"'{at}urgency' is {value!r}; send urgent: true/false")
     return flag
+
+
+# The formats this module decodes (feeds/decoders/format.py): the registry, the default topics
+# and their QoS are read from here.
+FORMATS: Final = (
+    Format("native.gps", topics=("gridwall/gps/+/+",), qos=0, feed="gps", decode=decode_gps),
+    Format("native.video", topics=("gridwall/video/+",), qos=1, feed="video", decode=decode_video),
+    Format("native.case", topics=("gridwall/case/+",), qos=1, feed="case", decode=decode_case),
+)

@@ -39,6 +39,7 @@ from feeds.decoders._fields import (
     to_id,
 )
 from feeds.decoders.context import DecodeContext
+from feeds.decoders.format import Format
 from feeds.rejects import Reason, Rejected
 
 SOURCE: Final = "open311"
@@ -164,3 +165,7 @@ def _closed(request_id: str, item: Json, case: dict[str, Any], ctx: DecodeContex
 
 
 STATUS_HANDLERS: Final[dict[str, Handler]] = {"open": _opened, "closed": _closed}
+
+
+# The format this module decodes (feeds/decoders/format.py).
+FORMATS: Final = (Format("open311", topics=("open311/requests",), qos=1, feed="case", decode=decode),)

@@ -25,6 +25,7 @@ from feeds.decoders._fields import (
     unknown_if_negative,
 )
 from feeds.decoders.context import DecodeContext
+from feeds.decoders.format import Format
 
 SOURCE: Final = "osmand"
 MS_TO_KMH: Final = 3.6
@@ -63,3 +64,7 @@ def decode(topic: str, payload: bytes, ctx: DecodeContext) -> list[Record]:
             crs=(info.crs if info and info.crs else "wgs84"),
         )
     ]
+
+
+# The format this module decodes (feeds/decoders/format.py).
+FORMATS: Final = (Format("osmand", topics=("osmand/+",), qos=0, feed="gps", decode=decode),)

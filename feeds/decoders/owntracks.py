@@ -27,6 +27,7 @@ from feeds.decoders._fields import (
     unknown_if_negative,
 )
 from feeds.decoders.context import DecodeContext
+from feeds.decoders.format import Format
 from feeds.rejects import Reason, Rejected
 
 SOURCE: Final = "owntracks"
@@ -121,3 +122,8 @@ HANDLERS: Final[dict[str, Handler]] = {
     "status": _ignore,
     "request": _ignore,
 }
+
+
+# The format this module decodes (feeds/decoders/format.py). ``+/+`` carries location and lwt;
+# transitions come on ``…/event``, which the default does not subscribe to.
+FORMATS: Final = (Format("owntracks", topics=("owntracks/+/+",), qos=0, feed="gps", decode=decode),)

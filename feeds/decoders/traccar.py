@@ -28,6 +28,7 @@ from feeds.decoders._fields import (
     unknown_if_negative,
 )
 from feeds.decoders.context import DecodeContext
+from feeds.decoders.format import Format
 from feeds.rejects import Reason, Rejected
 
 SOURCE: Final = "traccar"
@@ -152,3 +153,11 @@ def _kind_from_category(device: Json) -> DeviceKind:
     # feeds.devices entry, a "person" is a field collector and anything else a vehicle.
     category = device.get("category")
     return "collector" if category == "person" else "vehicle"
+
+
+# The formats this module decodes (feeds/decoders/format.py). Device status counts with the
+# positions (the gps feed), but must arrive: QoS 1.
+FORMATS: Final = (
+    Format("traccar.positions", topics=("traccar/positions",), qos=0, feed="gps", decode=decode_position),
+    Format("traccar.events", topics=("traccar/events",), qos=1, feed="gps", decode=decode_event),
+)

@@ -2,6 +2,6 @@
 
 import sys
 
-from feeds.simulator.cli import main
+from feeds.simulator.command import main
 
 sys.exit(main())

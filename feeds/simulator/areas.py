@@ -13,8 +13,8 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from dashboard.city.geo import XY, LocalProjection, ring_area
 from dashboard.city.model import City
+from dashboard.city.planar import XY, LocalProjection, ring_area
 
 
 @dataclass(slots=True)

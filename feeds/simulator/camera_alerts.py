@@ -11,8 +11,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from feeds.simulator.catalogue import ALERT_TYPES, PROFILES, AlertType
 from feeds.simulator.clock import HOUR_S, local_hour, local_stamp
+from feeds.simulator.problem_mix import ALERT_TYPES, PROFILES, AlertType
 from feeds.simulator.rand import poisson, weighted
 
 FALSE_SHARE = 0.25

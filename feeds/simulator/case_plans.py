@@ -9,8 +9,10 @@ and a restart only needs to know up to when it had published.
 
 Delays follow docs/domain.md §5: the supervision center works around the clock (受理/立案/派遣 in
 natural minutes), collectors verify and check during duty, departments dispose in working time
-(Mon–Fri 08:00–12:00, 14:00–18:00) unless the case is urgent (natural time). How long a
-disposal takes is a share of its limit drawn per department (departments.py).
+unless the case is urgent (natural time). How long a disposal takes is a share of its limit drawn
+per department (departments.py). The limits, the urgent flags and the working calendar are the
+casework domain's ``Rules`` (dashboard.casework.timelimits), the same the wall sets deadlines by,
+so a case planned late is late on the wall.
 """
 
 from __future__ import annotations
@@ -20,22 +22,23 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from feeds.simulator import catalogue as cat
+from dashboard.casework.timelimits import Basis, Rules, TimeLimit
+from feeds.simulator import problem_mix as mix
 from feeds.simulator.areas import Cells
-from feeds.simulator.catalogue import CaseKind
-from feeds.simulator.clock import DAY_S, DUTY, HOUR_S, WORK, local_hour, local_stamp, weekday
+from feeds.simulator.clock import DAY_S, DUTY, HOUR_S, local_hour, local_stamp, weekday
 from feeds.simulator.departments import Behaviour, behaviour
+from feeds.simulator.problem_mix import CaseKind
 from feeds.simulator.rand import lognormal, minutes, poisson, weighted
 
 MAX_LIFE_S = 30 * DAY_S  # every case's events fall within this time after its report
 
 # Share of the non-video cases per source, and their hour-of-day profiles (24 values).
 SOURCE_SHARE = {
-    cat.COLLECTOR: 0.70,
-    cat.HOTLINE_12345: 0.16,
-    cat.HOTLINE_12319: 0.05,
-    cat.LEADER: 0.05,
-    cat.IOT: 0.04,
+    mix.COLLECTOR: 0.70,
+    mix.HOTLINE_12345: 0.16,
+    mix.HOTLINE_12319: 0.05,
+    mix.LEADER: 0.05,
+    mix.IOT: 0.04,
 }
 _DUTY_PROFILE = tuple(
     {8: 1.0, 9: 1.3, 10: 1.3, 11: 1.0, 14: 1.0, 15: 1.3, 16: 1.2, 17: 0.9}.get(h, 0.0)
@@ -44,10 +47,10 @@ _DUTY_PROFILE = tuple(
 _HOTLINE_PROFILE = (0.2, 0.1, 0.1, 0.1, 0.1, 0.2, 0.4, 0.8, 1.5, 1.6, 1.5, 1.3, 1.0, 1.0, 1.4,
                     1.5, 1.4, 1.3, 1.2, 1.3, 1.2, 1.0, 0.7, 0.4)
 _WHEN = {  # hour-of-day multipliers for kinds reported mostly at some time
-    cat.ANY: (1.0,) * 24,
-    cat.DAY: tuple(1.5 if 8 <= h < 18 else 0.4 for h in range(24)),
-    cat.EVENING: tuple(3.0 if h >= 18 or h < 1 else 0.4 for h in range(24)),
-    cat.NIGHT: tuple(3.0 if h >= 21 or h < 6 else 0.3 for h in range(24)),
+    mix.ANY: (1.0,) * 24,
+    mix.DAY: tuple(1.5 if 8 <= h < 18 else 0.4 for h in range(24)),
+    mix.EVENING: tuple(3.0 if h >= 18 or h < 1 else 0.4 for h in range(24)),
+    mix.NIGHT: tuple(3.0 if h >= 21 or h < 6 else 0.3 for h in range(24)),
 }
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国红玉兰峰志新海波鹏宇浩凯晨欣怡"
@@ -76,6 +79,7 @@ class Birth:
     reporter: int | None  # the reporting collector (source collector)
     dept: str
     wrong_dept: str
+    limit: TimeLimit  # the disposal limit of the city's table for this kind
     urgent: bool
     address: str
     ticket: str | None = None
@@ -93,7 +97,7 @@ class Birth:
             "lon": round(self.lon, 6),
             "department": self.dept,
             "urgent": self.urgent,
-            "condition": k.condition or "一般",
+            "condition": k.reported_condition,
             "title": k.title,
             "address": self.address,
             "description": f"{self.address}发现{k.title}",
@@ -150,26 +154,28 @@ class CasePlan:
 
 
 @dataclass(frozen=True, slots=True)
-class Limits:
-    """A disposal limit on its clock (natural or working seconds), as timelimits.toml reads it."""
+class Disposal:
+    """A case's disposal limit on the clock the wall counts it on: natural seconds, or working
+    seconds of the city's calendar (the basis and the seconds come from ``Rules``)."""
 
+    rules: Rules
+    basis: Basis
     seconds: float
-    natural: bool
 
     @classmethod
-    def of(cls, kind: CaseKind, urgent: bool) -> Limits:
-        value, unit = kind.limit
-        if unit == "h":
-            return cls(value * HOUR_S, True)
-        if urgent:  # urgent limits run in natural time: 工作时 → hours, 工作日 → days
-            return cls(value * (HOUR_S if unit == "wh" else DAY_S), True)
-        return cls(value * (HOUR_S if unit == "wh" else WORK.day_seconds), False)
+    def of(cls, rules: Rules, limit: TimeLimit, urgent: bool) -> Disposal:
+        basis = rules.basis(limit, urgent)
+        return cls(rules, basis, rules.seconds(limit, basis))
+
+    @property
+    def natural(self) -> bool:
+        return self.basis is Basis.NATURAL
 
     def add(self, t: float, seconds: float) -> float:
-        return t + seconds if self.natural else WORK.add(t, seconds)
+        return self.rules.add(t, seconds, self.basis)
 
     def measure(self, a: float, b: float) -> float:
-        return b - a if self.natural else WORK.measure(a, b)
+        return self.rules.measure(a, b, self.basis)
 
 
 class CasePlanner:
@@ -186,9 +192,12 @@ class CasePlanner:
         addresses: dict[int, str],
         cases_per_day: float,
         video_per_day: float,
+        rules: Rules,
         speedup: float = 1.0,
     ) -> None:
         self.seed = seed
+        self.rules = rules
+        self.calendar = rules.calendar  # the departments' working time
         self.cells = cells
         self.grid_collectors = grid_collectors
         self.collector_cells = collector_cells
@@ -214,18 +223,18 @@ class CasePlanner:
         raw: list[tuple[float, str, CaseKind | None, int | None, str | None]] = []
         per_hour = self.non_video_per_day / 24.0
         rates = {
-            cat.COLLECTOR: _DUTY_PROFILE[h] / self._duty_mean if self.collector_ids else 0.0,
-            cat.HOTLINE_12345: _HOTLINE_PROFILE[h] / self._hotline_mean,
-            cat.HOTLINE_12319: _HOTLINE_PROFILE[h] / self._hotline_mean,
+            mix.COLLECTOR: _DUTY_PROFILE[h] / self._duty_mean if self.collector_ids else 0.0,
+            mix.HOTLINE_12345: _HOTLINE_PROFILE[h] / self._hotline_mean,
+            mix.HOTLINE_12319: _HOTLINE_PROFILE[h] / self._hotline_mean,
             # 领导交办 arrives in office hours on working days
-            cat.LEADER: (24 / 8 * 7 / 5) if WORK.is_open(hour + 1) and wd < 5 else 0.0,
-            cat.IOT: 1.0,
+            mix.LEADER: (24 / 8 * 7 / 5) if self.calendar.is_working_instant(hour + 1) and wd < 5 else 0.0,
+            mix.IOT: 1.0,
         }
         for source, share in SOURCE_SHARE.items():
             for _ in range(poisson(rng, per_hour * share * rates[source])):
                 raw.append((hour + rng.uniform(0, HOUR_S), source, None, None, None))
         for ts, _alert_id, kind, cell, url in video:
-            raw.append((ts, cat.VIDEO, kind, cell, url))
+            raw.append((ts, mix.VIDEO, kind, cell, url))
         raw.sort(key=lambda r: (r[0], r[1]))
         out = []
         for n, (ts, source, kind, cell, url) in enumerate(raw, start=1):
@@ -248,7 +257,7 @@ class CasePlanner:
         reporter = None
         if kind is None:
             kind = self._pick_kind(rng, source, local_hour(ts))
-        if source == cat.COLLECTOR:
+        if source == mix.COLLECTOR:
             reporter = rng.randrange(len(self.collector_ids))
             own = self.collector_cells[reporter]
             pool = [c for c in own if (not self.cells.cells[c].walkable) == kind.water]
@@ -259,30 +268,34 @@ class CasePlanner:
         elif cell is None:
             cell = rng.choice(self.water if kind.water and self.water else self.land)
         grid = self.cells.cells[cell]
-        x, y = grid.random_point(rng, 0.5 if source == cat.VIDEO else 0.8)
+        x, y = grid.random_point(rng, 0.5 if source == mix.VIDEO else 0.8)
         lon, lat = self.cells.lonlat(x, y)
         district = grid.code[:6]
         dept = f"ZFZD-{district}" if kind.dept == "ZFZD" else kind.dept
         wrong = f"ZFZD-{district}" if kind.wrong_dept == "ZFZD" else kind.wrong_dept
         answering = self.grid_collectors.get(cell) or [reporter or 0]
-        urgent = kind.urgent or (source == cat.VIDEO and kind.small_code == "0115")
+        limit = self.limit_of(kind)
+        # Urgent when the city's table says the limit is (缺失 covers, 突发事件); a fire a camera
+        # saw (烟火 → 焚烧) is dispatched as urgent too.
+        urgent = limit.urgent or (source == mix.VIDEO and kind.small_code == "0115")
         ticket = None
-        if source in (cat.HOTLINE_12345, cat.HOTLINE_12319):
+        if source in (mix.HOTLINE_12345, mix.HOTLINE_12319):
             ticket = f"{source[-5:]}-{case_id}"
         return Birth(
             case_id=case_id, ts=ts, source=source, kind=kind, cell=cell, grid_code=grid.code,
             x=x, y=y, lat=lat, lon=lon, collector=rng.choice(answering), reporter=reporter,
-            dept=dept, wrong_dept=wrong, urgent=urgent, address=self.addresses.get(cell, ""),
+            dept=dept, wrong_dept=wrong, limit=limit, urgent=urgent,
+            address=self.addresses.get(cell, ""),
             ticket=ticket, media_url=url,
         )
 
     def _pick_kind(self, rng: random.Random, source: str, hour: int, water: bool = True) -> CaseKind:
-        kinds = [k for k in cat.KINDS if water or not k.water]
-        if source == cat.COLLECTOR:
+        kinds = [k for k in mix.KINDS if water or not k.water]
+        if source == mix.COLLECTOR:
             weights = [k.collector for k in kinds]
-        elif source == cat.LEADER:
+        elif source == mix.LEADER:
             weights = [k.leader for k in kinds]
-        elif source == cat.IOT:
+        elif source == mix.IOT:
             weights = [k.iot for k in kinds]
         else:
             weights = [k.public * _WHEN[k.when][hour] for k in kinds]
@@ -299,6 +312,12 @@ class CasePlanner:
 
     def behaviour(self, dept: str) -> Behaviour:
         return behaviour(dept, self.districts)
+
+    def limit_of(self, kind: CaseKind) -> TimeLimit:
+        """The kind's disposal limit, looked up as the wall looks it up for the reported case."""
+        return self.rules.limits.disposal_limit(
+            kind.category, kind.small_code, kind.reported_condition, kind.class_code
+        )
 
 
 class _Lifecycle:
@@ -335,11 +354,11 @@ class _Lifecycle:
         b, rng = self.b, self.rng
         reporter = self.p.collector_ids[b.reporter] if b.reporter is not None else None
         actor = reporter or {
-            cat.HOTLINE_12345: "public:12345", cat.HOTLINE_12319: "public:12319",
-            cat.VIDEO: "ai:video", cat.LEADER: "leader", cat.IOT: "iot:sensor",
+            mix.HOTLINE_12345: "public:12345", mix.HOTLINE_12319: "public:12319",
+            mix.VIDEO: "ai:video", mix.LEADER: "leader", mix.IOT: "iot:sensor",
         }.get(b.source, b.source)
         self.emit("report", b.ts, actor, b.case_fields())
-        if b.source == cat.COLLECTOR:
+        if b.source == mix.COLLECTOR:
             if b.kind.self_disposable and rng.random() < 0.25:
                 self.emit("self_dispose", self.duty(3, 12), reporter or self.collector)
                 return self.plan
@@ -347,10 +366,10 @@ class _Lifecycle:
                 self.emit("void", self.center(1, 8), self.operators["accept"])
                 return self.plan
             self.emit("accept", self.center(1, 8), self.operators["accept"])
-        elif b.source in (cat.HOTLINE_12345, cat.HOTLINE_12319, cat.VIDEO):
+        elif b.source in (mix.HOTLINE_12345, mix.HOTLINE_12319, mix.VIDEO):
             # Public and AI reports: the 受理员 screens them (false AI hits, duplicate calls),
             # then a collector verifies on site; a confirmed report is accepted (lifecycle.py).
-            if rng.random() < (0.20 if b.source == cat.VIDEO else 0.08):
+            if rng.random() < (0.20 if b.source == mix.VIDEO else 0.08):
                 self.emit("void", self.center(1, 10), self.operators["accept"])
                 return self.plan
             self.emit("verify_request", self.center(1, 8), self.operators["accept"])
@@ -380,7 +399,8 @@ class _Lifecycle:
         self.emit("dispatch", self.center(*quick), self.operators["dispatch"],
                   {"department": b.dept})
         dispatched = self.t
-        limit = Limits.of(b.kind, b.urgent)
+        limit = Disposal.of(self.p.rules, b.limit, b.urgent)
+        workday = self.p.calendar.workday_seconds  # one 工作日 in working seconds
         deadline = limit.add(dispatched, limit.seconds)
         self._deadline(deadline)
         sign_lo, sign_hi = (3, 15) if limit.natural else beh.sign_min
@@ -389,11 +409,13 @@ class _Lifecycle:
         work = self.p.delay(limit.seconds * lognormal(rng, beh.pace, beh.sigma, 0.05, 6.0))
         used = limit.measure(dispatched, self.t)
         total_limit = limit.seconds
-        if limit.seconds >= WORK.day_seconds and rng.random() < beh.p_extend:
+        if limit.seconds >= workday and rng.random() < beh.p_extend:
             at = max(self.t + 60, limit.add(dispatched, 0.6 * total_limit / self.p.speedup))
             if at < deadline:
-                extra = max(WORK.day_seconds, round(0.5 * total_limit / WORK.day_seconds)
-                            * WORK.day_seconds) if not limit.natural else 0.5 * total_limit
+                if limit.natural:
+                    extra = 0.5 * total_limit
+                else:  # whole working days, at least one
+                    extra = max(workday, round(0.5 * total_limit / workday) * workday)
                 deadline = limit.add(deadline, extra)
                 self.emit("extend", at, self.operators["chief"], {"deadline": round(deadline)})
                 self._deadline(deadline)
@@ -403,8 +425,8 @@ class _Lifecycle:
             at = max(self.t + 60, limit.add(dispatched, max(used, 0.4 * work)))
             self.emit("suspend", at, self.operators["chief"])
             self._deadline(None)
-            pause = self.p.delay(self.rng.uniform(2, 10) * WORK.day_seconds)
-            resume = min(self.cap - 2 * DAY_S, WORK.add(self.t, pause))
+            pause = self.p.delay(self.rng.uniform(2, 10) * workday)
+            resume = min(self.cap - 2 * DAY_S, self.p.calendar.add_working(self.t, pause))
             done_before = limit.measure(dispatched, at)
             self.emit("resume", resume, b.dept)
             deadline = limit.add(deadline, limit.measure(at, self.t))
@@ -432,9 +454,9 @@ class _Lifecycle:
     def _work(self, lo: float, hi: float) -> float:
         if self.b.urgent:
             return self.t + self.p.delay(minutes(self.rng, lo / 3, hi / 3))
-        return WORK.add(self.t, self.p.delay(minutes(self.rng, lo, hi)))
+        return self.p.calendar.add_working(self.t, self.p.delay(minutes(self.rng, lo, hi)))
 
-    def _on(self, limit: Limits, lo: float, hi: float) -> float:
+    def _on(self, limit: Disposal, lo: float, hi: float) -> float:
         return limit.add(self.t, self.p.delay(minutes(self.rng, lo, hi)))
 
     def _deadline(self, deadline: float | None) -> None:

@@ -1,25 +1,29 @@
-"""Opening hours for the simulation: the departments' working time and the collectors' duty.
+"""Local time for the simulation, and the collectors' duty rota.
 
-Asia/Shanghai has had no daylight saving since 1991, so a fixed UTC+8 offset is exact and keeps
-this module free of tz databases. Working days are Monday–Friday minus the public holidays and
-plus the make-up days (调休) listed in dashboard/data/holidays/*.toml, read as plain data: the
-simulator then plans lateness against the same calendar the wall counts with. Without those files
-it falls back to plain Monday–Friday.
+Asia/Shanghai has had no daylight saving since 1991, so the local-time helpers use a fixed UTC+8
+offset: they only name hours and days (case ids, hour-of-day profiles, shifts) and stay plain
+arithmetic. Working time is not counted here: the departments' working calendar (periods,
+weekends, public holidays, 调休) and the time limits are the casework domain's own
+(dashboard.casework, loaded through dashboard.casedata), so the simulator plans lateness on
+exactly the clock the wall counts it on. The collectors' duty is a rota of the simulator, kept on
+a WorkCalendar of its own so that all opening-hours arithmetic has one implementation.
 """
 
 from __future__ import annotations
 
-import logging
-import tomllib
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from pathlib import Path
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from dashboard.casework.workcalendar import WorkCalendar
 
 OFFSET_S = 8 * 3600
 DAY_S = 86400
 HOUR_S = 3600
 _EPOCH_WEEKDAY = 3  # 1970-01-01 was a Thursday (Monday = 0)
+# How far ahead a rota looks for its next window; a calendar without any working day for this
+# long is a configuration error, not something to loop over for ever.
+_MAX_DAYS_AHEAD = 400
 
 
 def local_day_start(t: float) -> float:
@@ -40,66 +44,19 @@ def local_stamp(t: float, fmt: str = "%Y%m%d%H") -> str:
     return datetime.fromtimestamp(t + OFFSET_S, UTC).strftime(fmt)
 
 
-def local_day(t: float) -> int:
-    """Local calendar day as a proleptic ordinal (date.toordinal())."""
-    return _EPOCH_ORDINAL + int((t + OFFSET_S) // DAY_S)
+class Rota:
+    """The opening windows of a WorkCalendar one after another.
 
+    A shift plan asks what the calendar's deadline arithmetic does not: when the next window
+    opens and when the current one ends. Everything else is the calendar's own answer.
+    """
 
-_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
-HOLIDAY_DIR = Path(__file__).resolve().parents[2] / "dashboard" / "data" / "holidays"
-
-
-def load_holidays(folder: Path = HOLIDAY_DIR) -> tuple[frozenset[int], frozenset[int]]:
-    """(days off, make-up working days) as day ordinals, from every TOML file in ``folder``."""
-    off: set[int] = set()
-    work: set[int] = set()
-    for path in sorted(folder.glob("*.toml")) if folder.is_dir() else ():
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-            for h in data.get("holiday", []):
-                first, last = h["first"].toordinal(), h["last"].toordinal()
-                off.update(range(first, last + 1))
-                work.update(d.toordinal() for d in h.get("work", []))
-        except (OSError, tomllib.TOMLDecodeError, KeyError, AttributeError, TypeError) as err:
-            logging.getLogger("gridwall.simulator").warning("ignoring holiday file %s: %s", path, err)
-    return frozenset(off), frozenset(work)
-
-
-@dataclass(frozen=True, slots=True)
-class Periods:
-    """Daily opening periods (seconds after local midnight) on some weekdays."""
-
-    periods: tuple[tuple[int, int], ...] = ((8 * HOUR_S, 12 * HOUR_S), (14 * HOUR_S, 18 * HOUR_S))
-    weekdays: frozenset[int] = frozenset(range(5))
-    days_off: frozenset[int] = frozenset()  # holidays (day ordinals)
-    make_up_days: frozenset[int] = frozenset()  # weekend days worked instead (调休上班)
-
-    @property
-    def day_seconds(self) -> int:
-        return sum(e - s for s, e in self.periods)
-
-    def open_day(self, t: float) -> bool:
-        day = local_day(t)
-        if day in self.make_up_days:
-            return True
-        return weekday(t) in self.weekdays and day not in self.days_off
-
-    def _windows_from(self, t: float) -> Iterator[tuple[float, float]]:
-        """(start, end) of every opening window that ends after t, in order (endless)."""
-        day = local_day_start(t)
-        while True:
-            if self.open_day(day + 1):
-                for s, e in self.periods:
-                    if day + e > t:
-                        yield day + s, day + e
-            day += DAY_S
+    def __init__(self, calendar: WorkCalendar) -> None:
+        self.calendar = calendar
+        self._tz = ZoneInfo(calendar.timezone)
 
     def is_open(self, t: float) -> bool:
-        day = local_day_start(t)
-        if not self.open_day(t):
-            return False
-        sec = t - day
-        return any(s <= sec < e for s, e in self.periods)
+        return self.calendar.is_working_instant(t)
 
     def next_open(self, t: float) -> float:
         """t itself when open, else the start of the next window."""
@@ -112,26 +69,29 @@ class Periods:
         return end
 
     def add(self, t: float, seconds: float) -> float:
-        """t plus ``seconds`` of open time (work starts at the next opening when closed)."""
-        remaining = max(0.0, seconds)
-        for start, end in self._windows_from(t):
-            begin = max(t, start)
-            if remaining <= end - begin:
-                return begin + remaining
-            remaining -= end - begin
-        raise AssertionError("unreachable")  # pragma: no cover
+        """t plus ``seconds`` of open time (counted from the next opening when closed)."""
+        return self.calendar.add_working(t, seconds)
 
     def measure(self, a: float, b: float) -> float:
-        """Open seconds between a and b (0 when b <= a)."""
-        total = 0.0
-        for start, end in self._windows_from(a):
-            if start >= b:
-                break
-            total += min(end, b) - max(start, a)
-        return max(0.0, total)
+        """Open seconds between a and b."""
+        return self.calendar.working_seconds(a, b)
+
+    def _windows_from(self, t: float) -> Iterator[tuple[float, float]]:
+        """(start, end) of every window that ends after t, in order."""
+        day = self.calendar.local_date(t)
+        for _ in range(_MAX_DAYS_AHEAD):
+            if self.calendar.is_workday(day):
+                midnight = datetime(day.year, day.month, day.day, tzinfo=self._tz)
+                for first, last in self.calendar.periods:  # minutes after local midnight
+                    # Wall-clock arithmetic on an aware datetime, so 24:00 is the next midnight.
+                    start = (midnight + timedelta(minutes=first)).timestamp()
+                    end = (midnight + timedelta(minutes=last)).timestamp()
+                    if end > t:
+                        yield start, end
+            day += timedelta(days=1)
+        raise ValueError(f"no open window within {_MAX_DAYS_AHEAD} days of {t}")
 
 
-_OFF, _MAKE_UP = load_holidays()
-# Departments: working days 08:00–12:00, 14:00–18:00 (docs/domain.md §5.1).
-WORK = Periods(days_off=_OFF, make_up_days=_MAKE_UP)
-DUTY = Periods(weekdays=frozenset(range(7)))  # collectors patrol the same hours every day
+# Collectors patrol 08:00–12:00 and 14:00–18:00 every day of the year, holidays included: no
+# weekend and no days off, unlike the departments' working calendar.
+DUTY = Rota(WorkCalendar(periods=("08:00-12:00", "14:00-18:00"), weekend=()))

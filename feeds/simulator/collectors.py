@@ -17,7 +17,7 @@ import random
 from collections import deque
 from dataclasses import dataclass, field
 
-from dashboard.city.geo import bearing_deg
+from dashboard.city.planar import bearing_deg
 from feeds.simulator.areas import Cells, PatrolArea
 from feeds.simulator.clock import DUTY, local_day_start
 

@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from dashboard.casedata import city_rules
 from dashboard.city.model import load_city
 from dashboard.config import EMBEDDED_MQTT_PORT, embedded_mqtt_url
 from feeds.mqtt import make_client
@@ -87,6 +88,9 @@ def run(args: argparse.Namespace, settings: Any = None) -> int:
     data_dir = Path(args.data_dir or getattr(settings, "data_dir", None) or os.environ.get("GRIDWALL_DATA_DIR", "data"))
     city_dir = Path(args.city_dir or getattr(settings, "city_dir", None) or DEFAULT_CITY_DIR)
     cfg = config_from(args)
+    # The city's own limits and calendar, loaded as its ingest workers load them, so the cases
+    # planned late are the ones the wall counts late (the shipped ones when nothing is configured).
+    rules, _policy = city_rules(settings.section("casework") if hasattr(settings, "section") else {})
     offset = 0.0
     if args.start_at:
         offset = _parse_time(args.start_at) - time.time()
@@ -113,7 +117,7 @@ def run(args: argparse.Namespace, settings: Any = None) -> int:
             published_until = max(published_until, cases_from)
     t0 = time.monotonic()
     city = load_city(city_dir)
-    world = World(city, cfg, now, cases_from=cases_from, published_until=published_until)
+    world = World(city, cfg, now, cases_from=cases_from, published_until=published_until, rules=rules)
     backlog = world.due_case_events(now)
     log.info(
         "simulating %s: %d collectors, %d vehicles, %d cameras, ~%g cases/day; %s %d case events "

@@ -1,17 +1,15 @@
-"""What the demo city's problems are: case kinds (small class + 立案条件), who fixes them, their
-disposal limits, how often each source reports them; and the video-AI alert types.
+"""The demo city's mix of problems: case kinds (small class + 立案条件), who fixes them, how often
+each source reports them; and the video-AI alert types with their hour-of-day profiles.
 
-Small-class codes follow docs/domain.md §3.3 (GB/T 30428.2 era). The limits mirror the [D]
-defaults of dashboard/data/timelimits.toml (docs/domain.md §5.1), so a department that the
-simulator plans as "late" is late on the wall too. Change both together.
+Small-class codes and names follow the casework catalogue (docs/domain.md §3.3, GB/T 30428.2 era;
+dashboard/data/catalogue.toml). A kind carries no time limit and no urgent flag of its own: the
+planner looks both up in the city's limit table (dashboard.casework.timelimits), the one the wall
+sets deadlines from, so a department that the simulator plans as "late" is late on the wall too.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-# Limit units: "h" natural hours, "wh" working hours, "wd" working days (8 wh).
-Limit = tuple[float, str]
 
 # Sources, as sent in case.source (docs/domain.md §4 案件来源).
 COLLECTOR, HOTLINE_12345, HOTLINE_12319, VIDEO, LEADER, IOT = (
@@ -30,8 +28,6 @@ class CaseKind:
     condition: str  # 立案条件 (free text; 缺失 matches the manhole rules of timelimits.toml)
     dept: str  # responsible department code; "ZFZD" = the district's enforcement squad
     wrong_dept: str  # a plausible wrong dispatch, which then comes back (回退)
-    limit: Limit
-    urgent: bool
     collector: float  # relative report weights per source
     public: float
     leader: float = 0.0
@@ -46,83 +42,90 @@ class CaseKind:
         return self.small_code[:2]
 
     @property
+    def reported_condition(self) -> str:
+        """The 立案条件 as a report carries it, and as the wall looks the limit up by."""
+        return self.condition or "一般"
+
+    @property
     def title(self) -> str:
         return self.name + (self.condition if self.condition not in ("", "一般") else "")
 
 
 C, E = "component", "event"
+# Each row: category, small code, name, 立案条件, department, wrong department, then the report
+# weights (collector, public[, leader, iot]) and the flags.
 KINDS: tuple[CaseKind, ...] = (
     # 部件 components — facilities broken, missing or dirty
-    CaseKind(C, "0101", "上水井盖", "破损", "SWJT", "SZC", (3, "wd"), False, 3, 1),
-    CaseKind(C, "0101", "上水井盖", "缺失", "SWJT", "SZC", (2, "h"), True, 0.5, 0.8, iot=1),
-    CaseKind(C, "0102", "污水井盖", "破损", "SZC", "SWJT", (3, "wd"), False, 3, 0.8),
-    CaseKind(C, "0103", "雨水井盖", "破损", "SZC", "SWJT", (3, "wd"), False, 3, 0.8),
-    CaseKind(C, "0103", "雨水井盖", "缺失", "SZC", "SWJT", (2, "h"), True, 0.5, 0.8, iot=1),
-    CaseKind(C, "0104", "雨水箅子", "破损", "SZC", "SWJT", (3, "wd"), False, 2, 0.3),
-    CaseKind(C, "0105", "电力井盖", "破损", "GDGS", "SZC", (3, "wd"), False, 1.5, 0.3),
-    CaseKind(C, "0107", "通讯井盖", "破损", "TXGS", "GDGS", (3, "wd"), False, 1.5, 0.3),
-    CaseKind(C, "0111", "燃气井盖", "破损", "RQGS", "SZC", (3, "wd"), False, 1, 0.3),
-    CaseKind(C, "0117", "立杆", "倾斜", "SZC", "TXGS", (3, "wd"), False, 1, 0.3),
-    CaseKind(C, "0118", "路灯", "不亮", "SZC", "GDGS", (1, "wd"), False, 2, 2.5, when=EVENING),
-    CaseKind(C, "0203", "公交站亭", "破损", "SZC", "JJDD", (3, "wd"), False, 1, 0.3),
-    CaseKind(C, "0209", "交通标志牌", "破损", "JJDD", "SZC", (3, "wd"), False, 1.5, 0.3),
-    CaseKind(C, "0210", "交通信号灯", "故障", "JJDD", "GDGS", (3, "wd"), False, 0.8, 1, iot=0.5),
-    CaseKind(C, "0211", "交通护栏", "破损", "JJDD", "SZC", (3, "wd"), False, 2, 0.3),
-    CaseKind(C, "0213", "路名牌", "破损", "SZC", "JJDD", (3, "wd"), False, 1, 0.1),
-    CaseKind(C, "0301", "公共厕所", "设施损坏", "HWC", "SZC", (3, "wd"), False, 1, 0.8),
-    CaseKind(C, "0305", "垃圾箱", "满溢", "HWC", "ZFZD", (3, "wd"), False, 4, 1, iot=1.5),
-    CaseKind(C, "0305", "垃圾箱", "破损", "HWC", "ZFZD", (3, "wd"), False, 2, 0.3),
-    CaseKind(C, "0402", "行道树", "倒伏", "YLJ", "SZC", (3, "wd"), False, 1, 0.8, leader=0.3),
-    CaseKind(C, "0403", "护树设施", "破损", "YLJ", "SZC", (3, "wd"), False, 1.5, 0.1),
-    CaseKind(C, "0405", "绿地", "黄土裸露", "YLJ", "ZFZD", (3, "wd"), False, 1.5, 0.2),
-    CaseKind(C, "0407", "街头坐椅", "破损", "YLJ", "SZC", (3, "wd"), False, 1, 0.2),
-    CaseKind(C, "0408", "绿地护栏", "破损", "YLJ", "SZC", (3, "wd"), False, 1, 0.1),
-    CaseKind(C, "0501", "宣传栏", "破损", "ZFZD", "CGZFJ", (3, "wd"), False, 0.8, 0.1),
+    CaseKind(C, "0101", "上水井盖", "破损", "SWJT", "SZC", 3, 1),
+    CaseKind(C, "0101", "上水井盖", "缺失", "SWJT", "SZC", 0.5, 0.8, iot=1),
+    CaseKind(C, "0102", "污水井盖", "破损", "SZC", "SWJT", 3, 0.8),
+    CaseKind(C, "0103", "雨水井盖", "破损", "SZC", "SWJT", 3, 0.8),
+    CaseKind(C, "0103", "雨水井盖", "缺失", "SZC", "SWJT", 0.5, 0.8, iot=1),
+    CaseKind(C, "0104", "雨水箅子", "破损", "SZC", "SWJT", 2, 0.3),
+    CaseKind(C, "0105", "电力井盖", "破损", "GDGS", "SZC", 1.5, 0.3),
+    CaseKind(C, "0107", "通讯井盖", "破损", "TXGS", "GDGS", 1.5, 0.3),
+    CaseKind(C, "0111", "燃气井盖", "破损", "RQGS", "SZC", 1, 0.3),
+    CaseKind(C, "0117", "立杆", "倾斜", "SZC", "TXGS", 1, 0.3),
+    CaseKind(C, "0118", "路灯", "不亮", "SZC", "GDGS", 2, 2.5, when=EVENING),
+    CaseKind(C, "0203", "公交站亭", "破损", "SZC", "JJDD", 1, 0.3),
+    CaseKind(C, "0209", "交通标志牌", "破损", "JJDD", "SZC", 1.5, 0.3),
+    CaseKind(C, "0210", "交通信号灯", "故障", "JJDD", "GDGS", 0.8, 1, iot=0.5),
+    CaseKind(C, "0211", "交通护栏", "破损", "JJDD", "SZC", 2, 0.3),
+    CaseKind(C, "0213", "路名牌", "破损", "SZC", "JJDD", 1, 0.1),
+    CaseKind(C, "0301", "公共厕所", "设施损坏", "HWC", "SZC", 1, 0.8),
+    CaseKind(C, "0305", "垃圾箱", "满溢", "HWC", "ZFZD", 4, 1, iot=1.5),
+    CaseKind(C, "0305", "垃圾箱", "破损", "HWC", "ZFZD", 2, 0.3),
+    CaseKind(C, "0402", "行道树", "倒伏", "YLJ", "SZC", 1, 0.8, leader=0.3),
+    CaseKind(C, "0403", "护树设施", "破损", "YLJ", "SZC", 1.5, 0.1),
+    CaseKind(C, "0405", "绿地", "黄土裸露", "YLJ", "ZFZD", 1.5, 0.2),
+    CaseKind(C, "0407", "街头坐椅", "破损", "YLJ", "SZC", 1, 0.2),
+    CaseKind(C, "0408", "绿地护栏", "破损", "YLJ", "SZC", 1, 0.1),
+    CaseKind(C, "0501", "宣传栏", "破损", "ZFZD", "CGZFJ", 0.8, 0.1),
     # 事件 events — appearance, advertising, construction, emergencies, street order
-    CaseKind(E, "0101", "私搭乱建", "", "ZFZD", "ZJJ", (15, "wd"), False, 1.5, 2, leader=3,
+    CaseKind(E, "0101", "私搭乱建", "", "ZFZD", "ZJJ", 1.5, 2, leader=3,
              suspendable=True),
-    CaseKind(E, "0102", "暴露垃圾", "", "HWC", "ZFZD", (4, "wh"), False, 14, 3,
+    CaseKind(E, "0102", "暴露垃圾", "", "HWC", "ZFZD", 14, 3,
              self_disposable=True),
-    CaseKind(E, "0103", "积存垃圾渣土", "", "HWC", "ZFZD", (4, "wd"), False, 4, 1.5),
-    CaseKind(E, "0104", "道路不洁", "", "HWC", "ZFZD", (5, "wh"), False, 6, 1.5),
-    CaseKind(E, "0105", "水域不洁", "", "SWJT", "HWC", (1, "wd"), False, 1.5, 0.5, water=True),
-    CaseKind(E, "0106", "绿地脏乱", "", "YLJ", "HWC", (1, "wd"), False, 4, 0.5),
-    CaseKind(E, "0107", "废弃车辆", "", "JJDD", "ZFZD", (1, "wd"), False, 1.5, 0.8),
-    CaseKind(E, "0108", "废弃家具设备", "", "HWC", "ZFZD", (1, "wd"), False, 2, 0.5),
-    CaseKind(E, "0110", "道路破损", "", "SZC", "JJDD", (1, "wd"), False, 2.5, 1.5, leader=1,
+    CaseKind(E, "0103", "积存垃圾渣土", "", "HWC", "ZFZD", 4, 1.5),
+    CaseKind(E, "0104", "道路不洁", "", "HWC", "ZFZD", 6, 1.5),
+    CaseKind(E, "0105", "水域不洁", "", "SWJT", "HWC", 1.5, 0.5, water=True),
+    CaseKind(E, "0106", "绿地脏乱", "", "YLJ", "HWC", 4, 0.5),
+    CaseKind(E, "0107", "废弃车辆", "", "JJDD", "ZFZD", 1.5, 0.8),
+    CaseKind(E, "0108", "废弃家具设备", "", "HWC", "ZFZD", 2, 0.5),
+    CaseKind(E, "0110", "道路破损", "", "SZC", "JJDD", 2.5, 1.5, leader=1,
              suspendable=True),
-    CaseKind(E, "0112", "道路遗撒", "", "HWC", "ZFZD", (1, "wd"), False, 2, 1.5, when=NIGHT),
-    CaseKind(E, "0115", "焚烧垃圾树叶", "", "ZFZD", "HWC", (1, "wd"), False, 0.5, 0.8),
-    CaseKind(E, "0116", "油烟污染", "", "ZFZD", "CGZFJ", (1, "wd"), False, 1, 3, when=EVENING),
-    CaseKind(E, "0201", "非法小广告", "", "HWC", "ZFZD", (4, "wh"), False, 10, 0.5,
+    CaseKind(E, "0112", "道路遗撒", "", "HWC", "ZFZD", 2, 1.5, when=NIGHT),
+    CaseKind(E, "0115", "焚烧垃圾树叶", "", "ZFZD", "HWC", 0.5, 0.8),
+    CaseKind(E, "0116", "油烟污染", "", "ZFZD", "CGZFJ", 1, 3, when=EVENING),
+    CaseKind(E, "0201", "非法小广告", "", "HWC", "ZFZD", 10, 0.5,
              self_disposable=True),
-    CaseKind(E, "0202", "违章张贴悬挂广告牌匾", "", "ZFZD", "CGZFJ", (1, "wd"), False, 2, 0.5),
-    CaseKind(E, "0205", "广告招牌破损", "", "ZFZD", "SZC", (1, "wd"), False, 1, 0.5),
-    CaseKind(E, "0301", "施工扰民", "", "ZJJ", "ZFZD", (5, "wd"), False, 0.2, 3, when=NIGHT),
-    CaseKind(E, "0302", "工地扬尘", "", "ZJJ", "ZFZD", (5, "wd"), False, 1.5, 1, leader=1),
-    CaseKind(E, "0303", "施工废弃料", "", "ZJJ", "ZFZD", (5, "wd"), False, 1.5, 0.5),
-    CaseKind(E, "0304", "施工占道", "", "ZFZD", "JJDD", (5, "wd"), False, 1.5, 0.8),
-    CaseKind(E, "0401", "路面塌陷", "", "SZC", "SWJT", (2, "h"), True, 0.3, 0.5, leader=0.3,
+    CaseKind(E, "0202", "违章张贴悬挂广告牌匾", "", "ZFZD", "CGZFJ", 2, 0.5),
+    CaseKind(E, "0205", "广告招牌破损", "", "ZFZD", "SZC", 1, 0.5),
+    CaseKind(E, "0301", "施工扰民", "", "ZJJ", "ZFZD", 0.2, 3, when=NIGHT),
+    CaseKind(E, "0302", "工地扬尘", "", "ZJJ", "ZFZD", 1.5, 1, leader=1),
+    CaseKind(E, "0303", "施工废弃料", "", "ZJJ", "ZFZD", 1.5, 0.5),
+    CaseKind(E, "0304", "施工占道", "", "ZFZD", "JJDD", 1.5, 0.8),
+    CaseKind(E, "0401", "路面塌陷", "", "SZC", "SWJT", 0.3, 0.5, leader=0.3,
              suspendable=True),
-    CaseKind(E, "0402", "自来水管破裂", "", "SWJT", "SZC", (2, "h"), True, 0.3, 1),
-    CaseKind(E, "0403", "燃气管道破裂", "", "RQGS", "SZC", (2, "h"), True, 0.1, 0.4),
-    CaseKind(E, "0404", "下水道堵塞或破损", "", "SZC", "SWJT", (2, "h"), True, 1, 1.5, iot=0.5),
-    CaseKind(E, "0406", "道路积水", "", "SZC", "SWJT", (2, "h"), True, 0.5, 1, iot=1.5),
-    CaseKind(E, "0408", "架空线缆损坏", "", "TXGS", "GDGS", (2, "h"), True, 0.5, 0.5),
-    CaseKind(E, "0501", "无照经营游商", "", "ZFZD", "CGZFJ", (4, "wh"), False, 6, 3),
-    CaseKind(E, "0503", "占道废品收购", "", "ZFZD", "HWC", (1, "wd"), False, 1.5, 0.3),
-    CaseKind(E, "0504", "店外经营", "", "ZFZD", "CGZFJ", (4, "wh"), False, 8, 2,
+    CaseKind(E, "0402", "自来水管破裂", "", "SWJT", "SZC", 0.3, 1),
+    CaseKind(E, "0403", "燃气管道破裂", "", "RQGS", "SZC", 0.1, 0.4),
+    CaseKind(E, "0404", "下水道堵塞或破损", "", "SZC", "SWJT", 1, 1.5, iot=0.5),
+    CaseKind(E, "0406", "道路积水", "", "SZC", "SWJT", 0.5, 1, iot=1.5),
+    CaseKind(E, "0408", "架空线缆损坏", "", "TXGS", "GDGS", 0.5, 0.5),
+    CaseKind(E, "0501", "无照经营游商", "", "ZFZD", "CGZFJ", 6, 3),
+    CaseKind(E, "0503", "占道废品收购", "", "ZFZD", "HWC", 1.5, 0.3),
+    CaseKind(E, "0504", "店外经营", "", "ZFZD", "CGZFJ", 8, 2,
              self_disposable=True),
-    CaseKind(E, "0505", "机动车乱停放", "", "JJDD", "ZFZD", (4, "wh"), False, 5, 3),
-    CaseKind(E, "0506", "非机动车乱停放", "", "ZFZD", "JJDD", (4, "wh"), False, 7, 1,
+    CaseKind(E, "0505", "机动车乱停放", "", "JJDD", "ZFZD", 5, 3),
+    CaseKind(E, "0506", "非机动车乱停放", "", "ZFZD", "JJDD", 7, 1,
              self_disposable=True),
-    CaseKind(E, "0507", "乱堆物堆料", "", "ZFZD", "HWC", (1, "wd"), False, 6, 1.5,
+    CaseKind(E, "0507", "乱堆物堆料", "", "ZFZD", "HWC", 6, 1.5,
              self_disposable=True),
-    CaseKind(E, "0508", "商业噪音", "", "ZFZD", "CGZFJ", (1, "wd"), False, 0.5, 3, when=EVENING),
-    CaseKind(E, "0510", "露天烧烤", "", "ZFZD", "CGZFJ", (2, "h"), False, 1, 3, when=EVENING),
-    CaseKind(E, "0511", "沿街晾挂", "", "ZFZD", "HWC", (1, "wd"), False, 3, 0.3,
+    CaseKind(E, "0508", "商业噪音", "", "ZFZD", "CGZFJ", 0.5, 3, when=EVENING),
+    CaseKind(E, "0510", "露天烧烤", "", "ZFZD", "CGZFJ", 1, 3, when=EVENING),
+    CaseKind(E, "0511", "沿街晾挂", "", "ZFZD", "HWC", 3, 0.3,
              self_disposable=True),
-    CaseKind(E, "0513", "空调室外机低挂", "", "ZFZD", "SZC", (1, "wd"), False, 1, 0.5),
+    CaseKind(E, "0513", "空调室外机低挂", "", "ZFZD", "SZC", 1, 0.5),
 )
 
 

@@ -6,8 +6,8 @@ import heapq
 import math
 from collections import OrderedDict
 
-from dashboard.city.geo import XY, LocalProjection, dist_point_segment
 from dashboard.city.model import City
+from dashboard.city.planar import XY, LocalProjection, dist_point_segment
 
 # Planning speeds (m/s) for route choice; actual driving speeds vary per vehicle and trip.
 PLAN_SPEED = {"major": 40 / 3.6, "minor": 25 / 3.6}

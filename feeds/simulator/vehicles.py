@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import random
 
-from dashboard.city.geo import bearing_deg
+from dashboard.city.planar import bearing_deg
 from feeds.simulator.clock import DAY_S, HOUR_S, OFFSET_S
 from feeds.simulator.roadnet import RoadNet
 

@@ -1,6 +1,7 @@
 """The simulated city as a pure model: agents, alerts and cases, stepped with an explicit ``now``.
 
-No I/O and no wall clock here. ``advance(now)`` returns the GPS fixes and video alerts due by
+No I/O and no wall clock here (the casework rules are handed in; only when none are, the shipped
+ones are read once per process). ``advance(now)`` returns the GPS fixes and video alerts due by
 ``now``; ``pop_case_events(now, n)`` hands out case events in time order, at most n at a time,
 so the runner can pace a backfill. Every message carries the time it was planned for, not the
 time it was handed out, so the output is a function of (city, config, start, now) only.
@@ -15,12 +16,15 @@ import random
 import zlib
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from functools import cache
 from typing import Any
 
+from dashboard import casedata
+from dashboard.casework.timelimits import Rules
 from dashboard.city.model import City
-from feeds.simulator.alerts import AlertPlan, CameraSpot, expected_cases_per_day, plan_hour
 from feeds.simulator.areas import Cells, assign_areas
-from feeds.simulator.cases import (
+from feeds.simulator.camera_alerts import AlertPlan, CameraSpot, expected_cases_per_day, plan_hour
+from feeds.simulator.case_plans import (
     MAX_LIFE_S,
     CasePlan,
     CasePlanner,
@@ -28,9 +32,9 @@ from feeds.simulator.cases import (
     hour_floor,
     person_name,
 )
-from feeds.simulator.catalogue import find_kind
 from feeds.simulator.clock import DAY_S, HOUR_S
 from feeds.simulator.collectors import Collector
+from feeds.simulator.problem_mix import find_kind
 from feeds.simulator.roadnet import RoadNet
 from feeds.simulator.vehicles import Vehicle
 
@@ -40,6 +44,13 @@ VIDEO_MAX_SHARE = 0.3  # video cases never exceed this share of --cases-per-day
 MUCK_COMPANIES = ("江城宏远渣土运输公司", "江城顺达建筑运输公司", "江城通达土方工程公司")
 TASK_STATUS = {"report": "reporting", "self_dispose": "reporting", "verify": "verifying",
                "check_pass": "checking", "check_fail": "checking"}
+
+
+@cache
+def shipped_rules() -> Rules:
+    """The casework rules of the shipped data files, read once: tests and benches build many
+    worlds, and the files do not change while a process runs."""
+    return casedata.load_rules()
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,8 +96,12 @@ class World:
         cases_from: float | None = None,
         published_until: float | None = None,
         keep_plans: bool = False,
+        rules: Rules | None = None,
     ) -> None:
+        """``rules``: the city's time limits and working calendar, as the wall's ingest loads them
+        (dashboard.casedata.city_rules); None for the shipped ones (dashboard/data)."""
         self.city, self.cfg, self.start = city, cfg, start
+        self.rules = shipped_rules() if rules is None else rules
         self.cases_from = start - cfg.backfill_days * DAY_S if cases_from is None else cases_from
         self.published_until = self.cases_from if published_until is None else published_until
         self.keep_plans = keep_plans
@@ -114,6 +129,7 @@ class World:
             addresses=self._addresses(),
             cases_per_day=cfg.cases_per_day,
             video_per_day=video * self.video_scale,
+            rules=self.rules,
             speedup=cfg.speedup,
         )
         self._case_heap: list[tuple[float, str, int, PlannedEvent]] = []

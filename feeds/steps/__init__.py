@@ -1,2 +1,4 @@
-"""The pipeline's steps, one job each (Traccar's handler chain):
-decode+validate (feeds/decoding.py) -> dedupe -> enrich -> cases -> store -> publish (tick)."""
+"""The pipeline's steps, one job each, run in the order feeds/pipeline.py declares them (as
+Traccar's handler chain): decode+validate -> dedupe -> enrich -> cases -> store -> park, each
+behind one interface (feeds/steps/batch.py: ``run(batch)``); the publish tick follows per tick,
+not per batch."""

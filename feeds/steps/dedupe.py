@@ -11,11 +11,17 @@ from collections.abc import Sequence
 
 from dashboard.records import Alert, CaseEvent, Record
 from dashboard.store.hot import HotStore
+from feeds.steps.batch import Batch, feed_of
+
+
+def event_key(event_id: str) -> str:
+    """The dedupe key of a case event, by its id."""
+    return f"ev:{event_id}"
 
 
 def dedupe_key(record: Record) -> str | None:
     if isinstance(record, CaseEvent):
-        return f"ev:{record.event_id}"
+        return event_key(record.event_id)
     if isinstance(record, Alert):
         # An alert's updates share its id; each (state, time) is its own delivery.
         return f"al:{record.alert_id}:{record.state}:{record.end or record.start}:{record.confidence}"
@@ -40,3 +46,18 @@ def drop_repeats(hot: HotStore, records: Sequence[Record]) -> tuple[list[Record]
         else:
             repeats.append(record)
     return fresh, repeats, marked
+
+
+class Dedupe:
+    """The step: repeats are counted as duplicates and go no further; the marks this batch set
+    are kept on the batch, for the pipeline to undo should the batch not be stored."""
+
+    def __init__(self, hot: HotStore) -> None:
+        self.hot = hot
+
+    def run(self, batch: Batch) -> None:
+        fresh, repeats, batch.seen = drop_repeats(self.hot, batch.records)
+        duplicates = batch.result.duplicates
+        for r in repeats:
+            duplicates[feed_of(r)] += 1
+        batch.records = fresh

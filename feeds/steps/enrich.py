@@ -12,6 +12,7 @@ from typing import Any
 
 from dashboard.geo import bd09_to_wgs84, gcj02_to_wgs84
 from dashboard.records import Alert, CaseEvent, Position, Record
+from feeds.steps.batch import Batch
 
 GridLookup = Callable[[float, float], str | None]  # (lon, lat) -> grid code
 
@@ -48,3 +49,15 @@ def with_grid(record: Record, lookup: GridLookup | None) -> Record:
 
 def enrich(record: Record, lookup: GridLookup | None = None) -> Record:
     return with_grid(to_wgs84(record), lookup)
+
+
+class Enrich:
+    """The step: every fresh record of the batch on the city's map. After dedupe, so a repeat
+    is not converted for nothing; after validation, which checks the coordinates as sent."""
+
+    def __init__(self, lookup: GridLookup | None) -> None:
+        self.lookup = lookup
+
+    def run(self, batch: Batch) -> None:
+        lookup = self.lookup
+        batch.records = [enrich(r, lookup) for r in batch.records]

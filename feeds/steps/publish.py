@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from dashboard.contract import OFFLINE_AFTER_S
-from dashboard.store.hot import ALERT, HotStore
+from dashboard.store.hot import HotStore
 
 
 class Ticker:
@@ -33,7 +33,7 @@ class Ticker:
         self.changed_alerts.update(alert_ids)
 
     def note_result(self, result: Any) -> None:
-        """What one pipeline batch (feeds.pipeline.BatchResult) changed."""
+        """What one pipeline batch (feeds.steps.batch.BatchResult) changed."""
         self.note(result.changed_devices, getattr(result, "changed_cases", ()), getattr(result, "changed_alerts", ()))
 
     def due(self, now: float) -> bool:
@@ -47,7 +47,7 @@ class Ticker:
             "ts": now,
             "cases": self.hot.case_counts(now),
             "devices": self.hot.online(now, self.offline_after_s),
-            "alerts_active": self.hot.r.hlen(ALERT),
+            "alerts_active": self.hot.active_alert_count(),
             "feeds": {feed: {"last_ts": s["last_ts"], "accepted": s["accepted"], "rejected": s["rejected"]}
                       for feed, s in stats.items()},
         }

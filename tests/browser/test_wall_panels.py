@@ -32,12 +32,12 @@ from dashboard.launcher import free_port
 from dashboard.records import CaseEvent
 from dashboard.screens.wall import BoardMaker
 from dashboard.store import db
+from dashboard.store.history_writer import HistoryWriter
 from dashboard.store.hot import DeviceFix, HotStore, connect
 from dashboard.store.liverank import LiveRank
 from dashboard.store.liverank_keeper import RankKeeper
-from feeds.cases import CaseBook
 from feeds.simulator.world import SimConfig, World
-from feeds.steps.history import HistoryWriter
+from feeds.steps.cases import CaseBook
 from feeds.steps.publish import Ticker
 
 # Browser tests run on the embedded stack only: what they test is the page; the board's numbers

@@ -28,13 +28,13 @@ from dashboard.screens.wall import BoardMaker, case_light
 from dashboard.store import db
 from dashboard.store.board import BOARD, BOARD_VER, base_key, board_payload, publish_board
 from dashboard.store.evaluation import counters_by
+from dashboard.store.history_writer import HistoryWriter
 from dashboard.store.hot import DeviceFix, HotStore, connect
 from dashboard.store.liverank import LiveRank
 from dashboard.store.liverank_keeper import RankKeeper
 from dashboard.store.models import CaseRow, utc
-from feeds.cases import CaseBook
 from feeds.simulator.world import SimConfig, World
-from feeds.steps.history import HistoryWriter
+from feeds.steps.cases import CaseBook
 
 ZONE = ZoneInfo("Asia/Shanghai")
 END = datetime(2026, 10, 14, 10, 30, tzinfo=ZONE).timestamp()  # a Wednesday morning

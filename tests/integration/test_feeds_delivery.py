@@ -155,7 +155,7 @@ def test_two_workers_share_the_load_each_message_once(stack, settings):
 
 def test_a_case_busy_on_another_worker_waits_its_turn(settings):
     from dashboard.records import CaseEvent
-    from feeds.cases import CaseBook
+    from feeds.steps.cases import CaseBook
 
     db.upgrade(settings.resolved_database_url)
     engine = db.engine_for(settings.resolved_database_url)

@@ -15,12 +15,12 @@ from dashboard.config import ASSETS_DIR
 from dashboard.records import CaseEvent
 from dashboard.store import db
 from dashboard.store.evaluation import counters_by
+from dashboard.store.history_writer import HistoryWriter
 from dashboard.store.hot import connect
 from dashboard.store.liverank import KINDS, TIMERS, LiveRank, current_periods, rank_key, ready_key
 from dashboard.store.liverank_keeper import RankKeeper
-from feeds.cases import CaseBook
 from feeds.simulator.world import SimConfig, World
-from feeds.steps.history import HistoryWriter
+from feeds.steps.cases import CaseBook
 
 ZONE = ZoneInfo("Asia/Shanghai")
 END = datetime(2026, 10, 14, 10, tzinfo=ZONE).timestamp()  # a Wednesday morning

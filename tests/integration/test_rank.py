@@ -23,10 +23,10 @@ from dashboard.records import CaseEvent
 from dashboard.store import db
 from dashboard.store.casedoc import from_doc
 from dashboard.store.evaluation import derived_grid_collectors, evaluate
+from dashboard.store.history_writer import HistoryWriter
 from dashboard.store.models import CaseRow, CaseStatRow, CaseStepRow
-from feeds.cases import CaseBook
 from feeds.simulator.world import SimConfig, World
-from feeds.steps.history import HistoryWriter
+from feeds.steps.cases import CaseBook
 
 ZONE = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 10, 9, 15, tzinfo=ZONE).timestamp()  # a Friday afternoon

@@ -46,3 +46,32 @@ def test_casework_is_pure():
         tree = ast.parse(path.read_text(encoding="utf-8"))
         calls = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
         assert not calls & {"open", "print", "input"}, f"{path.name} does I/O: {calls & {'open', 'print', 'input'}}"
+
+
+def _outside_store() -> list[Path]:
+    return [p for package in ("dashboard", "feeds", "layouts") for p in (ROOT / package).rglob("*.py")
+            if "dashboard/store" not in p.as_posix() and "migrations" not in p.parts]
+
+
+def test_the_store_owns_every_redis_key_and_every_query():
+    """No module outside dashboard/store talks to the Redis client, spells a key or builds SQL:
+    Engine (a type) and sqlalchemy.exc (what a caller catches) are all the others may name."""
+    found: dict[str, list[str]] = {}
+    for path in _outside_store():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        bad: list[str] = []
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                bad += [a.name for a in node.names if a.name.split(".")[0] in ("redis", "sqlalchemy")]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                root = node.module.split(".")[0]
+                if root == "redis" or (root == "sqlalchemy" and node.module != "sqlalchemy.exc"
+                                       and any(a.name != "Engine" for a in node.names)):
+                    bad.append(node.module)
+            elif isinstance(node, ast.Attribute) and node.attr == "r" and isinstance(node.value, ast.Attribute | ast.Name):
+                bad.append(f"line {node.lineno}: .r (the Redis client)")
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith("{gw}"):
+                bad.append(f"line {node.lineno}: key {node.value!r}")
+        if bad:
+            found[str(path.relative_to(ROOT))] = bad
+    assert found == {}

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dashboard import geo
+from dashboard.city.planar import LocalProjection
 
 # wandergis/coordtransform test/app.js, input (lng 116.404, lat 39.915), results as [lng, lat].
 BEIJING = (39.915, 116.404)
@@ -71,3 +74,14 @@ def test_haversine_known_distances():
     # Beijing Tiananmen -> Shanghai People's Square: about 1,067 km as the crow flies.
     assert geo.haversine_m(39.9087, 116.3975, 31.2304, 121.4737) == pytest.approx(1_067_000, rel=0.01)
     assert geo.haversine_m(31.2, 121.4, 31.2, 121.4) == 0.0
+
+
+def test_haversine_takes_lat_then_lon_and_agrees_with_the_city_plane():
+    # One haversine for the whole project, (lat, lon) like every function of dashboard.geo. The
+    # city's flat picture (dashboard.city.planar) must measure a short hop the same way.
+    proj = LocalProjection(lon0=120.16, lat0=30.27)
+    east = geo.haversine_m(30.27, 120.16, 30.27, 120.17)
+    north = geo.haversine_m(30.27, 120.16, 30.28, 120.16)
+    assert east < north  # a degree of longitude is shorter than one of latitude away from the equator
+    assert math.dist((0, 0), proj.to_xy(120.17, 30.27)) == pytest.approx(east, rel=1e-4)
+    assert math.dist((0, 0), proj.to_xy(120.16, 30.28)) == pytest.approx(north, rel=1e-4)

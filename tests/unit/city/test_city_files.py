@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from dashboard.city import generate
-from dashboard.city.geo import LocalProjection, haversine_m, point_in_ring
 from dashboard.city.model import City, load_city
+from dashboard.city.planar import LocalProjection, point_in_ring
+from dashboard.geo import haversine_m
 
 CITY_DIR = Path(__file__).resolve().parents[3] / "assets" / "city"
 
@@ -151,7 +152,7 @@ def test_road_graph_is_connected_and_matches_the_drawn_roads(city: City) -> None
     adj: dict[int, set[int]] = {}
     for e in edges:
         assert e.cls in ("major", "minor") and e.name_zh
-        assert e.length_m == pytest.approx(haversine_m(*nodes[e.a], *nodes[e.b]), abs=0.2)
+        assert e.length_m == pytest.approx(haversine_m(*nodes[e.a][::-1], *nodes[e.b][::-1]), abs=0.2)  # nodes: (lon, lat)
         assert 1 <= e.length_m < 400
         adj.setdefault(e.a, set()).add(e.b)
         adj.setdefault(e.b, set()).add(e.a)
@@ -189,8 +190,8 @@ def test_city_meta(city: City) -> None:
     assert city.timezone == "Asia/Shanghai"
     assert abs(city.center[0] - 30.27) < 0.02 and abs(city.center[1] - 120.16) < 0.02
     (south, west), (north, east) = city.bounds
-    width = haversine_m(west, city.center[0], east, city.center[0])
-    height = haversine_m(city.center[1], south, city.center[1], north)
+    width = haversine_m(city.center[0], west, city.center[0], east)
+    height = haversine_m(south, city.center[1], north, city.center[1])
     assert 7_000 < width < 11_000 and 5_000 < height < 9_000
     codes = [d.code for d in city.departments]
     assert len(codes) == len(set(codes)) and 10 <= len(codes) <= 16

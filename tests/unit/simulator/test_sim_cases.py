@@ -9,9 +9,14 @@ from dataclasses import replace
 import pytest
 from sim_support import MONDAY_9, city, local
 
-from dashboard.city.geo import point_in_ring
-from feeds.simulator.cases import MAX_LIFE_S, CasePlan
-from feeds.simulator.clock import DAY_S, WORK
+from dashboard import casedata
+from dashboard.casework import lifecycle
+from dashboard.casework.workcalendar import WorkCalendar
+from dashboard.city.planar import point_in_ring
+from dashboard.records import CaseEvent
+from feeds.simulator.case_plans import MAX_LIFE_S, CasePlan
+from feeds.simulator.clock import DAY_S
+from feeds.simulator.problem_mix import KINDS
 from feeds.simulator.world import SimConfig, World
 
 # The allowed transitions, written from docs/domain.md §4 (not from the implementation).
@@ -132,7 +137,7 @@ def test_backfill_spans_the_days_asked_for(world: World, plans: list[CasePlan]) 
     assert {m.payload["case"]["source"] for m in events if m.payload["action"] == "report"} == SOURCES
 
 
-def _open_overdue_and_near(plans: list[CasePlan], t: float) -> tuple[int, int]:
+def _open_overdue_and_near(plans: list[CasePlan], t: float, calendar: WorkCalendar) -> tuple[int, int]:
     overdue = near = 0
     for plan in plans:
         if plan.birth.ts > t or state_after(plan, t) not in ("dispatched", "in_disposal"):
@@ -142,15 +147,17 @@ def _open_overdue_and_near(plans: list[CasePlan], t: float) -> tuple[int, int]:
             continue
         if deadline < t:
             overdue += 1
-        elif deadline - t <= 2 * 3600 or WORK.measure(t, deadline) <= 3600:
+        elif deadline - t <= 2 * 3600 or calendar.working_seconds(t, deadline) <= 3600:
             near += 1  # 即将超期: at most one working hour (or two natural hours) left
     return overdue, near
 
 
 @pytest.mark.parametrize("day, hour", [(-1, 3), (-1, 12), (-1, 21), (-2, 9), (-3, 16), (0, 9)])
-def test_open_overdue_and_nearly_overdue_cases_exist_at_any_hour(plans: list[CasePlan], day: int, hour: int) -> None:
+def test_open_overdue_and_nearly_overdue_cases_exist_at_any_hour(
+    world: World, plans: list[CasePlan], day: int, hour: int
+) -> None:
     t = local(2026, 3, 9 + day, hour, 30) if day or hour != 9 else MONDAY_9
-    overdue, near = _open_overdue_and_near(plans, t)
+    overdue, near = _open_overdue_and_near(plans, t, world.rules.calendar)
     assert overdue >= 3 and near >= 1, (overdue, near)
 
 
@@ -224,3 +231,28 @@ def test_collectors_report_in_their_own_grids(world: World, plans: list[CasePlan
         for ev in plan.events:
             if ev.action in ("verify", "check_pass", "check_fail"):
                 assert plan.birth.grid_code in by_collector[ev.actor]
+
+
+def test_the_wall_sets_the_deadlines_the_simulator_planned() -> None:
+    # Over the Spring Festival of 2026 (days off, and a Saturday worked instead): the casework
+    # lifecycle, fed the published events, must arrive at the deadline each plan counted with, so
+    # a case planned late is late on the wall.
+    world = World(city(), replace(CFG, backfill_days=8), local(2026, 2, 21, 9, 0), keep_plans=True)
+    checked = 0
+    for plan in world.plans.values():
+        state = None
+        for ev in plan.events:
+            state = lifecycle.apply(state, CaseEvent(**ev.payload()), world.rules)
+            _, planned = plan.state_at(ev.ts)
+            if planned is not None and state.deadline is not None:
+                assert state.deadline == pytest.approx(planned, abs=1.0), (plan.birth.case_id, ev.action)
+                checked += 1
+            assert state.urgent == plan.birth.urgent
+    assert checked > 500
+
+
+def test_case_kinds_follow_the_casework_catalogue() -> None:
+    catalogue = casedata.load_catalogue()
+    for kind in KINDS:
+        item = catalogue.item(kind.category, kind.small_code)
+        assert item is not None and item.zh == kind.name, kind

@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 from sim_support import MONDAY_9, city, local
 
-from dashboard.city.geo import dist_point_ring, point_in_ring
+from dashboard.city.planar import dist_point_ring, point_in_ring
 from feeds.simulator.world import Message, SimConfig, World
 
 # docs/domain.md §7 video-AI types (plus the names the simulator uses for the same scenes).

@@ -1,4 +1,6 @@
-"""Store, SQL side: one transaction per batch for everything that needs history.
+"""The SQL history's writes: one transaction per ingest batch for everything that needs history
+(positions, devices, alerts, case events, the case projection and its counters' view), and the
+rows they are written as.
 
 Case events are append-only with a unique event_id (a redelivery that slipped past the Redis
 dedupe is still refused here); the case projection is written in the same transaction.
@@ -13,7 +15,9 @@ from typing import Any
 from sqlalchemy import Engine, Table, delete, insert
 from sqlalchemy.dialects import postgresql, sqlite
 
+from dashboard.casework.casestate import CaseState
 from dashboard.records import Alert, CaseEvent, Position
+from dashboard.store.casedoc import to_doc
 from dashboard.store.models import (
     AlertRow,
     CaseEventRow,
@@ -66,12 +70,32 @@ def event_row(e: CaseEvent) -> dict[str, Any]:
             "actor": e.actor, "source": e.source, "payload": dict(e.case)}
 
 
+def case_row(case: CaseState, extra: dict[str, Any], last_event_id: str) -> dict[str, Any]:
+    """The projection's row of a case: its columns for queries, and the whole state in ``doc``."""
+    return {
+        "case_id": case.case_id, "state": case.state.value, "source": case.source.value,
+        "category": case.category, "class_code": case.class_code, "small_code": case.small_code,
+        "grid_code": case.grid_code, "district": case.district, "street": case.street,
+        "community": case.community, "department": case.department, "urgent": case.urgent,
+        "condition": case.condition, "title": extra.get("title"), "lat": extra.get("lat"),
+        "lon": extra.get("lon"), "reported_at": utc(case.reported_at), "filed_at": utc(case.filed_at),
+        "dispatched_at": utc(case.dispatched_at), "feedback_at": utc(case.feedback_at),
+        "closed_at": utc(case.closed_at), "deadline": utc(case.deadline),
+        "doc": {"state": to_doc(case), "extra": extra}, "version": case.version,
+        "last_event_id": last_event_id, "updated_at": utc(case.updated_at),
+    }
+
+
 class HistoryWriter:
+    """Writes one batch's history (``write``). Remembers when it last wrote each device's row,
+    so a device's last_seen is refreshed once a minute rather than with every fix."""
+
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._device_seen: dict[str, float] = {}
 
     def devices_due(self, positions: Iterable[Position]) -> list[dict[str, Any]]:
+        """The device rows these positions make due for a refresh (and note them as written)."""
         rows: dict[str, dict[str, Any]] = {}
         for p in positions:
             last = self._device_seen.get(p.device_id)

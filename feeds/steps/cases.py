@@ -2,17 +2,18 @@
 
 The SQL projection is the case's memory (case.doc holds the full CaseState), so any worker can
 take any event. Refusals (an unknown action, an illegal transition, unusable case data) come
-back as Rejected for the dead-letter store; the other events of the batch go on.
+back as Rejected for the dead-letter store; the other events of the batch go on. Nothing is
+written here: the store step writes the outcome, the park step settles the refusals.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from dashboard import casedata
 from dashboard.casework import lifecycle
@@ -21,28 +22,14 @@ from dashboard.casework.errors import IllegalTransition, InvalidCaseData, Unknow
 from dashboard.casework.projection import case_columns, step_rows
 from dashboard.config import Settings
 from dashboard.records import CaseEvent
-from dashboard.store.casedoc import from_doc, to_doc
+from dashboard.store.case_states import load_cases
+from dashboard.store.history_writer import case_row
 from dashboard.store.hot import HotStore
 from dashboard.store.hotdoc import EXTRA_FIELDS, hot_doc
-from dashboard.store.models import CaseRow, utc
 from feeds.rejects import Reason, Rejected
 
-_CHUNK = 500
-
-
-def case_row(case: CaseState, extra: dict[str, Any], last_event_id: str) -> dict[str, Any]:
-    return {
-        "case_id": case.case_id, "state": case.state.value, "source": case.source.value,
-        "category": case.category, "class_code": case.class_code, "small_code": case.small_code,
-        "grid_code": case.grid_code, "district": case.district, "street": case.street,
-        "community": case.community, "department": case.department, "urgent": case.urgent,
-        "condition": case.condition, "title": extra.get("title"), "lat": extra.get("lat"),
-        "lon": extra.get("lon"), "reported_at": utc(case.reported_at), "filed_at": utc(case.filed_at),
-        "dispatched_at": utc(case.dispatched_at), "feedback_at": utc(case.feedback_at),
-        "closed_at": utc(case.closed_at), "deadline": utc(case.deadline),
-        "doc": {"state": to_doc(case), "extra": extra}, "version": case.version,
-        "last_event_id": last_event_id, "updated_at": utc(case.updated_at),
-    }
+if TYPE_CHECKING:
+    from feeds.steps.batch import Batch
 
 
 @dataclass
@@ -83,15 +70,9 @@ class CaseBook:
         self.token = uuid.uuid4().hex
 
     def _load(self, case_ids: Iterable[str]) -> dict[str, _Working]:
-        ids = sorted(set(case_ids))
-        out = {cid: _Working(None) for cid in ids}
-        with self.engine.connect() as conn:
-            for i in range(0, len(ids), _CHUNK):
-                rows = conn.execute(select(CaseRow.case_id, CaseRow.doc, CaseRow.last_event_id)
-                                    .where(CaseRow.case_id.in_(ids[i:i + _CHUNK])))
-                for cid, doc, last in rows:
-                    state = from_doc(doc["state"])
-                    out[cid] = _Working(state, state, dict(doc.get("extra") or {}), last)
+        out = {cid: _Working(None) for cid in sorted(set(case_ids))}
+        for cid, stored in load_cases(self.engine, out).items():
+            out[cid] = _Working(stored.state, stored.state, stored.extra, stored.last_event_id)
         return out
 
     def states(self, case_ids: Iterable[str]) -> dict[str, CaseState]:
@@ -131,3 +112,22 @@ class CaseBook:
         out.steps = [step for w in changed for step in step_rows(w.state)]  # type: ignore[arg-type]
         out.changes = [(w.before, w.state) for w in changed]  # type: ignore[misc]
         return out
+
+
+CaseApplier = Callable[[Sequence[CaseEvent]], CaseOutcome]
+
+
+def _ts(event: CaseEvent) -> float:
+    return event.ts
+
+
+class ApplyCases:
+    """The step: the batch's case events, in time order, through the case book."""
+
+    def __init__(self, apply: CaseApplier) -> None:
+        self.apply = apply
+
+    def run(self, batch: Batch) -> None:
+        events = sorted((r for r in batch.records if isinstance(r, CaseEvent)), key=_ts)
+        if events:
+            batch.outcome = self.apply(events)

@@ -1,0 +1,77 @@
+/* Texts the panels write, pure: numbers, rates, changes, ages and the history's loading state,
+ * from the board's values and the page's words (the contract's "words", dashboard/i18n.py).
+ * Runs in the browser (window.gridwall.format) and under Node (tests/js/format.test.js). */
+(function (factory) {
+  "use strict";
+  if (typeof window === "undefined" && typeof module === "object" && module.exports) {
+    module.exports = factory();
+  } else {
+    var gw = (window.gridwall = window.gridwall || {});
+    gw.format = factory();
+  }
+})(function () {
+  "use strict";
+  var DASH = "—";
+
+  // "{name}" placeholders of a word filled from vars.
+  function fill(template, vars) {
+    var out = String(template);
+    for (var k in vars) {
+      if (Object.prototype.hasOwnProperty.call(vars, k)) { out = out.split("{" + k + "}").join(String(vars[k])); }
+    }
+    return out;
+  }
+
+  function text(value) { return value === null || value === undefined ? DASH : String(value); }
+
+  // "93.72 %" as [number, unit]: a big number and a small unit; "—" (or any other text) as
+  // [text, null]. A full "100.00" does not fit a tile at the size read from 10 m: a whole 100
+  // says the same.
+  function rateParts(value) {
+    var t = text(value);
+    var m = /^(.*?)\s*%$/.exec(t);
+    if (!m) { return [t, null]; }
+    return [m[1] === "100.00" ? "100" : m[1], "%"];
+  }
+
+  // ▲3 / ▼2 / ±0: for overdue counters an increase is bad news (red), a decrease good (green).
+  function deltaText(n) { return n > 0 ? "▲" + n : n < 0 ? "▼" + (-n) : "±0"; }
+  function deltaClass(n) { return n > 0 ? "gw-up" : n < 0 ? "gw-down" : "gw-flat"; }
+
+  // The age of the newest data: "12 秒前", "3 min ago", "2 小时前".
+  function ago(seconds, words) {
+    var s = Math.max(Math.round(seconds), 0);
+    if (s < 120) { return s + " " + words.seconds_ago; }
+    if (s < 7200) { return Math.round(s / 60) + " " + words.minutes_ago; }
+    return Math.round(s / 3600) + " " + words.hours_ago;
+  }
+
+  // The history of a fresh data directory still streaming in: the board says
+  // {"history": {"ready": false, "pct": 63}}. Absent, or ready: nothing loading (as before the
+  // field existed). pct: a whole percentage, never 100 while not ready; null when unknown.
+  function history(board) {
+    var h = board && board.history;
+    if (!h || typeof h !== "object" || h.ready !== false) { return {loading: false, pct: null}; }
+    var pct = typeof h.pct === "number" && isFinite(h.pct) ? Math.min(Math.max(Math.floor(h.pct), 0), 99) : null;
+    return {loading: true, pct: pct};
+  }
+  function loadingText(state, words) {
+    return state.pct === null ? words.history_loading_any : fill(words.history_loading, {pct: state.pct});
+  }
+
+  // The hourly chart's axis label for hour h: "9时", "9:00".
+  function hourTick(h, words) { return fill(words.hour_tick, {h: h}); }
+
+  return {
+    DASH: DASH,
+    fill: fill,
+    text: text,
+    rateParts: rateParts,
+    deltaText: deltaText,
+    deltaClass: deltaClass,
+    ago: ago,
+    history: history,
+    loadingText: loadingText,
+    hourTick: hourTick
+  };
+});
