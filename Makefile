@@ -29,8 +29,11 @@ demo: $(VENV)/.installed
 system-deps:
 	@bash .ci/system-deps
 
+# The browser code's unit tests (Node's built-in runner, tests/js/) before pytest: either failing
+# fails `make test`.
 test: $(VENV)/.installed-test system-deps
 	$(VENV)/bin/ruff check .
+	node --test tests/js/
 	$(PY) -m pytest
 
 lint: $(VENV)/.installed-test

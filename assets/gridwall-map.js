@@ -26,7 +26,7 @@
   var LL = {lat: 0, lon: 0};
 
   function readConfig(container) {
-    var box = container && container.closest ? container.closest(".gw-map-box") : null;
+    var box = container && container.closest ? container.closest("#gw-map-box") : null;
     var next = {};
     var contract = gw.contract();
     if (typeof contract.offline_after_s === "number") { next.offlineAfterS = contract.offline_after_s; }

@@ -386,9 +386,10 @@ def test_the_demo_fills_every_panel(tmp_path: Path, browser, artifacts: Path) ->
         browser.get(demo.url)
 
         def filled() -> Any:
+            # (While the demo's history streams in, the panels show its loading state instead.)
             return js(browser, "var b = window.gridwall && gridwall.panels && gridwall.panels.board;"
                                " return !!(b && b.today.ready && b.rank.department.ready && b.ticker.length"
-                               " && b.vehicles.total.online > 0) && b;")
+                               " && b.vehicles.total.online > 0 && !(b.history && b.history.ready === false)) && b;")
 
         try:
             board = eventually(filled, 120, "every panel filled by the demo")

@@ -24,9 +24,12 @@ test("points in one cell make one group per kind; the worst light wins", () => {
   assert.equal(g.worst[0], -1);
 });
 
-test("a reset empties the grid and drops old objects; it grows past its first size", () => {
+test("a reset makes room for the objects to come, empties the grid and drops old objects", () => {
   const g = clusters.createGrid(64);
   g.reset(2);
+  const small = g.cap;
+  g.reset(5000);   // the map asks for room for every device and case it has
+  assert.ok(g.cap > small && g.cap >= 10000);
   for (let i = 0; i < 5000; i++) { g.add(i * 64, 0, 0, {i}, -1); }
   g.finish();
   assert.equal(g.n, 5000);
