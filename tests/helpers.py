@@ -147,6 +147,19 @@ class Demo:
 
         return eventually(healthy, timeout_s, "demo healthy")
 
+    def wait_history_in(self, timeout_s: float = 180) -> None:
+        """Until the board says the history is in: while the simulator's backfill streams in,
+        the wall shows its loading state instead of case figures (docs/wall.md)."""
+        def settled() -> bool:
+            try:
+                status, body = http_json(self.url + "wall/poll")
+            except OSError:
+                return False
+            board = body.get("board") if status == 200 and isinstance(body, dict) else None
+            return bool(board) and (board.get("history") or {}).get("ready", True) is True
+
+        eventually(settled, timeout_s, "the demo's history in")
+
     @property
     def mqtt_url(self) -> str:
         """The demo's broker, as its start banner names it (the embedded port may vary)."""

@@ -25,6 +25,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory):
     d = Demo(tmp_path_factory.mktemp("wall") / "data", "--collectors", "60", "--vehicles", "30", "--backfill-days", "2")
     try:
         d.wait_healthy()
+        d.wait_history_in()  # the counters show figures only once the backfill is in
         yield d
     finally:
         d.stop()
