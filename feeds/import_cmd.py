@@ -39,7 +39,7 @@ from dashboard.launcher import Child, redis_server_argv
 from dashboard.store import db
 from dashboard.store.hot import REDIS_DOWN, HotStore, connect, redis_state
 from feeds.decoders._fields import require_id
-from feeds.decoders.native import _CASE_STR_FIELDS, _URGENCY  # the native schema's own lists
+from feeds.decoders.native import CASE_STR_FIELDS, URGENCY_WORDS  # the native schema's own field lists
 from feeds.ingest import build_pipeline
 from feeds.pipeline import BatchResult, Message, Pipeline
 from feeds.rebuild import rebuild_if_empty
@@ -61,7 +61,7 @@ REQUIRED_COLUMNS = ("event_id", "case_id", "action")
 TIME_COLUMNS = ("ts", "time", "deadline")
 NUMBER_COLUMNS = ("lat", "lon")
 COLUMNS = frozenset(
-    (*REQUIRED_COLUMNS, *TIME_COLUMNS, *NUMBER_COLUMNS, "actor", "crs", "urgent", "urgency", *_CASE_STR_FIELDS)
+    (*REQUIRED_COLUMNS, *TIME_COLUMNS, *NUMBER_COLUMNS, "actor", "crs", "urgent", "urgency", *CASE_STR_FIELDS)
 )
 _EPOCH = re.compile(r"^\d+(\.\d+)?$")
 _SLASHED = ("%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d")  # Excel's display format
@@ -292,7 +292,7 @@ def csv_urgent(value: str) -> dict[str, Any]:
         return {"urgent": False}
     # 紧急/一般/urgent/general as the native `urgency`; anything else is refused by the decoder
     # in the column's own name.
-    return {"urgency": value} if value in _URGENCY or low in _URGENCY else {"urgent": value}
+    return {"urgency": value} if value in URGENCY_WORDS or low in URGENCY_WORDS else {"urgent": value}
 
 
 def _readable(path: Path) -> None:

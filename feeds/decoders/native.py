@@ -168,7 +168,8 @@ def _confidence(msg: Json) -> float | None:
 
 # Case fields this feed carries, nested under "case" (canonical) or flat beside the event
 # fields (accepted too). Anything else is dropped: the case record is a contract, not a bag.
-_CASE_STR_FIELDS: Final = (
+# Public: `gridwall import` takes the same fields from a CSV export (feeds/import_cmd.py).
+CASE_STR_FIELDS: Final = (
     "source", "category", "class_code", "small_code", "grid_code", "department", "condition",
     "title", "description", "address", "media_url", "ticket",
     "extension",  # 延期: the approved time on the case's clock, e.g. "1 工作日"
@@ -206,7 +207,7 @@ def case_fields(nested: Json, flat: Json, ctx: DecodeContext) -> dict[str, Any]:
     at = "case." if nested else ""
     merged = {**flat, **nested} if nested else flat
     case: dict[str, Any] = {}
-    for key in _CASE_STR_FIELDS:
+    for key in CASE_STR_FIELDS:
         # Codes stay strings: a grid code as a JSON number would survive, but small codes
         # such as 0101 lose their leading zero, so numbers are refused for all of them.
         value = optional_str(merged, key, at)
@@ -232,13 +233,14 @@ def case_fields(nested: Json, flat: Json, ctx: DecodeContext) -> dict[str, Any]:
     return case
 
 
-_URGENCY: Final = {"urgent": True, "紧急": True, "general": False, "normal": False, "一般": False}
+# Public for the same reason: a CSV column "urgent" may hold these words.
+URGENCY_WORDS: Final = {"urgent": True, "紧急": True, "general": False, "normal": False, "一般": False}
 
 
 def _urgency(value: Any, at: str) -> bool:
     if type(value) is bool:
         return value
-    flag = _URGENCY.get(value) if type(value) is str else None
+    flag = URGENCY_WORDS.get(value) if type(value) is str else None
     if flag is None:
         raise Rejected(Reason.WRONG_TYPE, f"'{at}urgency' is {value!r}; send urgent: true/false")
     return flag
