@@ -150,13 +150,21 @@ class Demo:
     def wait_history_in(self, timeout_s: float = 180) -> None:
         """Until the board says the history is in: while the simulator's backfill streams in,
         the wall shows its loading state instead of case figures (docs/wall.md)."""
+        # Ready for 10 s in a row: the backfill's first old events may not have reached ingest
+        # yet when the first board is cut, and that board says ready.
+        since: list[float] = []
+
         def settled() -> bool:
             try:
                 status, body = http_json(self.url + "wall/poll")
             except OSError:
                 return False
             board = body.get("board") if status == 200 and isinstance(body, dict) else None
-            return bool(board) and (board.get("history") or {}).get("ready", True) is True
+            if not (board and (board.get("history") or {}).get("ready", True) is True):
+                since.clear()
+                return False
+            since[:] = since or [time.monotonic()]
+            return time.monotonic() - since[0] >= 10
 
         eventually(settled, timeout_s, "the demo's history in")
 
