@@ -24,12 +24,9 @@ from dashboard.casework.errors import CaseworkError
 from dashboard.casework.overdue import LightPolicy
 from dashboard.casework.timelimits import Rules
 from dashboard.store import case_history
-from dashboard.store.case_history import late_events_since
 from dashboard.store.hotdoc import hot_doc
 
 log = logging.getLogger("gridwall.board")
-
-__all__ = ["docs_at", "late_events_since"]
 
 
 def docs_at(engine: Engine, start: float, open_now: Iterable[Mapping[str, Any]], rules: Rules,

@@ -245,7 +245,7 @@ class WallBoard:
         for code in known:  # every department or region is listed, ranked or not
             rows.setdefault(code, Counters())
         ranked = rank(rows, formula, preset)
-        bottom = set(bottom_positions(sum(1 for r in ranked if r.position is not None)))
+        bottom = set(bottom_positions(sum(1 for r in ranked if r.position is not None), BOTTOM))
         return {"kind": kind, "ready": True, "rate": rate,
                 "rows": [self._rank_row(r, rate, name(r.code), bottom) for r in ranked]}
 
