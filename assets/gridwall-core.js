@@ -1,7 +1,8 @@
 /* gridwall browser core: the namespace, fixed-canvas scaling, the page's settings and contract,
- * the clock, and the kiosk watchdog. A wall runs unattended: if updates stop (server restart,
- * network drop) the page reloads itself as soon as the server answers again. Nobody refreshes a
- * wall by hand.
+ * the clock, and what the kiosk watchdog says about the data. A wall runs unattended and nobody
+ * refreshes it by hand: while the server cannot give a picture (server restart, Redis down,
+ * network drop) the page keeps the last one, with the data age red, and carries on when the
+ * polls are answered again. When it may reload is gridwall-watchdog.js's decision alone.
  *
  * The scripts of assets/ load in alphabetical order (Dash); each one that needs another at load
  * time sorts after it (gridwall-geometry < gridwall-live < gridwall-map-* < gridwall-map), the
@@ -11,7 +12,6 @@
   var gw = (window.gridwall = window.gridwall || {});
   gw.DESIGN_W = 1920;
   gw.DESIGN_H = 1080;
-  gw.lastOk = Date.now();
 
   // Scale the fixed design canvas to the screen, letterboxed: text and SVG stay vector-crisp.
   function fit() {
@@ -73,15 +73,37 @@
     }
     if (!document.getElementById("gw-canvas")) { return; }
     fit();
-    // No good update for a while: show it, and reload once the server is back.
-    var quiet = Date.now() - gw.lastOk;
-    if (quiet > 10000) { gw.setFresh && gw.setFresh(false, null); }
-    if (quiet > 30000 && !gw.probing) {
-      gw.probing = true;
-      fetch("/healthz", {cache: "no-store"}).then(function (r) {
-        if (r.status === 200 || r.status === 503) { window.location.reload(); }
-      }).catch(function () {}).finally(function () { gw.probing = false; });
-    }
+    showState();
   }
   setInterval(tick, 1000);
+
+  // The watchdog's state on the page (docs/wall.md "When the backend is down"): before the
+  // first picture the canvas is marked gw-waiting (its figures hidden, a banner over the map
+  // says it waits for data: no dash pretends to be a number); without a usable answer for a
+  // while it is marked gw-stale and the data age turns red, saying how old the picture is.
+  function showState() {
+    var canvas = document.getElementById("gw-canvas");
+    if (!canvas || !gw.watchdog) { return; }
+    var st = gw.watchdog.state(Date.now());
+    if (canvas.classList.contains("gw-waiting") !== st.waiting) { canvas.classList.toggle("gw-waiting", st.waiting); }
+    if (canvas.classList.contains("gw-stale") !== st.stale) { canvas.classList.toggle("gw-stale", st.stale); }
+    if (st.waiting) { waitingBanner(canvas); }
+    if (st.stale && gw.setFresh) {
+      gw.setFresh(false, st.ageS, st.waiting ? null : gw.contract().words.fresh_stale);
+    }
+  }
+  gw.showState = showState;
+
+  // The banner over the map while the page waits for its first picture, made once.
+  function waitingBanner(canvas) {
+    var center = canvas.querySelector(".gw-center");
+    if (!center || center.querySelector(".gw-waiting-banner")) { return; }
+    var banner = document.createElement("div");
+    banner.className = "gw-waiting-banner";
+    var text = document.createElement("div");
+    text.className = "gw-waiting-text";
+    text.textContent = gw.word("waiting_data");
+    banner.appendChild(text);
+    center.appendChild(banner);
+  }
 })();

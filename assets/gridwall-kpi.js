@@ -18,7 +18,8 @@
   }
 
   // ok: all is well; ageS: seconds since the feed's last message (null: none yet); feed: the
-  // name of the quiet feed to show, or null for the GPS age.
+  // name of the quiet feed to show, or null for the GPS age. (gridwall-core.js also calls it,
+  // with the word for "stale" in place of a feed, while the server gives no picture.)
   gw.setFresh = function (ok, ageS, feed) {
     var box = document.getElementById("gw-fresh");
     var txt = document.getElementById("gw-fresh-text");
@@ -54,7 +55,6 @@
       if (!raw) { return; }
       var msg = typeof raw === "string" ? JSON.parse(raw) : raw;
       var k = msg.kpi || {};
-      gw.lastOk = Date.now();
       gw.kpi.last = k;
       showCases();
       var dev = k.devices || {};

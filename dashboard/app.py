@@ -14,7 +14,7 @@ from dash import Dash, html
 from dashboard.config import ASSETS_DIR, Settings, load_settings
 from dashboard.health import health
 from dashboard.i18n import pick_lang
-from dashboard.poll import parse_version, poll_body
+from dashboard.poll import parse_version, poll_answer
 from dashboard.store.hot import HotStore, connect
 
 
@@ -55,8 +55,9 @@ def create_app(settings: Settings | None = None) -> Dash:
     @server.get("/wall/poll")
     def _poll() -> flask.Response:
         args = flask.request.args
-        body = poll_body(hot, parse_version(args.get("v")), parse_version(args.get("b")),
-                         trail_points, settings.map_cluster_above)
-        return flask.Response(body, mimetype="application/json", headers={"Cache-Control": "no-store"})
+        # 503 when there is no picture to give (Redis down or empty): the screens keep theirs.
+        body, status = poll_answer(hot, parse_version(args.get("v")), parse_version(args.get("b")),
+                                   trail_points, settings.map_cluster_above)
+        return flask.Response(body, status=status, mimetype="application/json", headers={"Cache-Control": "no-store"})
 
     return app

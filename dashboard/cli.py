@@ -92,6 +92,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         ("simulate", "feeds.simulator.command", "publish the demo city's GPS, video alerts and cases over MQTT"),
         ("decode", "feeds.decode_cmd", "show what gridwall makes of one payload: decode <topic> <file>"),
         ("import", "feeds.import_cmd", "load a case-event export (.jsonl or .csv) through the ingest pipeline"),
+        ("deadletters", "feeds.deadletters_cmd", "the refused messages: deadletters list|show ID|replay (after a fix)"),
     ):
         add, run = _feeds(module)
         p = sub.add_parser(name, help=help_text)

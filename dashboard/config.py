@@ -83,6 +83,11 @@ class Settings:
     # Position history for replay: one fix per device per interval, or on a turn or a stop/start.
     history_interval_s: float = 30.0
     history_turn_deg: float = 45.0
+    # Unknown senders stay bounded (docs/architecture.md, "Devices in the hot state"): at most
+    # this many devices in Redis (a fix from a new id beyond it is refused, unknown_device), and
+    # a device silent for longer than device_retention_s leaves the hot state, trail and all.
+    max_devices: int = 50_000
+    device_retention_s: float = 7 * 24 * 3600.0
     sections: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     # --- resolved addresses -------------------------------------------------------------

@@ -3,11 +3,20 @@
 ``GET /wall/poll?v=<live version>&b=<board version>`` answers::
 
     {"now": server time, "kpi": {...},
-     "live": <live_payload or null>, "board": <the board or null>, "b": <board version or null>}
+     "live": <live_payload or null>, "board": <the board or null>, "b": <board version or null>,
+     "build": <page_build()>}
 
 Every part is JSON already stored in Redis, joined as bytes: Python parses nothing and nothing
 is computed per client. The browser (assets/gridwall-poll.js) parses it once and hands each part
 to the code that draws it.
+
+No picture, no 200: when Redis is down, or up but holding no KPI snapshot yet (a fresh or
+reset Redis that ingest has not filled), the answer is ``503`` with ``{"now", "reason":
+"redis_down" | "no_picture"}``. An empty picture would be drawn as dashes, and a page that
+had a picture would throw it away; on a 503 the page keeps what it shows, marks it stale and
+asks again (assets/gridwall-watchdog.js). A 200 carries ``"build"``, a hash of what the page
+is made of (``page_build``): a page that sees another build in a usable answer reloads, since
+the server was redeployed and has a picture for the new page.
 
 Why not a ``dcc.Interval`` and callbacks: each Interval tick is an input change that the Dash
 renderer appends to its undo history (``history.past`` in dash-renderer's reducer, never
@@ -17,10 +26,16 @@ fetch loop also makes one request per tick instead of one per callback.
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import time
+from pathlib import Path
 
+from dashboard.config import ASSETS_DIR
 from dashboard.store.board import board_store
-from dashboard.store.hot import RESET_MARK, HotStore
+from dashboard.store.hot import REDIS_DOWN, RESET_MARK, HotStore
+
+log = logging.getLogger(__name__)
 
 # A screen this many versions behind gets the whole picture rather than a pile of deltas.
 MAX_DELTAS = 20
@@ -69,15 +84,66 @@ def parse_version(raw: str | None) -> int | None:
         return None
 
 
+def page_build(roots: tuple[Path, ...] | None = None) -> str:
+    """What the wall's page is made of, as 12 hex digits: its scripts and styles (assets/) and
+    the Python that renders it (layouts/, the contract and the words). Computed once per
+    process, so every worker of one deployment sends the same; a redeploy that changes any of
+    them changes it, and the screens reload onto the new page (assets/gridwall-watchdog.js)."""
+    here = Path(__file__).resolve().parent
+    roots = roots or (ASSETS_DIR, here.parent / "layouts")
+    files = [p for root in roots for p in sorted(root.glob("*")) if p.suffix in (".js", ".css", ".py")]
+    files += [here / "contract.py", here / "i18n.py"]
+    digest = hashlib.sha1(usedforsecurity=False)
+    for path in files:
+        if path.is_file():
+            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:12]
+
+
+PAGE_BUILD = page_build()
+
+
 def poll_body(hot: HotStore, live_version: int | None, board_version: int | None,
-              trail_points: int = 0, trails_upto: int | None = None) -> bytes:
-    """The answer to one poll (see the module's docstring)."""
+              trail_points: int = 0, trails_upto: int | None = None, kpi: bytes | None = None) -> bytes:
+    """The answer to one poll (see the module's docstring); ``kpi``: the snapshot already read."""
+    kpi = kpi or hot.kpi_raw() or b"{}"
     live = live_payload(hot, live_version, trail_points, trails_upto)
     board = board_store(hot).payload(board_version)
-    kpi = hot.kpi_raw() or b"{}"
-    return b'{"now":%.3f,"kpi":%s,"live":%s,"board":%s,"b":%s}' % (
+    return b'{"now":%.3f,"kpi":%s,"live":%s,"board":%s,"b":%s,"build":"%s"}' % (
         time.time(), kpi,  # type: ignore[str-bytes-safe]
         live[0] if live else b"null",
         board[0] if board else b"null",
         b"%d" % board[1] if board else b"null",
+        PAGE_BUILD.encode(),
     )
+
+
+# Whether this process last found Redis down: the outage is logged once, not twice a second
+# per screen.
+_down = False
+
+
+def poll_answer(hot: HotStore, live_version: int | None, board_version: int | None,
+                trail_points: int = 0, trails_upto: int | None = None) -> tuple[bytes, int]:
+    """The poll's body and HTTP status: 200 with the answer, or 503 with ``{"now", "reason"}``
+    when there is no picture to give (see the module's docstring)."""
+    global _down
+    try:
+        kpi = hot.kpi_raw()
+        body = poll_body(hot, live_version, board_version, trail_points, trails_upto, kpi) if kpi else None
+    except REDIS_DOWN as exc:
+        if not _down:
+            log.warning("the wall's poll: Redis is down (%s); screens keep their last picture", exc)
+        _down = True
+        return unavailable("redis_down"), 503
+    if _down:
+        log.warning("the wall's poll: Redis is back")
+    _down = False
+    if body is None:
+        return unavailable("no_picture"), 503  # Redis is up but empty: ingest has not filled it yet
+    return body, 200
+
+
+def unavailable(reason: str) -> bytes:
+    """The body of a 503: the server's clock and why there is no picture."""
+    return b'{"now":%.3f,"reason":"%s"}' % (time.time(), reason.encode())

@@ -29,7 +29,14 @@ from dashboard.casework.rates import RATES, percent
 from dashboard.city.model import load_city
 from dashboard.config import Settings
 from dashboard.store import db
-from dashboard.store.evaluation import OBJECTS, Evaluation, city_grid_codes, evaluate, read_grid_collectors
+from dashboard.store.evaluation import (
+    OBJECTS,
+    Evaluation,
+    city_grid_codes,
+    city_objects,
+    evaluate,
+    read_grid_collectors,
+)
 
 HEAD = {
     "position": ("排名", "rank"), "code": ("代码", "code"), "name": ("名称", "name"),
@@ -127,7 +134,8 @@ def command(args: argparse.Namespace, settings: Settings) -> int:
         period, label = _period(args, zone, settings.timezone, now)
         watchers = read_grid_collectors(casework["grid_collectors_file"]) if "grid_collectors_file" in casework else None
         engine = db.engine_for(settings.resolved_database_url)
-        result = evaluate(engine, args.by, period, now, preset, grid_codes=city_grid_codes(settings.city_dir), grid_collectors=watchers)
+        result = evaluate(engine, args.by, period, now, preset, grid_codes=city_grid_codes(settings.city_dir),
+                          grid_collectors=watchers, known=city_objects(settings.city_dir).get(args.by))
     except (ValueError, OSError) as exc:
         print(f"gridwall rank: {exc}", file=sys.stderr)
         return 2
@@ -150,4 +158,8 @@ def command(args: argparse.Namespace, settings: Settings) -> int:
     else:
         cutoff = datetime.fromtimestamp(result.cutoff, zone)
         print_table(rows, lang, f"{args.by} · {label} · {preset} · {cutoff:%Y-%m-%d %H:%M} ({settings.timezone})")
+    if result.unlisted is not None and result.unlisted.codes:
+        # Not a row: a code the city does not list is a sender's error, shown so it gets fixed.
+        print(f"gridwall rank: codes the city does not list, left out of the ranking: "
+              f"{', '.join(result.unlisted.codes)}", file=sys.stderr)
     return 0

@@ -318,11 +318,15 @@ class Report:
     applied: int = 0
     duplicates: int = 0
     rejects: list[tuple[int, str, str]] = field(default_factory=list)  # (line, reason, detail)
+    repeats: list[tuple[int, str]] = field(default_factory=list)  # (line, event_id): already stored, identical
+    # (line, case_id, detail): kept, waiting for an earlier event of its case that was not in the
+    # file; the case's history is incomplete until that event is imported
+    waiting: list[tuple[int, str, str]] = field(default_factory=list)
 
 
 class Importer:
     """Feeds the lines through the pipeline, using only its public interface: handle, refuse,
-    forget, hold_parked and retry_now."""
+    hold_parked and retry_now."""
 
     def __init__(self, pipeline: Pipeline, batch_lines: int = BATCH_LINES) -> None:
         self.pipeline = pipeline
@@ -375,16 +379,22 @@ class Importer:
                     line = retried[r.event_id][0]
             if line is not None:
                 self.report.rejects.append((line, r.reason, r.detail))
-        # A refused event was not applied, so it must not count as seen: importing the fixed
-        # file again tries it again instead of skipping it as a duplicate. (Ingest keeps the
-        # mark; a redelivery there would only be refused again.)
-        self.pipeline.forget(refused)
+        # (A refused event is not marked seen: importing the fixed file tries it again.)
+        for msg, event_id in result.repeats:
+            line = lines.get(id(msg)) if msg is not None else None
+            if line is None and event_id in retried:
+                line = retried[event_id][0]
+            if line is not None:
+                self.report.repeats.append((line, event_id))
+        for event, _msg, detail in result.incomplete:
+            if event.event_id in retried:
+                self.report.waiting.append((retried[event.event_id][0], event.case_id, detail))
+                refused.add(event.event_id)  # settled for this import: not waiting on the file
         held: dict[str, tuple[int, str]] = {}
         for event, msg in result.parked:
-            if msg is not None:
-                line = lines.get(id(msg))
-            else:
-                line = retried[event.event_id][0] if event.event_id in retried else None
+            line = lines.get(id(msg)) if msg is not None else None
+            if line is None and event.event_id in retried:
+                line = retried[event.event_id][0]
             if line is not None:
                 held[event.event_id] = (line, event.case_id)
         if held:
@@ -415,7 +425,8 @@ class Importer:
 
     def _give_up_waiting(self) -> None:
         """The file has ended: an event still waiting for its predecessor will not get it from
-        this file. Refused now, as ingest refuses one after case_park_s."""
+        this file. It stays parked (kept, its case marked incomplete), as ingest keeps one after
+        case_park_s, and the report names its line."""
         if self.waiting:
             self._retry_round(list(self.waiting), patience_s=0.0)
 
@@ -480,9 +491,14 @@ def city_zone(settings: Settings) -> tzinfo:
 def print_report(path: Path, report: Report) -> None:
     for line, reason, detail in sorted(report.rejects):
         print(f"line {line}: {reason}: {detail}", file=sys.stderr)
+    for line, case_id, detail in sorted(report.waiting):
+        print(f"line {line}: waiting: case {case_id} has an incomplete history; kept until the events "
+              f"before it are imported: {detail}", file=sys.stderr)
+    for line, event_id in sorted(report.repeats):
+        print(f"line {line}: duplicate: event {event_id} is already stored, identical", file=sys.stderr)
     lines_rejected = len({line for line, _r, _d in report.rejects})
     print(f"{path}: {report.lines} lines read, {report.applied} events applied, "
-          f"{report.duplicates} duplicates, {lines_rejected} lines rejected")
+          f"{report.duplicates} duplicates, {lines_rejected} lines rejected, {len(report.waiting)} lines waiting")
     by_reason = Counter(reason for _l, reason, _d in report.rejects)
     if by_reason:
         print("rejected by reason: " + ", ".join(f"{reason} {n}" for reason, n in sorted(by_reason.items())))
@@ -521,4 +537,4 @@ def command(args: argparse.Namespace, settings: Settings) -> int:
                   "(what landed counts as duplicates)", file=sys.stderr)
         return 3
     print_report(args.file, report)
-    return 1 if report.rejects else 0
+    return 1 if (report.rejects or report.waiting) else 0

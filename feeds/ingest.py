@@ -2,16 +2,23 @@
 load through a shared subscription ($share/<group>/...); against the embedded amqtt broker
 (MQTT 3.1.1) one worker subscribes plainly.
 
-Threads: paho's network thread only puts messages on a bounded queue; the worker thread takes
-them off in batches, runs the pipeline, acknowledges QoS 1 messages only once they are stored
-(so a crash loses nothing: the broker redelivers), and cuts the live snapshot every tick.
+Threads: paho's network thread only puts messages on the intake (feeds/intake.py: GPS may be
+shed oldest-first, QoS 1 never); the worker thread takes them off in batches, runs the pipeline,
+acknowledges QoS 1 messages only once they are stored (so a crash loses nothing: the broker
+redelivers), and cuts the live snapshot every tick. The spool thread (feeds/spool.py) now and
+then drains the broker's spool session, for what the live subscriptions missed.
+
+What the worker does when a batch cannot be stored (docs/durability.md):
+- a transient failure (the database or Redis down, a lock timeout) is retried with backoff, the
+  batch unacknowledged, for as long as it takes: nothing is lost, and /healthz says "retrying";
+- any other failure is a message the database will not take: the batch is split in halves until
+  the one message is found, which becomes a dead letter (store_failed); the rest is stored.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
-import queue
 import signal
 import socket
 import threading
@@ -24,16 +31,20 @@ from sqlalchemy import Engine
 from dashboard.config import Settings
 from dashboard.screens.wall import BoardMaker
 from dashboard.store import db
-from dashboard.store.evaluation import city_grid_codes
+from dashboard.store.evaluation import city_grid_codes, city_objects
+from dashboard.store.failures import transient
 from dashboard.store.history_writer import HistoryWriter
 from dashboard.store.hot import HotStore, connect, remove_worker, write_broker_state
 from dashboard.store.liverank import LiveRank
 from dashboard.store.liverank_keeper import RankKeeper
 from feeds.citygeo import city_bounds, grid_lookup
 from feeds.decoders import DecodeContext
+from feeds.intake import Intake
 from feeds.mqtt import make_client, parse_mqtt_url
 from feeds.pipeline import Message, Pipeline
-from feeds.rebuild import rebuild_if_empty
+from feeds.rebuild import rebuild_if_empty, reconcile
+from feeds.rejects import Reason, Rejected
+from feeds.spool import HANDLED_TTL_S, SPOOL_GRACE_S, Spool
 from feeds.steps.cases import CaseBook
 from feeds.steps.positions import Downsampler
 from feeds.steps.publish import Ticker
@@ -41,10 +52,12 @@ from feeds.topics import TopicRouter
 
 log = logging.getLogger("gridwall.ingest")
 
-QUEUE_MAX = 50_000
 BATCH_MAX = 2_000
 BATCH_WAIT_S = 0.05
 HEARTBEAT_S = 5.0
+RECONCILE_S = 120.0  # how often one worker compares the hot state's open cases with SQL's
+BACKOFF_MAX_S = 30.0
+POISON_TRIES = 2  # a single message failing this many times (not transiently) is a dead letter
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -72,13 +85,15 @@ def build_pipeline(settings: Settings, engine: Engine, hot: HotStore, **override
         "case_park_s": settings.case_park_s,
         "downsampler": Downsampler(settings.history_interval_s, settings.history_turn_deg),
         "live_rank": live_rank(settings, hot),
+        "max_devices": settings.max_devices,
+        "device_retention_s": settings.device_retention_s,
     }
     return Pipeline(hot, HistoryWriter(engine), **{**options, **overrides})
 
 
 def live_rank(settings: Settings, hot: HotStore) -> LiveRank:
     reconcile = float(settings.section("casework").get("live_rank_reconcile_s", 3600))
-    return hot.live_rank(settings.timezone, reconcile)
+    return hot.live_rank(settings.timezone, reconcile, known=city_objects(settings.city_dir))
 
 
 class IngestWorker:
@@ -90,42 +105,52 @@ class IngestWorker:
         self.hot = HotStore(connect(settings.resolved_redis_url))
         url = settings.resolved_database_url
         db.upgrade(url)
-        engine = db.engine_for(url)
+        self.engine = engine = db.engine_for(url)
         ranks = live_rank(settings, self.hot)  # one per worker: the pipeline adds, the keeper and board read
         self.pipeline = build_pipeline(settings, engine, self.hot, live_rank=ranks)
         self.router = self.pipeline.router
-        book = self.pipeline.cases
+        self.book = book = self.pipeline.cases
         self.ticker = Ticker(self.hot, settings.tick_s)
         self.ranks = RankKeeper(ranks, engine, book, city_grid_codes(settings.city_dir), self.worker_id)
         self.board = BoardMaker(self.hot, engine, settings, ranks, self.worker_id)
-        self.queue: queue.Queue[Message] = queue.Queue(QUEUE_MAX)
-        self.dropped = 0
+        self.intake = Intake()
+        self.spooled = Intake()  # the spool's copies, handled in batches of their own
         self.processed = 0  # messages this worker took through the pipeline
+        self.recovered = 0  # spool copies that the live subscriptions had missed
+        self.retrying: str | None = None  # why the current batch waits, for /healthz
         self.stopping = threading.Event()
         self.connected = False
         self.subscribed = threading.Event()  # set at each SUBACK: messages now reach us
         broker = parse_mqtt_url(settings.resolved_mqtt_url)
         self.share_group = settings.share_group if (share and broker.v5) else None
-        rebuild_if_empty(self.hot, engine, book)
+        # The spool matters where shared subscriptions are not kept by the broker; with one plain
+        # persistent subscription (MQTT 3.1.1, the embedded broker) the worker's own session is it.
+        self.spool = (Spool(settings.resolved_mqtt_url, self.share_group, self.router, self.hot, self.worker_id,
+                            self.spooled.put) if self.share_group else None)
+        if self.spool is not None:
+            self.pipeline.mark_handled_s = HANDLED_TTL_S
+        self._rebuild_check()
+        self._next_reconcile = time.time() + RECONCILE_S
         self.client: mqtt.Client | None = None
+
+    @property
+    def dropped(self) -> int:
+        """QoS 0 messages shed because ingest was behind."""
+        return self.intake.shed
 
     # --- paho thread ----------------------------------------------------------------------------
     def _on_message(self, _c: mqtt.Client, _u: Any, m: mqtt.MQTTMessage) -> None:
-        msg = Message(m.topic, m.payload, time.time(), m.qos, m.mid)
-        if m.qos == 0:
-            try:
-                self.queue.put_nowait(msg)
-            except queue.Full:
-                self.dropped += 1  # a newer fix of the same device is on its way
-        else:
-            # Blocking here stops paho reading the socket: back-pressure to the broker, which
-            # holds the QoS 1 messages for us instead of our memory.
-            self.queue.put(msg)
+        # QoS 1 blocks here when the intake is full: paho stops reading the socket, and the broker
+        # holds the messages for us instead of our memory. QoS 0 sheds its oldest.
+        self.intake.put(Message(m.topic, m.payload, time.time(), m.qos, m.mid))
 
     def _on_state(self, up: bool) -> None:
         self.connected = up
         log.info("broker %s", "connected" if up else "disconnected")
-        write_broker_state(self.hot, self.worker_id, up)
+        try:
+            self._beat(time.time())
+        except Exception:
+            log.warning("heartbeat to Redis failed")
 
     def start(self) -> None:
         self.client = make_client(
@@ -137,70 +162,128 @@ class IngestWorker:
             on_message=self._on_message,
             on_state=self._on_state,
             on_subscribed=self.subscribed.set,
+            reconnect_max_s=5,  # back soon after a broker restart
         )
+        if self.spool is not None:
+            self.spool.start()
 
     # --- worker thread --------------------------------------------------------------------------
-    def _take_batch(self) -> list[Message]:
-        try:
-            first = self.queue.get(timeout=BATCH_WAIT_S)
-        except queue.Empty:
-            return []
-        batch = [first]
-        deadline = time.monotonic() + BATCH_WAIT_S
-        while len(batch) < BATCH_MAX:
-            try:
-                batch.append(self.queue.get(timeout=max(deadline - time.monotonic(), 0)))
-            except queue.Empty:
-                break
-        return batch
-
-    def _ack(self, batch: list[Message]) -> None:
+    def _ack(self, batch: list[Message], spool: bool) -> None:
+        if spool and self.spool is not None:
+            self.spool.ack(batch)
+            return
         if self.client is None:
             return
         for m in batch:
             if m.qos > 0:
                 self.client.ack(m.mid, m.qos)
 
-    def process(self, batch: list[Message]) -> None:
+    def process(self, batch: list[Message], spool: bool = False) -> None:
+        """Store a batch, whatever it takes; acknowledge what is stored or dead-lettered. Returns
+        without acknowledging only when the worker is stopping (the broker redelivers)."""
+        if self._store(batch, spool):
+            self._ack(batch, spool)
+            self.processed += len(batch)
+
+    def _store(self, batch: list[Message], spool: bool) -> bool:
+        delay, tries = 1.0, 0
         while True:
             try:
-                result = self.pipeline.handle(batch)
-                break
-            except Exception:
-                log.exception("storing a batch of %d failed; retrying in 1 s", len(batch))
+                result = self.pipeline.handle(batch, spool=spool)
+                self.ticker.note_result(result)
+                self.recovered += result.recovered
+                if result.recovered:
+                    log.warning("the spool brought %d messages the live subscriptions had missed", result.recovered)
+                self.retrying = None
+                return True
+            except Exception as exc:
+                if transient(exc):
+                    self.retrying = f"{type(exc).__name__}: {str(exc)[:200]}"
+                    log.warning("storing a batch of %d failed (%s); retrying in %.0f s", len(batch), self.retrying, delay)
+                    if self.stopping.wait(delay):
+                        return False
+                    delay = min(delay * 2, BACKOFF_MAX_S)
+                    continue
+                if len(batch) > 1:
+                    # A message the database will not take: find it by halves, store the rest.
+                    half = len(batch) // 2
+                    return self._store(batch[:half], spool) and self._store(batch[half:], spool)
+                tries += 1
+                if tries < POISON_TRIES:
+                    log.warning("one message failed to store (%r); trying it once more", exc)
+                    continue
+                log.error("a message the database refuses, dead-lettered: %s %r", batch[0].topic, exc)
+                return self._refuse(batch[0], exc)
+
+    def _refuse(self, msg: Message, exc: Exception) -> bool:
+        reason = Rejected(Reason.STORE_FAILED, f"the database refused it: {type(exc).__name__}: {str(exc)[:300]}")
+        while True:
+            try:
+                self.pipeline.refuse([(msg, reason)])
+                return True
+            except Exception as again:
+                log.warning("writing the dead letter failed (%r); retrying in 1 s", again)
                 if self.stopping.wait(1.0):
-                    return  # not acknowledged: the broker redelivers after restart
-        self._ack(batch)
-        self.processed += len(batch)
-        self.ticker.note_result(result)  # changed devices, cases and alerts
+                    return False
+
+    def _rebuild_check(self) -> None:
+        rebuilt = rebuild_if_empty(self.hot, self.engine, self.book, self.worker_id)
+        if rebuilt is not None:
+            self.ticker.force_reset()
+            self._next_reconcile = time.time() + 5.0  # once more, for batches that raced the rebuild
+
+    def _beat(self, now: float) -> None:
+        write_broker_state(self.hot, self.worker_id, self.connected, now, {
+            "queue": self.intake.depth() + self.spooled.depth(),
+            "lag_s": round(max(self.intake.lag_s(now), self.spooled.lag_s(now)), 2),
+            "shed": self.intake.shed,
+            "retrying": self.retrying,
+            "recovered": self.recovered,
+        })
+
+    def _tick(self, now: float) -> None:
+        try:
+            self._rebuild_check()
+            result = self.pipeline.retry_parked(now)
+            self.ticker.note_result(result)
+            self.ticker.tick(now)
+            self.ranks.tick(now)
+            self.hot.prune_devices(now, self.settings.device_retention_s)
+            if now >= self._next_reconcile:
+                self._next_reconcile = now + RECONCILE_S
+                reconcile(self.hot, self.engine, self.book, self.worker_id)
+        except Exception:
+            log.exception("tick failed")
+        self.board.tick(now)  # about once a second; logs its own failures
 
     def run(self) -> None:
         self.start()
         next_beat = 0.0
-        while not (self.stopping.is_set() and self.queue.empty()):
-            batch = self._take_batch()
+        while not (self.stopping.is_set() and self.intake.empty() and self.spooled.empty()):
+            batch = self.intake.take(BATCH_MAX, BATCH_WAIT_S)
             if batch:
                 self.process(batch)
+            spooled = self.spooled.take_older(BATCH_MAX, time.time() - SPOOL_GRACE_S)
+            if spooled:
+                self.process(spooled, spool=True)
             now = time.time()
             if self.ticker.due(now):
-                try:
-                    self.ticker.note_result(self.pipeline.retry_parked(now))
-                    self.ticker.tick(now)
-                    self.ranks.tick(now)
-                except Exception:
-                    log.exception("tick failed")
-                self.board.tick(now)  # about once a second; logs its own failures
+                self._tick(now)
             if now >= next_beat:
                 next_beat = now + HEARTBEAT_S
                 try:
-                    write_broker_state(self.hot, self.worker_id, self.connected, now)
+                    self._beat(now)
                 except Exception:
                     log.warning("heartbeat to Redis failed")
         self.close()
 
     def stop(self, *_: Any) -> None:
         if self.client is not None:
-            self.client.disconnect()  # no new messages; the queue is drained before exit
+            self.client.disconnect()  # no new messages; the intake is drained before exit
+        if self.spool is not None:
+            self.spool.stop()
+        self.intake.close()
+        self.spooled.close()
         self.stopping.set()
 
     def close(self) -> None:

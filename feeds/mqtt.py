@@ -69,6 +69,7 @@ def make_client(
     on_subscribed: Callable[[], None] | None = None,
     session_expiry_s: int = 3600,
     max_queued: int = 10_000,
+    reconnect_max_s: int = 30,
 ) -> mqtt.Client:
     """Create, configure and start (connect_async + loop_start) a client.
 
@@ -90,7 +91,7 @@ def make_client(
         client.username_pw_set(broker.username, broker.password)
     if broker.tls:
         client.tls_set()
-    client.reconnect_delay_set(min_delay=1, max_delay=30)
+    client.reconnect_delay_set(min_delay=1, max_delay=reconnect_max_s)
     # paho's outgoing queue is unbounded by default; a simulator publishing into a dead broker
     # must not eat the machine's memory.
     client.max_queued_messages_set(max_queued)

@@ -20,6 +20,8 @@ class Reason(StrEnum):
     UNKNOWN_ACTION = "unknown_action"
     ILLEGAL_TRANSITION = "illegal_transition"
     UNSUPPORTED = "unsupported"  # a known format, but a message type we do not take
+    CONFLICTING_DUPLICATE = "conflicting_duplicate"  # an event_id already taken by a different event
+    STORE_FAILED = "store_failed"  # passed every check, yet the database refused it (a bug to report)
 
 
 class Rejected(Exception):

@@ -214,3 +214,147 @@ def lifecycle_to_dispatch(case_id: str, t0: float, department: str = "环卫处"
         case_event(case_id, "file", f"{case_id}-file", t0 + 120),
         case_event(case_id, "dispatch", f"{case_id}-dispatch", t0 + 180, department=department),
     ]
+
+
+# --- Real processes and a recording publisher, for the fault and soak tests ---------------------
+
+
+class GridwallProcess:
+    """A `gridwall <command>` as production runs it: its own process, pointed at the servers by
+    GRIDWALL_* variables, its output in a log file. ``extra_env`` sets further settings
+    (GRIDWALL_SHARE_GROUP, GRIDWALL_PORT, ...)."""
+
+    def __init__(self, settings: Settings, args: list[str], log_path: Path, extra_env: dict[str, str] | None = None) -> None:
+        from dashboard.config import child_environment
+
+        env = child_environment(settings)
+        env.pop("GRIDWALL_CONFIG", None)
+        env.update(PYTHONUNBUFFERED="1", GRIDWALL_SHARE_GROUP=settings.share_group, **(extra_env or {}))
+        self.env, self.args, self.log_path = env, args, log_path
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None, "not started"
+        return self.proc.pid
+
+    def start(self) -> None:
+        from servers import die_with_spawning_thread
+
+        with open(self.log_path, "ab") as log:
+            log.write(f"--- start {' '.join(self.args)} at {time.time():.3f}\n".encode())
+            log.flush()
+            self.proc = subprocess.Popen([sys.executable, "-m", "dashboard.cli", *self.args], cwd=ROOT, env=self.env,
+                                         stdout=log, stderr=subprocess.STDOUT, preexec_fn=die_with_spawning_thread())
+
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill9(self) -> None:
+        """A crash: SIGKILL, no clean-up of any kind."""
+        if self.running():
+            assert self.proc is not None
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def stop(self, timeout_s: float = 20) -> None:
+        if self.running():
+            assert self.proc is not None
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+    def output(self, tail: int = 4000) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-tail:]
+        except OSError:
+            return ""
+
+
+def ingest_process(settings: Settings, worker_id: str, log_dir: Path, extra_env: dict[str, str] | None = None) -> GridwallProcess:
+    """`gridwall ingest --worker-id <id>`, not yet started."""
+    return GridwallProcess(settings, ["ingest", "--worker-id", worker_id], log_dir / f"ingest-{worker_id}.log", extra_env)
+
+
+class AckedPublisher:
+    """An MQTT 5 publisher that keeps its session (SessionExpiryInterval, clean start off), so
+    what the broker had not acknowledged when the connection dropped is sent again after the
+    reconnect, and that keeps each message's PUBACK reason code: 0 success, 16 "no matching
+    subscribers" (accepted, but nobody was there to get it), >= 128 refused.
+
+    ``publish`` records the caller's key under paho's message id; the reason codes arrive on
+    paho's thread, which calls on_publish holding paho's own lock, so no lock of ours is taken
+    there (taking one would deadlock against publish). Message ids wrap at 65,535: ``keyed``
+    is for runs shorter than that, ``code_counts`` counts any number."""
+
+    def __init__(self, url: str, client_id: str, session_expiry_s: int = 3600) -> None:
+        import paho.mqtt.client as mqtt
+        from paho.mqtt.enums import CallbackAPIVersion
+        from paho.mqtt.packettypes import PacketTypes
+        from paho.mqtt.properties import Properties
+
+        from feeds.mqtt import parse_mqtt_url
+
+        broker = parse_mqtt_url(url)
+        assert broker.v5, "PUBACK reason codes are MQTT 5"
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+        self.client.max_inflight_messages_set(200)
+        self.client.max_queued_messages_set(0)  # while the broker is away, everything waits in paho
+        self.client.reconnect_delay_set(min_delay=1, max_delay=2)
+        self.client.on_publish = self._on_publish
+        self.codes: dict[int, int] = {}  # mid -> PUBACK reason code
+        self.keys: dict[int, str] = {}  # mid -> the caller's key
+        self.code_counts: dict[int, int] = {}
+        self.acked = 0
+        self.sent = 0
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = session_expiry_s
+        self.client.connect_async(broker.host, broker.port, keepalive=10, clean_start=False, properties=props)
+        self.client.loop_start()
+        eventually(self.client.is_connected, 10, "publisher connected")
+
+    def _on_publish(self, _c: Any, _u: Any, mid: int, reason: Any, _props: Any) -> None:
+        code = int(getattr(reason, "value", reason))
+        self.codes[mid] = code
+        self.code_counts[code] = self.code_counts.get(code, 0) + 1
+        self.acked += 1
+
+    def publish(self, key: str | None, topic: str, payload: bytes, qos: int = 1) -> None:
+        info = self.client.publish(topic, payload, qos=qos)
+        self.sent += 1
+        if key is not None and qos > 0:
+            self.keys[info.mid] = key
+
+    def keyed(self) -> tuple[dict[str, int], list[str]]:
+        """(key -> PUBACK reason code) for the acknowledged, and the keys never acknowledged."""
+        got = {key: self.codes[mid] for mid, key in self.keys.items() if mid in self.codes}
+        return got, [key for mid, key in self.keys.items() if mid not in self.codes]
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def rss_bytes(pids: list[int]) -> int:
+    """Resident memory of these processes together (psutil when installed, else /proc)."""
+    total = 0
+    for pid in pids:
+        try:
+            import psutil
+
+            total += psutil.Process(pid).memory_info().rss
+            continue
+        except ImportError:
+            pass
+        except Exception:  # psutil.NoSuchProcess and friends: gone is zero
+            continue
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+        except OSError:
+            pass
+    return total

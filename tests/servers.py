@@ -168,3 +168,156 @@ def production_missing() -> list[str]:
 
 def chromium_missing() -> list[str]:
     return [b for b in ("chromium", "chromedriver") if shutil.which(b) is None]
+
+
+# --- Restartable servers, for the fault-injection tests (tests/integration/test_faults.py) -----
+# Each keeps its port and its data directory across a restart, as a real service does.
+
+DEPLOYED_MOSQUITTO_CONF = Path(__file__).resolve().parent.parent / "docs" / "deploy" / "mosquitto.conf"
+
+
+def die_with_spawning_thread() -> Callable[[], None] | None:
+    """PR_SET_PDEATHSIG for a child started on the main thread only: the kernel sends the signal
+    when the *thread* that forked the child ends, so a server restarted from a fault-injection
+    thread would be stopped as soon as that thread is done."""
+    import threading
+
+    return die_with_parent if threading.current_thread() is threading.main_thread() else None
+
+
+def mosquitto_conf_like_deployed(port: int, persistence_dir: Path) -> str:
+    """docs/deploy/mosquitto.conf with only what a test must change: a loopback listener on
+    ``port``, anonymous clients (no password file), the persistence file and the log in
+    ``persistence_dir`` (a file log: mosquitto writes each line at once, stdout it buffers).
+    Everything else (persistence on, queue depths, session expiry) is what we deploy. The log
+    names every SUBSCRIBE, so a test can tell when a worker is subscribed."""
+    out = []
+    for raw in DEPLOYED_MOSQUITTO_CONF.read_text().splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        key = line.split()[0]
+        if key == "listener":
+            line = f"listener {port} 127.0.0.1"
+        elif key == "allow_anonymous":
+            line = "allow_anonymous true"
+        elif key == "password_file":
+            continue
+        elif key == "persistence_location":
+            line = f"persistence_location {persistence_dir}/"
+        out.append(line)
+    if os.geteuid() == 0:
+        # As root mosquitto drops to the mosquitto user, which cannot write a test's temp dir.
+        out.append("user root")
+    out += [f"log_dest file {persistence_dir / 'broker.log'}", "log_type error", "log_type warning", "log_type notice",
+            "log_type information", "log_type subscribe", "log_timestamp true"]
+    return "\n".join(out) + "\n"
+
+
+class Mosquitto:
+    """mosquitto on a fixed port with the deployed persistence settings. stop() is a clean
+    shutdown (SIGTERM: mosquitto writes its persistence file then), kill() a crash."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.conf = workdir / "mosquitto.conf"
+        self.conf.write_text(mosquitto_conf_like_deployed(self.port, workdir))
+        self.log_path = workdir / "broker.log"
+        self.url = f"mqtt://127.0.0.1:{self.port}?protocol=5"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc is not None else None
+
+    def start(self) -> None:
+        log = open(self.workdir / "broker.out", "ab")  # noqa: SIM115 - what it says before its log is open
+        self.proc = subprocess.Popen(["mosquitto", "-c", str(self.conf)], stdout=log, stderr=subprocess.STDOUT,
+                                     preexec_fn=die_with_spawning_thread())
+        log.close()
+        _wait(lambda: wait_for_port("127.0.0.1", self.port, 0.2), "mosquitto", self.proc)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            _stop(self.proc)
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(5)
+
+    def restart(self, down_s: float = 1.0) -> None:
+        self.stop()
+        time.sleep(down_s)
+        self.start()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def subscribed(self, client_part: str, topic_part: str, since: int = 0) -> bool:
+        """Has a client whose id contains ``client_part`` subscribed to a filter containing
+        ``topic_part``, in the log after offset ``since``? (log_type subscribe writes
+        "<time>: <client id> <qos> <filter>".)"""
+        for line in self.log()[since:].splitlines():
+            parts = line.split()
+            if len(parts) == 4 and parts[2] in ("0", "1", "2") and client_part in parts[1] and topic_part in parts[3]:
+                return True
+        return False
+
+
+class RestartableRedis:
+    """Debian's redis-server on a fixed port, without persistence: a restart comes back empty,
+    like a Redis that lost its data."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc is not None else None
+
+    def start(self) -> None:
+        argv = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                "--dir", str(self.workdir), "--loglevel", "warning"]
+        self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     preexec_fn=die_with_spawning_thread())
+
+        def ready() -> bool:
+            try:
+                return bool(redis.Redis.from_url(self.url, socket_connect_timeout=0.3).ping())
+            except (redis.RedisError, OSError):
+                return False
+
+        _wait(ready, "redis", self.proc)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            _stop(self.proc)
+
+    def restart(self, down_s: float = 1.0) -> None:
+        self.stop()
+        time.sleep(down_s)
+        self.start()
+
+
+def postgres_down(pg: Postgres) -> None:
+    """Stop a cluster of start_postgres, keeping its data (pg.stop() also deletes it)."""
+    pg._as_user([str(_pg_bin("pg_ctl")), "-D", str(pg.root / "data"), "-m", "fast", "-w", "stop"])
+
+
+def postgres_up(pg: Postgres) -> None:
+    """Start a cluster stopped by postgres_down, with the options of start_postgres."""
+    pg._as_user([str(_pg_bin("pg_ctl")), "-D", str(pg.root / "data"), "-l", str(pg.root / "pg.log"), "-w", "-o",
+                 f"-p {pg.port} -k {pg.root / 'sock'} -c listen_addresses=127.0.0.1 -c fsync=off", "start"])
+
+
+def postgres_restart(pg: Postgres, down_s: float = 1.0) -> None:
+    postgres_down(pg)
+    time.sleep(down_s)
+    postgres_up(pg)

@@ -8,6 +8,9 @@
   from the case history);
 - today's counts and rates for the whole city and this month's department and region rankings,
   from the live counters (dashboard.store.liverank) through casework.rates and casework.ranking;
+  the rows of a ranking and of the overdue lists are the city's departments and regions, and
+  only those: what cases with a code the city does not list add up to is shown apart
+  (``unknown``), and counts in the city's totals;
 - the alert ticker: the video alerts of the last day and the urgent open cases, newest first;
 - the rotating views: reports and closures by hour today (SQL, at most once a minute), open
   cases by category, vehicles online / moving / parked by subtype;
@@ -38,7 +41,7 @@ from dashboard.casework.catalogue import Catalogue
 from dashboard.casework.counters import Counters
 from dashboard.casework.overdue import UNKNOWN, Light, tally_lights
 from dashboard.casework.periods import period_range
-from dashboard.casework.ranking import RankedRow, bottom_positions, rank
+from dashboard.casework.ranking import RankedRow, bottom_positions, rank, split_known
 from dashboard.casework.rates import percent, rate_fraction
 from dashboard.casework.scoring import preset as load_preset
 from dashboard.city.model import City, load_city
@@ -215,17 +218,27 @@ class WallBoard:
         def order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             return sorted(rows, key=lambda r: (-r["red"], -r["yellow"], r["code"]))
 
-        districts = {a.code for a in self.city.districts} if self.city is not None else set()
-        departments = {d.code for d in self.city.departments} if self.city is not None else set()
-        district_codes = districts | set(lights["district"]) | set(base.get("district", {}))
-        department_codes = departments | set(lights["department"]) | set(base.get("department", {}))
+        if self.city is not None:  # the city's own, each listed; other codes only in ``unknown``
+            district_codes = {a.code for a in self.city.districts}
+            department_codes = {d.code for d in self.city.departments}
+        else:  # no list to check against: every code the cases carry
+            district_codes = set(lights["district"]) | set(base.get("district", {}))
+            department_codes = set(lights["department"]) | set(base.get("department", {}))
         total = row("all", "all", ("", ""))
+
+        def unknown(dim: str, listed: set[str]) -> dict[str, int]:
+            """The lights of cases whose code is missing or not the city's (no row of their own)."""
+            counts = [c for code, c in lights[dim].items() if code not in listed]
+            return {k: sum(c.get(k, 0) for c in counts) for k in LIGHTS}  # type: ignore[call-overload]
+
         return {
             "base_at": base["at"],
             "open": open_cases,
             **{k: total[k] for k in ("red", "yellow", "grey", "d_red", "d_yellow")},
             "district": order([row("district", c, self.names.area(c)) for c in district_codes]),
             "department": order([row("department", c, self.names.department(c)) for c in department_codes]),
+            "unknown": {"district": unknown("district", district_codes),
+                        "department": unknown("department", department_codes)},
         }
 
     # --- rankings ------------------------------------------------------------------------------
@@ -242,12 +255,16 @@ class WallBoard:
             areas = (self.city.districts if kind == "district" else self.city.streets) if self.city is not None else ()
             known = [a.code for a in areas]
             name = self.names.area
-        for code in known:  # every department or region is listed, ranked or not
-            rows.setdefault(code, Counters())
-        ranked = rank(rows, formula, preset)
+        if self.city is None:  # no list of the city's objects: every code is a row
+            ranked, unlisted = rank(rows, formula, preset), Counters()
+        else:  # every department or region of the city is listed, ranked or not; no other code
+            listed, rest = split_known(rows, known)
+            ranked, unlisted = rank(listed, formula, preset), rest.counters
         bottom = set(bottom_positions(sum(1 for r in ranked if r.position is not None), BOTTOM))
         return {"kind": kind, "ready": True, "rate": rate,
-                "rows": [self._rank_row(r, rate, name(r.code), bottom) for r in ranked]}
+                "rows": [self._rank_row(r, rate, name(r.code), bottom) for r in ranked],
+                "unknown": {"reported": unlisted.reported, "filed": unlisted.filed,
+                            "dispatched": unlisted.dispatched, "overdue": unlisted.overdue_pending}}
 
     @staticmethod
     def _rank_row(r: RankedRow, rate: str, names: tuple[str, str], bottom: set[int]) -> dict[str, Any]:

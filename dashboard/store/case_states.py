@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Engine, select
 from dashboard.casework.actions import TERMINAL_STATES
 from dashboard.casework.casestate import CaseState
 from dashboard.store.casedoc import from_doc
-from dashboard.store.models import CaseRow
+from dashboard.store.models import CaseEventRow, CaseRow
 
 _CHUNK = 500  # ids per IN (...): well under every driver's parameter limit
 
@@ -47,3 +47,27 @@ def open_cases(conn: Connection) -> list[StoredCase]:
     terminal = [s.value for s in TERMINAL_STATES]
     rows = conn.execute(select(CaseRow.doc, CaseRow.last_event_id).where(CaseRow.state.not_in(terminal)))
     return [_stored(doc, last) for doc, last in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """A case event as SQL holds it: enough to tell a redelivery from a different event that
+    reused its id."""
+
+    event_id: str
+    digest: str | None  # None: stored before digests were kept
+    event: dict[str, Any]  # case_id, action, ts (epoch s), actor, source, case
+
+
+def stored_events(engine: Engine, event_ids: Iterable[str]) -> dict[str, StoredEvent]:
+    """The stored case events among these ids."""
+    ids = sorted(set(event_ids))
+    out: dict[str, StoredEvent] = {}
+    with engine.connect() as conn:
+        for i in range(0, len(ids), _CHUNK):
+            rows = conn.execute(select(CaseEventRow).where(CaseEventRow.event_id.in_(ids[i:i + _CHUNK])))
+            for r in rows:
+                out[r.event_id] = StoredEvent(r.event_id, r.digest, {
+                    "event_id": r.event_id, "case_id": r.case_id, "action": r.action, "ts": r.ts.timestamp(),
+                    "actor": r.actor, "source": r.source, "case": dict(r.payload or {})})
+    return out

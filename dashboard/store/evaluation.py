@@ -4,12 +4,16 @@ The counting rules live in dashboard.casework (pure); this module only runs the 
 ``casework.projection`` against the ``case_stat``/``case_step`` tables and hands the rows to
 ``Counters.from_row`` and ``ranking.rank``. `gridwall rank` and the wall's live ranking (its
 starting point for a new period) both come through here.
+
+The objects a ranking ranks are the city's (``city_objects``): a department or region code that
+its files do not list is never a row; its counters are kept apart (``Evaluation.unlisted``), and
+its cases count in the city's totals like any other.
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +22,7 @@ from sqlalchemy import Connection, Engine, text
 
 from dashboard.casework.counters import Counters, Period
 from dashboard.casework.gridcode import region_code
-from dashboard.casework.ranking import RankedRow, rank
+from dashboard.casework.ranking import UNKNOWN, RankedRow, Unlisted, rank, split_known
 from dashboard.city.model import load_city
 from dashboard.store.counters_sql import collector_sql, counters_sql
 
@@ -41,6 +45,7 @@ class Evaluation:
     period: Period
     cutoff: float
     rows: list[RankedRow]
+    unlisted: Unlisted | None = None  # codes the city does not list (None: no list to check against)
 
 
 def _rows(conn: Connection, sql: str, params: Mapping[str, float], key: str) -> Iterable[tuple[str, Counters]]:
@@ -60,6 +65,23 @@ def city_grid_codes(city_dir: Path | str) -> list[str]:
         return list(load_city(city_dir).grid_info)
     except (OSError, KeyError, ValueError):
         return []  # a city without grid polygons: regions rank without the per-grid tiers
+
+
+def city_objects(city_dir: Path | str) -> dict[str, frozenset[str]]:
+    """The codes of the city's own objects, per kind of ``OBJECTS`` that has a list: departments,
+    districts, streets, communities and unit grids. Empty for a city without its files: then
+    every code is taken as it comes."""
+    try:
+        city = load_city(city_dir)
+    except (OSError, KeyError, ValueError):
+        return {}
+    return {
+        "department": frozenset(d.code for d in city.departments),
+        "district": frozenset(a.code for a in city.districts),
+        "street": frozenset(a.code for a in city.streets),
+        "community": frozenset(a.code for a in city.communities),
+        "grid": frozenset(city.grid_info),
+    }
 
 
 def grid_counts(grid_codes: Iterable[str], by: str) -> dict[str, int]:
@@ -119,11 +141,21 @@ def counters_by(
     *,
     grid_codes: Iterable[str] = (),
     grid_collectors: Mapping[str, Iterable[str]] | None = None,
+    known: Collection[str] | None = None,
 ) -> dict[str, Counters]:
     """Counters per object of ``by`` (a key of ``OBJECTS``) for ``period`` as seen at ``now``;
-    the same numbers as ``casework.evaluation`` folding the case states."""
+    the same numbers as ``casework.evaluation`` folding the case states. With ``known`` (the
+    city's codes of that kind), a code outside it counts under ``ranking.UNKNOWN``, as the live
+    rankings count it."""
     if by not in OBJECTS:
         raise ValueError(f"cannot rank by {by!r}: expected one of {', '.join(OBJECTS)}")
+    if known is not None and by not in ("city", "collector"):
+        listed = frozenset(known)
+        rows = counters_by(conn, by, period, now, grid_codes=grid_codes, grid_collectors=grid_collectors)
+        folded: dict[str, Counters] = {}
+        for code, counters in rows.items():
+            _add(folded, code if code in listed else UNKNOWN, counters)
+        return folded
     cutoff = min(period[1], now)
     out: dict[str, Counters] = {}
     if by == "city":
@@ -156,7 +188,14 @@ def evaluate(
     *,
     grid_codes: Iterable[str] = (),
     grid_collectors: Mapping[str, Iterable[str]] | None = None,
+    known: Collection[str] | None = None,
 ) -> Evaluation:
+    """The ranking of ``by``. With ``known`` (``city_objects(city_dir).get(by)``), exactly the
+    city's objects are its rows, and the codes outside it are summed in ``unlisted``."""
     with engine.connect() as conn:
         rows = counters_by(conn, by, period, now, grid_codes=grid_codes, grid_collectors=grid_collectors)
-    return Evaluation(by, period, min(period[1], now), rank(rows, OBJECTS[by][1], preset))
+    cutoff = min(period[1], now)
+    if known is None or by in ("city", "collector"):
+        return Evaluation(by, period, cutoff, rank(rows, OBJECTS[by][1], preset))
+    listed, unlisted = split_known(rows, known)
+    return Evaluation(by, period, cutoff, rank(listed, OBJECTS[by][1], preset), unlisted)

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, Table, delete, insert
 from sqlalchemy.dialects import postgresql, sqlite
 
 from dashboard.casework.casestate import CaseState
-from dashboard.records import Alert, CaseEvent, Position
+from dashboard.records import Alert, CaseEvent, Position, event_digest
 from dashboard.store.casedoc import to_doc
 from dashboard.store.models import (
     AlertRow,
@@ -32,21 +32,21 @@ from dashboard.store.models import (
 DEVICE_REFRESH_S = 60.0  # last_seen in SQL is for reports, not live: once a minute is enough
 
 
-def _dialect_insert(engine: Engine, table: Table) -> Any:
+def dialect_insert(engine: Engine, table: Table) -> Any:
     return (postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert)(table)
 
 
 def upsert(conn: Any, engine: Engine, table: Table, rows: Sequence[Mapping[str, Any]], key: Sequence[str]) -> None:
     if not rows:
         return
-    stmt = _dialect_insert(engine, table)
+    stmt = dialect_insert(engine, table)
     update = {c: stmt.excluded[c] for c in rows[0] if c not in key}
     conn.execute(stmt.on_conflict_do_update(index_elements=list(key), set_=update), list(rows))
 
 
 def insert_new(conn: Any, engine: Engine, table: Table, rows: Sequence[Mapping[str, Any]], key: str) -> None:
     if rows:
-        conn.execute(_dialect_insert(engine, table).on_conflict_do_nothing(index_elements=[key]), list(rows))
+        conn.execute(dialect_insert(engine, table).on_conflict_do_nothing(index_elements=[key]), list(rows))
 
 
 def position_row(p: Position) -> dict[str, Any]:
@@ -67,7 +67,7 @@ def alert_row(a: Alert) -> dict[str, Any]:
 
 def event_row(e: CaseEvent) -> dict[str, Any]:
     return {"event_id": e.event_id, "case_id": e.case_id, "action": e.action, "ts": utc(e.ts),
-            "actor": e.actor, "source": e.source, "payload": dict(e.case)}
+            "actor": e.actor, "source": e.source, "payload": dict(e.case), "digest": event_digest(e)}
 
 
 def case_row(case: CaseState, extra: dict[str, Any], last_event_id: str) -> dict[str, Any]:

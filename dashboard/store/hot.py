@@ -17,22 +17,24 @@ from dashboard.store.catchup import CatchUp
 from dashboard.store.keys import (
     ALERT,
     ALERT_RECENT,
+    ALIVE,
     CASE,
     CASE_DUE,
     CASE_WARN,
     DELTA_PREFIX,
     DEV,
+    DEV_LAST,
     DEV_TS,
-    DLQ,
     GEO,
-    PARK,
-    PARK_DUE,
+    REBUILD_LOCK,
     SNAP_KPI,
     SNAP_VER,
+    SPOOL_LOCK,
     WORKERS,
     case_lock_key,
     dedupe_key,
     delta_key,
+    handled_key,
     seen_key,
     stats_key,
     trail_key,
@@ -43,6 +45,12 @@ FEEDS = ("gps", "video", "case")
 
 DELTA_TTL_S = 120  # a screen further behind than this gets the full picture instead
 TRAIL_LEN = 60
+# The bounds of the devices in the hot state; Settings.max_devices and device_retention_s.
+MAX_DEVICES = 50_000
+DEVICE_RETENTION_S = 7 * 24 * 3600.0
+# Every online set a device may be in ({gw}:seen:<kind>): the kinds of dashboard.records, and
+# "other" for a doc without one.
+DEVICE_KINDS = ("collector", "vehicle", "other")
 RECENT_ALERTS = 50
 
 
@@ -72,17 +80,80 @@ def connect(url: str) -> redis.Redis:
 
 
 # Newer wins: shared subscriptions deliver one device's fixes to several workers, so an older fix
-# can arrive after a newer one. The compare and the writes are one atomic step.
+# can arrive after a newer one. The compare and the writes are one atomic step. So is the bound:
+# a device not in the hot state yet is refused (-1) once {gw}:dev:last holds max_devices, so
+# workers writing at the same time cannot overshoot it. (A device written before {gw}:dev:last
+# existed is known by {gw}:dev:ts, and registered by its next fix.) The trail expires
+# device_retention_s after its last write, in case nothing prunes it.
+# KEYS: dev, dev:ts, geo, trail:<id>, seen:<kind>, dev:last
+# ARGV: id, ts, lon, lat, doc, trail length, max devices, trail TTL (s), trail points...
 _POSITION_LUA = """
+local known = redis.call('ZSCORE', KEYS[6], ARGV[1]) or redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1
+if not known and redis.call('ZCARD', KEYS[6]) >= tonumber(ARGV[7]) then return -1 end
 local cur = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '-1')
 if tonumber(ARGV[2]) <= cur then return 0 end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[5])
 redis.call('GEOADD', KEYS[3], ARGV[3], ARGV[4], ARGV[1])
 redis.call('ZADD', KEYS[5], ARGV[2], ARGV[1])
-for i = 7, #ARGV do redis.call('LPUSH', KEYS[4], ARGV[i]) end
-redis.call('LTRIM', KEYS[4], 0, tonumber(ARGV[6]) - 1)
+redis.call('ZADD', KEYS[6], ARGV[2], ARGV[1])
+if #ARGV >= 9 then
+  for i = 9, #ARGV do redis.call('LPUSH', KEYS[4], ARGV[i]) end
+  redis.call('LTRIM', KEYS[4], 0, tonumber(ARGV[6]) - 1)
+  redis.call('EXPIRE', KEYS[4], tonumber(ARGV[8]))
+end
 return 1
+"""
+
+# A batch's new devices take their places before the batch is stored (the store step), so a
+# fix refused for the bound is stored nowhere, SQL included. A place is the device's entry in
+# {gw}:dev:last with its fix time: the position script finds the device known, and a worker that
+# died before writing the fix leaves an entry that the prune removes like any silent device.
+# KEYS: dev:last, dev:ts. ARGV: max devices, then id, fix time pairs. Returns the ids refused.
+_ADMIT_LUA = """
+local room = tonumber(ARGV[1]) - redis.call('ZCARD', KEYS[1])
+local refused = {}
+for i = 2, #ARGV, 2 do
+  local id = ARGV[i]
+  if not redis.call('ZSCORE', KEYS[1], id) and redis.call('HEXISTS', KEYS[2], id) == 0 then
+    if room > 0 then
+      redis.call('ZADD', KEYS[1], ARGV[i + 1], id)
+      room = room - 1
+    else
+      refused[#refused + 1] = id
+    end
+  end
+end
+return refused
+"""
+
+# Devices silent since the cutoff leave every key of the hot state in one step (one that sent a
+# fix since the candidates were read stays), and, when screens may hold them (a version was
+# cut), a version whose delta removes them: screens learn it as they learn a closed case.
+# KEYS: dev:last, dev, dev:ts, geo, snap:ver, seen:<kind> x nk, trail:<id> x n
+# ARGV: cutoff, nk, delta key prefix, delta TTL, n, ids x n, JSON-encoded ids x n
+_PRUNE_LUA = """
+local cutoff, nk, n = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[5])
+local gone, json = {}, {}
+for i = 1, n do
+  local id = ARGV[5 + i]
+  local last = redis.call('ZSCORE', KEYS[1], id)
+  if last and tonumber(last) <= cutoff then
+    redis.call('ZREM', KEYS[1], id)
+    redis.call('HDEL', KEYS[2], id)
+    redis.call('HDEL', KEYS[3], id)
+    redis.call('ZREM', KEYS[4], id)
+    for k = 1, nk do redis.call('ZREM', KEYS[5 + k], id) end
+    redis.call('DEL', KEYS[5 + nk + i])
+    gone[#gone + 1] = id
+    json[#json + 1] = ARGV[5 + n + i]
+  end
+end
+if #gone > 0 and tonumber(redis.call('GET', KEYS[5]) or '0') > 0 then
+  local v = redis.call('INCR', KEYS[5])
+  redis.call('SET', ARGV[3] .. v, '{"devices_gone":[' .. table.concat(json, ',') .. ']}', 'EX', tonumber(ARGV[4]))
+end
+return gone
 """
 
 
@@ -119,34 +190,6 @@ TRAIL_CHUNK = 1000  # devices per script call: Redis serves other clients betwee
 RESET_MARK = b'"reset":true'  # first in a delta that stands for "take the whole picture"
 
 
-_CLAIM_LUA = """
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
-if #ids == 0 then return {} end
-local docs = redis.call('HMGET', KEYS[2], unpack(ids))
-redis.call('ZREM', KEYS[1], unpack(ids))
-redis.call('HDEL', KEYS[2], unpack(ids))
-local out = {}
-for _, d in ipairs(docs) do if d then table.insert(out, d) end end
-return out
-"""
-
-
-# Take these parked events, whenever they are due; one another worker claimed meanwhile is gone
-# from the lot and stays that worker's.
-_CLAIM_IDS_LUA = """
-local out = {}
-for _, id in ipairs(ARGV) do
-  local d = redis.call('HGET', KEYS[2], id)
-  if d then
-    redis.call('HDEL', KEYS[2], id)
-    redis.call('ZREM', KEYS[1], id)
-    table.insert(out, d)
-  end
-end
-return out
-"""
-
-
 # Release only the locks this token holds: one that expired and was taken by another worker
 # stays theirs.
 _UNLOCK_LUA = """
@@ -173,8 +216,8 @@ class HotStore:
     def __init__(self, client: redis.Redis) -> None:
         self.r = client
         self._position = client.register_script(_POSITION_LUA)
-        self._claim = client.register_script(_CLAIM_LUA)
-        self._claim_ids = client.register_script(_CLAIM_IDS_LUA)
+        self._admit = client.register_script(_ADMIT_LUA)
+        self._prune = client.register_script(_PRUNE_LUA)
         self._unlock = client.register_script(_UNLOCK_LUA)
         self._publish = client.register_script(_PUBLISH_LUA)
         self._trails = client.register_script(_TRAILS_LUA)
@@ -183,26 +226,62 @@ class HotStore:
         """The history catch-up tracker on this client (dashboard/store/catchup.py)."""
         return CatchUp(self.r)
 
-    def live_rank(self, timezone: str, reconcile_s: float) -> LiveRank:
-        """The live rankings (dashboard/store/liverank.py), on this store's Redis."""
-        return LiveRank(self.r, timezone, reconcile_s)
+    def live_rank(self, timezone: str, reconcile_s: float,
+                  known: Mapping[str, Iterable[str]] | None = None) -> LiveRank:
+        """The live rankings (dashboard/store/liverank.py), on this store's Redis; ``known``: the
+        city's codes per kind, others are counted under one unknown row."""
+        return LiveRank(self.r, timezone, reconcile_s, known)
 
     # --- writes (ingest) ------------------------------------------------------------------
-    def write_positions(self, fixes: Iterable[DeviceFix]) -> list[str]:
-        """Apply fixes, newer wins. Returns the ids whose state changed."""
+    def write_positions(self, fixes: Iterable[DeviceFix], max_devices: int = MAX_DEVICES,
+                        retention_s: float = DEVICE_RETENTION_S) -> list[str]:
+        """Apply fixes, newer wins. Returns the ids whose state changed. A fix from a device not
+        in the hot state is dropped once ``max_devices`` are there (admit_devices first, to
+        refuse it visibly); a trail expires ``retention_s`` after its last fix."""
         fixes = list(fixes)
         if not fixes:
             return []
+        ttl = max(int(retention_s), 1)
         pipe = self.r.pipeline(transaction=False)
         for f in fixes:
             trail = [f"{lon:.6f},{lat:.6f},{ts:.1f}" for lon, lat, ts in f.trail]
             self._position(
-                keys=[DEV, DEV_TS, GEO, trail_key(f.device_id), seen_key(str(f.doc.get("kind", "other")))],
-                args=[f.device_id, f.ts, f.lon, f.lat, orjson.dumps(f.doc), TRAIL_LEN, *trail],
+                keys=[DEV, DEV_TS, GEO, trail_key(f.device_id), seen_key(str(f.doc.get("kind", "other"))), DEV_LAST],
+                args=[f.device_id, f.ts, f.lon, f.lat, orjson.dumps(f.doc), TRAIL_LEN, max_devices, ttl, *trail],
                 client=pipe,
             )
         results = pipe.execute()
-        return [f.device_id for f, ok in zip(fixes, results, strict=True) if ok]
+        return [f.device_id for f, ok in zip(fixes, results, strict=True) if ok == 1]
+
+    def admit_devices(self, newest: Mapping[str, float], max_devices: int = MAX_DEVICES) -> set[str]:
+        """Give the devices not in the hot state yet their places (device id -> its newest fix
+        time), as long as fewer than ``max_devices`` are there; returns the ids refused. Atomic,
+        so several workers together never admit more than the bound."""
+        if not newest:
+            return set()
+        args: list[str | float | int] = [max_devices]
+        for device_id, ts in newest.items():
+            args += [device_id, ts]
+        return {i.decode() for i in self._admit(keys=[DEV_LAST, DEV_TS], args=args)}
+
+    def device_count(self) -> int:
+        """The devices in the hot state (those admitted by a batch being stored included)."""
+        return int(self.r.zcard(DEV_LAST))  # type: ignore[arg-type]
+
+    def prune_devices(self, now: float, retention_s: float = DEVICE_RETENTION_S, limit: int = 1000) -> list[str]:
+        """Remove the devices without a fix for longer than ``retention_s`` (at most ``limit``
+        of them, the longest silent first) from the hot state: state, position, online sets and
+        trail. Screens are told by a delta of their own (``devices_gone``). Returns their ids."""
+        cutoff = now - retention_s
+        ids = [i.decode() for i in self.r.zrangebyscore(DEV_LAST, "-inf", cutoff, start=0, num=limit)]  # type: ignore[union-attr]
+        if not ids:
+            return []
+        kinds = [seen_key(k) for k in DEVICE_KINDS]
+        gone = self._prune(
+            keys=[DEV_LAST, DEV, DEV_TS, GEO, SNAP_VER, *kinds, *(trail_key(i) for i in ids)],
+            args=[cutoff, len(kinds), DELTA_PREFIX, DELTA_TTL_S, len(ids), *ids, *(orjson.dumps(i) for i in ids)],
+        )
+        return [i.decode() for i in gone]
 
     def set_device_fields(self, device_id: str, fields: Mapping[str, Any]) -> bool:
         """Merge fields (e.g. online=False from a last-will) into a known device's state."""
@@ -214,19 +293,35 @@ class HotStore:
         self.r.hset(DEV, device_id, orjson.dumps(doc))
         return True
 
-    def first_seen(self, keys: Sequence[str], ttl_s: int = 7 * 24 * 3600) -> list[bool]:
-        """For each dedupe key, True when this is its first delivery (and mark it seen)."""
+    def seen_marks(self, keys: Sequence[str]) -> list[str | None]:
+        """The dedupe mark of each key: None when no stored delivery set one (read only: a mark
+        is set after the SQL commit, by mark_seen, so a crash in between loses nothing)."""
         if not keys:
             return []
-        pipe = self.r.pipeline(transaction=False)
-        for k in keys:
-            pipe.set(dedupe_key(k), 1, nx=True, ex=ttl_s)
-        return [bool(x) for x in pipe.execute()]
+        return [None if v is None else v.decode() for v in self.r.mget([dedupe_key(k) for k in keys])]  # type: ignore[union-attr]
 
-    def forget_seen(self, keys: Sequence[str]) -> None:
-        """Undo first_seen for messages that then failed to store, so a redelivery is retried."""
-        if keys:
-            self.r.delete(*[dedupe_key(k) for k in keys])
+    def mark_seen(self, marks: Mapping[str, str], ttl_s: int = 7 * 24 * 3600) -> None:
+        """Remember stored deliveries (dedupe key -> what was stored: a case event's digest)."""
+        if not marks:
+            return
+        pipe = self.r.pipeline(transaction=False)
+        for k, v in marks.items():
+            pipe.set(dedupe_key(k), v, ex=ttl_s)
+        pipe.execute()
+
+    def mark_handled(self, digests: Sequence[str], ttl_s: int) -> None:
+        """These messages (by feeds/spool.py message_digest) were taken by the live path."""
+        if not digests:
+            return
+        pipe = self.r.pipeline(transaction=False)
+        for d in digests:
+            pipe.set(handled_key(d), 1, ex=ttl_s)
+        pipe.execute()
+
+    def handled(self, digests: Sequence[str]) -> list[bool]:
+        if not digests:
+            return []
+        return [v is not None for v in self.r.mget([handled_key(d) for d in digests])]  # type: ignore[union-attr]
 
     def put_alerts(self, alerts: Sequence[Mapping[str, Any]]) -> None:
         if not alerts:
@@ -263,15 +358,6 @@ class HotStore:
                     pipe.zrem(key, cid)
         pipe.execute()
 
-    def park(self, docs: Mapping[str, Mapping[str, Any]], retry_at: float) -> None:
-        """Hold case events (id -> JSON-able doc) to try again at retry_at."""
-        if not docs:
-            return
-        pipe = self.r.pipeline(transaction=False)
-        pipe.hset(PARK, mapping={k: orjson.dumps(v) for k, v in docs.items()})
-        pipe.zadd(PARK_DUE, dict.fromkeys(docs, retry_at))
-        pipe.execute()
-
     def lock_cases(self, case_ids: Sequence[str], token: str, ttl_ms: int = 10_000) -> set[str]:
         """Take the per-case locks that are free; returns the ids this token now holds. Two
         workers never apply events of one case at the same time (the TTL frees a dead one's)."""
@@ -287,27 +373,6 @@ class HotStore:
         keys = [case_lock_key(cid) for cid in case_ids]
         if keys:
             self._unlock(keys=keys, args=[token])
-
-    def claim_parked(self, now: float, limit: int = 500) -> list[dict[str, Any]]:
-        """Take the parked events that are due. Atomic, so with several workers each parked
-        event is taken by one of them."""
-        raw = self._claim(keys=[PARK_DUE, PARK], args=[now, limit])
-        return [orjson.loads(doc) for doc in raw]
-
-    def claim_parked_ids(self, event_ids: Sequence[str]) -> list[dict[str, Any]]:
-        """Take these parked events now, due or not (those still parked). Atomic, as
-        claim_parked."""
-        if not event_ids:
-            return []
-        raw = self._claim_ids(keys=[PARK_DUE, PARK], args=list(event_ids))
-        return [orjson.loads(doc) for doc in raw]
-
-    def reschedule_parked(self, event_ids: Iterable[str], retry_at: float) -> None:
-        """Move when these parked events are next due (only those still parked: one a worker
-        has claimed meanwhile is not put back)."""
-        ids = list(event_ids)
-        if ids:
-            self.r.zadd(PARK_DUE, dict.fromkeys(ids, retry_at), xx=True)
 
     def count_batch(self, accepted: Mapping[str, int], rejected: Mapping[str, Mapping[str, int]],
                     duplicates: Mapping[str, int], last_ts: Mapping[str, float]) -> None:
@@ -326,16 +391,6 @@ class HotStore:
         for feed, ts in last_ts.items():
             pipe.hset(stats_key(feed), "last_ts", ts)
         pipe.execute()
-
-    def dead_letter(self, topic: str, reason: str, detail: str, payload: bytes,
-                    maxlen: int, keep_bytes: int = 1024) -> None:
-        self.r.xadd(
-            DLQ,
-            {"topic": topic, "reason": reason, "detail": detail[:500], "ts": f"{time.time():.3f}",
-             "payload": payload[:keep_bytes], "size": len(payload)},
-            maxlen=maxlen,
-            approximate=True,
-        )
 
     def publish_tick(self, changed: Sequence[str], kpi: Mapping[str, Any],
                      cases: Sequence[str] = (), alerts: Sequence[str] = (), force: bool = False) -> int | None:
@@ -363,7 +418,7 @@ class HotStore:
             if present:
                 parts.append(b'"%s":[%s]' % (name.encode(), b",".join(present)))
             gone = [i for i, d in zip(ids, docs, strict=True) if d is None]
-            if gone and name != "devices":  # a device never leaves; an unknown id is no news
+            if gone and name != "devices":  # a device leaves only by prune_devices, which tells the screens itself
                 parts.append(b'"%s_gone":%s' % (name.encode(), orjson.dumps(gone)))
         body = b"{" + b",".join(parts) + b"}"
         return int(self._publish(keys=[SNAP_VER], args=[DELTA_PREFIX, body, DELTA_TTL_S]))
@@ -463,25 +518,51 @@ class HotStore:
             }
         return out
 
-    def dead_letters(self, count: int = 20) -> list[dict[str, Any]]:
-        rows = self.r.xrevrange(DLQ, count=count)
-        return [
-            {k.decode(): (v.decode("utf-8", "replace")) for k, v in fields.items()}
-            for _id, fields in rows  # type: ignore[union-attr]
-        ]
-
     def is_empty(self) -> bool:
-        """True when the hot state is gone (a Redis that lost its data): ingest rebuilds it."""
-        return not self.r.exists(DEV, CASE, SNAP_VER)
+        """True when the hot state was never built or is gone (a Redis flushed, or restarted
+        without its data): ingest rebuilds it from SQL (feeds/rebuild.py) and then calls
+        mark_alive. A key of its own, because a running worker recreates the others within a
+        tick, so their absence does not last long enough to be seen."""
+        return not self.r.exists(ALIVE)
+
+    def mark_alive(self, now: float) -> None:
+        self.r.set(ALIVE, f"{now:.3f}")
+
+    def take_lock(self, name: str, owner: str, ttl_s: float) -> bool:
+        """A short lease among the workers ("rebuild", "spool"): True when ``owner`` holds it now
+        (newly taken, or renewed because it already held it)."""
+        key = {"rebuild": REBUILD_LOCK, "spool": SPOOL_LOCK}[name]
+        if self.r.set(key, owner, nx=True, px=int(ttl_s * 1000)):
+            return True
+        if self.r.get(key) == owner.encode():
+            self.r.pexpire(key, int(ttl_s * 1000))
+            return True
+        return False
+
+    def release_lock(self, name: str, owner: str) -> None:
+        key = {"rebuild": REBUILD_LOCK, "spool": SPOOL_LOCK}[name]
+        self._unlock(keys=[key], args=[owner])
+
+    def restore_stats(self, counters: Mapping[str, Mapping[str, int]]) -> None:
+        """Put the ingest counters back (feed -> name -> value, as SQL keeps them) after a lost
+        Redis, so /healthz does not start again from zero."""
+        pipe = self.r.pipeline(transaction=False)
+        for feed, values in counters.items():
+            if values:
+                pipe.hset(stats_key(feed), mapping=dict(values))
+        pipe.execute()
 
 
 # --- ingest worker heartbeats (the broker's state as seen by the workers) ------------------
 HEARTBEAT_STALE_S = 15.0
 
 
-def write_broker_state(hot: HotStore, worker_id: str, connected: bool, now: float | None = None) -> None:
+def write_broker_state(hot: HotStore, worker_id: str, connected: bool, now: float | None = None,
+                       load: Mapping[str, Any] | None = None) -> None:
+    """A worker's heartbeat: connected to the broker or not, and how it keeps up (``load``:
+    queue, lag_s, shed, retrying, recovered; feeds/ingest.py)."""
     now = time.time() if now is None else now
-    hot.r.hset(WORKERS, worker_id, orjson.dumps({"connected": connected, "ts": now}))
+    hot.r.hset(WORKERS, worker_id, orjson.dumps({"connected": connected, "ts": now, **(load or {})}))
 
 
 def remove_worker(hot: HotStore, worker_id: str) -> None:
@@ -494,6 +575,7 @@ def read_broker_state(hot: HotStore, now: float) -> dict[str, Any]:
     for wid, raw in hot.r.hgetall(WORKERS).items():  # type: ignore[union-attr]
         doc = orjson.loads(raw)
         fresh = now - float(doc.get("ts", 0)) <= HEARTBEAT_STALE_S
-        workers[wid.decode()] = {"connected": bool(doc.get("connected")) and fresh, "heartbeat_age_s": round(now - doc["ts"], 1)}
+        workers[wid.decode()] = {"connected": bool(doc.get("connected")) and fresh, "heartbeat_age_s": round(now - doc["ts"], 1),
+                                 **{k: doc[k] for k in ("queue", "lag_s", "shed", "retrying", "recovered") if k in doc}}
     up = any(w["connected"] for w in workers.values())
     return {"up": up, "workers": workers} if up else {"up": False, "workers": workers, "error": "no ingest worker is connected to the broker"}

@@ -8,25 +8,34 @@ The live picture (dashboard/store/hot.py):
                             HGETALL instead of 10k round trips)
   {gw}:dev:ts         HASH  device id -> fix time of that state ("newer wins" compares here)
   {gw}:geo            GEO   device positions, for radius queries
-  {gw}:trail:<id>     LIST  "lon,lat,ts" newest first, capped
+  {gw}:trail:<id>     LIST  "lon,lat,ts" newest first, capped; expires device_retention_s after
+                            its last write
   {gw}:seen:<kind>    ZSET  device id -> last fix time, per kind: ZCOUNT gives who is online
   {gw}:alert          HASH  active alert id -> JSON
   {gw}:alert:recent   LIST  the latest alerts (any state), JSON, capped: the ticker
   {gw}:case           HASH  open case id -> JSON (what the map and the counters need)
   {gw}:case:due       ZSET  open, running case id -> ``due`` (epoch s): red once now > due
   {gw}:case:warn      ZSET  open, running case id -> ``warn_at``: yellow once now >= warn_at
-  {gw}:seen:<key>     STR   dedupe marker for case events and alerts (QoS 1 redelivery)
+  {gw}:seen:<key>     STR   dedupe mark of a stored case event (its digest) or alert ("1"), set
+                            after the SQL commit; SQL stays the authority (feeds/steps/dedupe.py)
   {gw}:stats:<feed>   HASH  accepted, rejected, rejected:<reason>, duplicates, last_ts
   {gw}:lock:case:<id> STR   the worker applying this case's events now (token, short TTL)
-  {gw}:park           HASH  case event parked until its predecessor arrives: id -> JSON
-  {gw}:park:due       ZSET  parked event id -> when to try it again
-  {gw}:dlq            STREAM dead letters, bounded
   {gw}:snap:ver       INT   version of the live picture; bumped once per tick with changes
   {gw}:snap:delta:<v> STR   JSON of what changed in version v (expires)
   {gw}:snap:kpi       STR   JSON of the counters, rewritten every tick
   {gw}:workers        HASH  ingest worker id -> {connected, ts}: the broker as the workers see it
+  {gw}:alive          STR   set when the hot state was built; gone = Redis lost its data, and
+                            ingest rebuilds it from SQL (feeds/rebuild.py)
+  {gw}:rebuild:lock   STR   the worker rebuilding or reconciling the hot state (NX, TTL)
+  {gw}:spool:lock     STR   the worker draining the broker's spool session (feeds/spool.py)
+  {gw}:handled:<digest> STR a QoS 1 message the live subscriptions took (stored or refused), by
+                            the digest of its topic and payload: its spool copy is skipped (short TTL)
   {gw}:history:catchup HASH since, latest, received, events: a stream of old case events is
                             being applied (a backfill, a backlog); expires when it stops
+  {gw}:dev:last       ZSET  device id -> its newest fix time: every device in the hot state (or
+                            admitted to it by a batch being stored), so ZCARD is what
+                            ``max_devices`` bounds and the oldest scores are the devices
+                            silent longest (HotStore.prune_devices)
 
 The wall's board (dashboard/store/board.py):
   {gw}:snap:board        STR  the board, JSON
@@ -57,14 +66,15 @@ ALERT_RECENT: Final = f"{P}:alert:recent"
 CASE: Final = f"{P}:case"
 CASE_DUE: Final = f"{P}:case:due"
 CASE_WARN: Final = f"{P}:case:warn"
-DLQ: Final = f"{P}:dlq"
-PARK: Final = f"{P}:park"
-PARK_DUE: Final = f"{P}:park:due"
+ALIVE: Final = f"{P}:alive"
+REBUILD_LOCK: Final = f"{P}:rebuild:lock"
+SPOOL_LOCK: Final = f"{P}:spool:lock"
 SNAP_VER: Final = f"{P}:snap:ver"
 SNAP_KPI: Final = f"{P}:snap:kpi"
 DELTA_PREFIX: Final = f"{P}:snap:delta:"
 WORKERS: Final = f"{P}:workers"
 HISTORY_CATCHUP: Final = f"{P}:history:catchup"
+DEV_LAST: Final = f"{P}:dev:last"
 
 
 def trail_key(device_id: str) -> str:
@@ -77,6 +87,10 @@ def seen_key(kind: str) -> str:
 
 def dedupe_key(key: str) -> str:
     return f"{P}:seen:{key}"
+
+
+def handled_key(digest: str) -> str:
+    return f"{P}:handled:{digest}"
 
 
 def delta_key(version: int) -> str:

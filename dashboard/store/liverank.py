@@ -12,6 +12,10 @@ So:
   the live state is missing, and again every ``reconcile_s`` (default 1 h) to heal the few
   milliseconds around such a read in which a batch may be counted twice or not at all.
 
+A code the city does not list (``known``: its departments, districts, streets) is counted under
+``ranking.UNKNOWN``, one field per counter whatever the code: never a ranking row, never a Redis
+field per invented code; its cases still count for the whole city.
+
 Nothing is recomputed per tick: a tick costs one ZRANGEBYSCORE when no deadline passed.
 
 Keys: dashboard/store/keys.py (RANK_*).
@@ -19,7 +23,7 @@ Keys: dashboard/store/keys.py (RANK_*).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -29,6 +33,7 @@ import redis
 from dashboard.casework.casestate import CaseState
 from dashboard.casework.counters import COUNTER_FIELDS, Counters, Period
 from dashboard.casework.periods import period_range
+from dashboard.casework.ranking import UNKNOWN
 from dashboard.store.keys import RANK_TIMERS, rank_key, rank_lock_key, rank_ready_key
 
 TIMERS = RANK_TIMERS
@@ -107,10 +112,14 @@ return ids
 
 
 class LiveRank:
-    def __init__(self, client: redis.Redis, timezone: str = "Asia/Shanghai", reconcile_s: float = RECONCILE_S) -> None:
+    def __init__(self, client: redis.Redis, timezone: str = "Asia/Shanghai", reconcile_s: float = RECONCILE_S,
+                 known: Mapping[str, Collection[str]] | None = None) -> None:
         self.r = client
         self.timezone = timezone
         self.reconcile_s = reconcile_s
+        # kind -> the city's codes of that kind (evaluation.city_objects); a kind not in it (the
+        # city, or every kind when the city has no files) keeps the codes as they come.
+        self.known: dict[str, frozenset[str]] = {k: frozenset(v) for k, v in (known or {}).items()}
         self._apply = client.register_script(_APPLY_LUA)
         self._claim = client.register_script(_CLAIM_LUA)
 
@@ -126,7 +135,7 @@ class LiveRank:
                 old_objects = objects_of(before) if before is not None else {}
                 new_objects = objects_of(after)
                 for kind in KINDS:
-                    a, b = old_objects.get(kind), new_objects.get(kind)
+                    a, b = self.code(kind, old_objects.get(kind)), self.code(kind, new_objects.get(kind))
                     # Moved (re-dispatched to another department): out of one, into the other.
                     parts = [(a, new - old)] if a == b else [(a, Counters() - old), (b, new)]
                     for code, diff in parts:
@@ -145,6 +154,11 @@ class LiveRank:
                 args += [field, value]
         if any(per_period):
             self._apply(keys=keys, args=args)
+
+    def code(self, kind: str, code: str | None) -> str | None:
+        """Where a case's code of ``kind`` counts: itself, or UNKNOWN when the city does not list it."""
+        known = self.known.get(kind)
+        return code if code is None or known is None or code in known else UNKNOWN
 
     def note_changes(self, changes: Sequence[tuple[CaseState | None, CaseState]], now: float) -> None:
         """A batch applied these (before, after) case states at ``now``."""

@@ -2,7 +2,8 @@
 period's starting point from SQL when needed and count the deadlines that passed.
 
 Any worker may do either: the period read takes a Redis lock, and each passed deadline is
-claimed by one worker."""
+claimed by one worker. The starting point folds the codes the city does not list as the live
+counters do (``LiveRank.known``), so the two always agree."""
 
 from __future__ import annotations
 
@@ -33,7 +34,8 @@ class RankKeeper:
 
     def starting_point(self, period: Period, now: float) -> Mapping[str, Mapping[str, Counters]]:
         with self.engine.connect() as conn:
-            return {kind: counters_by(conn, kind, period, now, grid_codes=self.grid_codes) for kind in KINDS}
+            return {kind: counters_by(conn, kind, period, now, grid_codes=self.grid_codes, known=self.live.known.get(kind))
+                    for kind in KINDS}
 
     def deadlines(self, now: float) -> Mapping[str, float]:
         with self.engine.connect() as conn:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Float,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -79,6 +80,9 @@ class CaseEventRow(Base):
     actor: Mapped[str | None] = mapped_column(String(128))
     source: Mapped[str] = mapped_column(String(32))
     payload: Mapped[dict[str, Any]] = mapped_column(JSONDoc, default=dict)
+    # What the event said (dashboard/records.py event_digest): a redelivery has the same digest,
+    # a different event under a reused id does not (a conflicting duplicate).
+    digest: Mapped[str | None] = mapped_column(String(32))
 
     # The board replays the cases that moved since the start of the day (dashboard/screens/daystart.py).
     __table_args__ = (Index("ix_case_event_ts", "ts"),)
@@ -256,3 +260,49 @@ class PositionRow(Base):
     heading: Mapped[float | None] = mapped_column(Float)
 
     __table_args__ = (Index("ix_position_device_ts", "device_id", "ts"),)
+
+
+class DeadLetterRow(Base):
+    """A refused message, kept whole so that it can be replayed once the sender or the
+    configuration is fixed (`gridwall deadletters`). Bounded: the oldest beyond
+    ``dead_letter_max`` are deleted (dashboard/store/deadletters.py)."""
+
+    __tablename__ = "dead_letter"
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    at: Mapped[float] = mapped_column(Float)  # when it was refused, UTC epoch s
+    feed: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(Text)
+    topic: Mapped[str] = mapped_column(Text)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(Integer)
+    event_id: Mapped[str | None] = mapped_column(String(128))
+    replayed_at: Mapped[float | None] = mapped_column(Float)
+
+    __table_args__ = (Index("ix_dead_letter_feed_reason", "feed", "reason"),)
+
+
+class ParkedEventRow(Base):
+    """A case event that came before its predecessor, waiting for it. In SQL, not Redis, so a
+    lost Redis loses no waiting event; one that waited longer than ``case_park_s`` stays here and
+    marks its case as having an incomplete history (docs/durability.md)."""
+
+    __tablename__ = "case_parked"
+    event_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(64), index=True)
+    event: Mapped[dict[str, Any]] = mapped_column(JSONDoc)  # the decoded CaseEvent
+    topic: Mapped[str] = mapped_column(Text)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)  # the message it came in
+    parked_at: Mapped[float] = mapped_column(Float)
+    retry_at: Mapped[float] = mapped_column(Float, index=True)
+    reason: Mapped[str] = mapped_column(Text)  # why it could not apply, as the lifecycle said
+
+
+class FeedCounterRow(Base):
+    """The ingest counters (accepted, rejected, duplicates per feed and reason), kept in SQL as
+    well as Redis so that a lost Redis does not set /healthz back to zero."""
+
+    __tablename__ = "feed_counter"
+    feed: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(48), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)

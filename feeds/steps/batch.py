@@ -8,10 +8,11 @@ else's (docs/performance.md).
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from dashboard.records import Alert, CaseEvent, DeviceStatus, Position, Record
 from feeds.steps.cases import CaseOutcome
@@ -47,6 +48,14 @@ class BatchResult:
     alerts_changed: bool = False
     cases_changed: bool = False
     refusals: list[Refusal] = field(default_factory=list)
+    # Case events that were repeats of stored ones, with the message each came in (None for a
+    # parked event retried): `gridwall import` names them by line.
+    repeats: list[tuple[Message | None, str]] = field(default_factory=list)
+    recovered: int = 0  # messages from the spool that the live subscriptions had missed
+    skipped: int = 0  # spool copies of messages the live subscriptions had taken
+    # Case events still waiting for their predecessor after their patience: kept (SQL), their
+    # cases marked as having an incomplete history.
+    incomplete: list[tuple[CaseEvent, Message | None, str]] = field(default_factory=list)
     # Case events parked to wait for their predecessor, with the message each came in (None
     # when it was a parked event retried).
     parked: list[tuple[CaseEvent, Message | None]] = field(default_factory=list)
@@ -67,7 +76,13 @@ class Batch:
     # Case event id -> the message it came in (the first copy: that is the one dedupe keeps),
     # so a refused or parked event can be named by its message.
     origin: dict[str, Message] = field(default_factory=dict)
-    seen: list[str] = field(default_factory=list)  # dedupe marks this batch set: undone if it is not stored
+    # Every message each case event id came in, in order: a repeat within the batch is named by
+    # its own copy.
+    copies: dict[str, list[Message]] = field(default_factory=dict)
+    # identical copies dropped, each with which copy of its id in the batch it was (0 = first)
+    repeats: list[tuple[Record, int]] = field(default_factory=list)
+    # (refused copy, the version kept as a dict): one id, two different events
+    conflicts: list[tuple[CaseEvent, dict[str, Any]]] = field(default_factory=list)
     outcome: CaseOutcome = field(default_factory=CaseOutcome)  # what the case step made of the case events
     parked_at: dict[str, float] = field(default_factory=dict)  # parked event id -> since when it waits
     result: BatchResult = field(default_factory=BatchResult)
@@ -80,6 +95,12 @@ class Step(Protocol):
         """Do this step's job for the whole batch. Refusals become dead letters and the batch
         goes on; an exception means the batch could not be stored (it is retried whole)."""
         ...
+
+
+def message_digest(msg: Message) -> str:
+    """A message by what it is (topic and payload), whichever way it came: the live subscription
+    and the spool (feeds/spool.py) see the same bytes."""
+    return hashlib.blake2b(msg.topic.encode() + b"\0" + msg.payload, digest_size=16).hexdigest()
 
 
 def feed_of(record: Record) -> str:

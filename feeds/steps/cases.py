@@ -21,8 +21,8 @@ from dashboard.casework.casestate import CaseState
 from dashboard.casework.errors import IllegalTransition, InvalidCaseData, UnknownAction
 from dashboard.casework.projection import case_columns, step_rows
 from dashboard.config import Settings
-from dashboard.records import CaseEvent
-from dashboard.store.case_states import load_cases
+from dashboard.records import CaseEvent, event_digest
+from dashboard.store.case_states import load_cases, stored_events
 from dashboard.store.history_writer import case_row
 from dashboard.store.hot import HotStore
 from dashboard.store.hotdoc import EXTRA_FIELDS, hot_doc
@@ -42,6 +42,9 @@ class CaseOutcome:
     changes: list[tuple[CaseState | None, CaseState]] = field(default_factory=list)
     docs: list[dict[str, Any]] = field(default_factory=list)  # Redis hot-state docs
     refused: list[tuple[CaseEvent, Rejected]] = field(default_factory=list)
+    duplicates: list[CaseEvent] = field(default_factory=list)  # already in SQL, identical
+    # already in SQL under the same id, but a different event: (this one, the stored version)
+    conflicts: list[tuple[CaseEvent, dict[str, Any]]] = field(default_factory=list)
     # Refused for now, but newer than anything the case has seen: its predecessor may be on its
     # way through another worker. The pipeline parks these and tries again.
     early: list[tuple[CaseEvent, Rejected]] = field(default_factory=list)
@@ -87,8 +90,19 @@ class CaseBook:
             out.early += [(e, Rejected(Reason.ILLEGAL_TRANSITION, f"case {e.case_id} is being updated by another worker"))
                           for e in busy]
             events = [e for e in events if e.case_id in out.locked]
+        # SQL decides what was stored: the Redis marks can be lost, or not yet set when a crash
+        # came between the commit and them. Under the case's lock, so no other worker is adding
+        # an event of this case meanwhile.
+        stored = stored_events(self.engine, (e.event_id for e in events))
         book = self._load(e.case_id for e in events)
         for event in sorted(events, key=lambda e: e.ts):
+            known = stored.get(event.event_id)
+            if known is not None:
+                if known.digest is None or known.digest == event_digest(event):
+                    out.duplicates.append(event)
+                else:
+                    out.conflicts.append((event, known.event))
+                continue
             w = book[event.case_id]
             try:
                 w.state = lifecycle.apply(w.state, event, self.rules)

@@ -59,4 +59,5 @@ class Decode:
             for record in decoded:
                 if isinstance(record, CaseEvent):
                     origin.setdefault(record.event_id, msg)
+                    batch.copies.setdefault(record.event_id, []).append(msg)
             records.extend(decoded)

@@ -1,13 +1,44 @@
-"""Positions: fold a batch of fixes into one hot-store write per device, and decide which fixes
-go into the SQL history (downsampled for replay: one per device per interval, or a turn)."""
+"""Positions: fold a batch of fixes into one hot-store write per device, decide which fixes
+go into the SQL history (downsampled for replay: one per device per interval, or a turn), and
+which devices of a batch the hot state has no room for (``max_devices``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import dataclasses
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+import orjson
 
 from dashboard.records import Position
 from dashboard.store.hot import DeviceFix
+from feeds.steps.batch import Message
+
+
+def newest_fixes(positions: Iterable[Position]) -> dict[str, float]:
+    """Each device's newest fix time in the batch (what admit_devices registers it with)."""
+    out: dict[str, float] = {}
+    for p in positions:
+        if p.ts > out.get(p.device_id, float("-inf")):
+            out[p.device_id] = p.ts
+    return out
+
+
+def no_room(device_id: str, max_devices: int) -> str:
+    """The dead letter's sentence for a fix refused because the hot state is full."""
+    return (f"device {device_id!r} is new and the live picture already holds max_devices ({max_devices}) "
+            "devices; it is taken once silent devices are pruned (device_retention_s) or the bound is raised")
+
+
+def fix_message(p: Position, received: float) -> Message:
+    """A message that stands for one decoded fix, for its dead letter: the store step refuses
+    fixes by device, after decoding, when the message they came in is no longer at hand (as the
+    park step names an event it retried). The payload is the fix as decoded."""
+    return Message(f"gridwall/gps/{p.kind}/{p.device_id}", orjson.dumps(dataclasses.asdict(p)), received)
+
+
+def without(positions: Sequence[Position], refused: set[str]) -> list[Position]:
+    return [p for p in positions if p.device_id not in refused] if refused else list(positions)
 
 
 def device_doc(p: Position) -> dict[str, object]:
@@ -66,6 +97,12 @@ class Downsampler:
         if take:
             self._kept[p.device_id] = _Kept(p.ts, p.heading, moving)
         return take
+
+    def forget(self, device_ids: Iterable[str]) -> None:
+        """Drop what is kept for devices that left the hot state (HotStore.prune_devices), so a
+        fleet whose ids change over the years does not grow this forever."""
+        for device_id in device_ids:
+            self._kept.pop(device_id, None)
 
 
 def _turn(a: float, b: float) -> float:

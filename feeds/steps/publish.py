@@ -36,6 +36,11 @@ class Ticker:
         """What one pipeline batch (feeds.steps.batch.BatchResult) changed."""
         self.note(result.changed_devices, getattr(result, "changed_cases", ()), getattr(result, "changed_alerts", ()))
 
+    def force_reset(self) -> None:
+        """The picture was rebuilt (Redis lost it): the next tick tells every screen to take the
+        whole picture, as the first one does."""
+        self._first = True
+
     def due(self, now: float) -> bool:
         return now >= self._next
 

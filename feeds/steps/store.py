@@ -5,6 +5,10 @@ transaction for the batch (dashboard/store/history_writer.py), Redis pipelines a
 newer-fix-wins script for the hot state (dashboard/store/hot.py). The per-case locks the case
 step took are released whatever happens; a failure leaves the batch unstored, and the pipeline
 has it retried whole.
+
+Before anything is written, the batch's new devices take their places in the hot state, up to
+``max_devices``: the fixes of a device it has no room for are refused (unknown_device, a dead
+letter each) and stored nowhere, SQL included, so a sender that invents ids grows neither.
 """
 
 from __future__ import annotations
@@ -13,11 +17,14 @@ import time
 
 from dashboard.records import Alert, DeviceStatus, Position
 from dashboard.store.history_writer import HistoryWriter
-from dashboard.store.hot import HotStore
+from dashboard.store.hot import DEVICE_RETENTION_S, MAX_DEVICES, HotStore
 from dashboard.store.liverank import LiveRank
+from feeds.rejects import Reason
 from feeds.steps.alerts import alert_doc
 from feeds.steps.batch import Batch
-from feeds.steps.positions import Downsampler, fold
+from feeds.steps.deadletters import DeadLetters
+from feeds.steps.dedupe import ALERT_MARK, dedupe_key, mark_of
+from feeds.steps.positions import Downsampler, fix_message, fold, newest_fixes, no_room, without
 
 
 def _alert_time(a: Alert) -> float:
@@ -26,8 +33,12 @@ def _alert_time(a: Alert) -> float:
 
 class Store:
     def __init__(self, hot: HotStore, history: HistoryWriter, downsampler: Downsampler,
-                 live_rank: LiveRank | None) -> None:
+                 live_rank: LiveRank | None, *, dead: DeadLetters | None = None,
+                 max_devices: int = MAX_DEVICES, device_retention_s: float = DEVICE_RETENTION_S) -> None:
         self.hot = hot
+        self.dead = dead  # where refused fixes go (the pipeline's dead letters)
+        self.max_devices = max_devices
+        self.device_retention_s = device_retention_s
         self.history = history
         self.downsampler = downsampler
         self.live_rank = live_rank
@@ -42,7 +53,7 @@ class Store:
 
     def _write(self, batch: Batch) -> None:
         records, outcome, result = batch.records, batch.outcome, batch.result
-        positions = [r for r in records if isinstance(r, Position)]
+        positions = self._admit(batch, [r for r in records if isinstance(r, Position)])
         statuses = [r for r in records if isinstance(r, DeviceStatus)]
         alerts = [r for r in records if isinstance(r, Alert)]
         applied, case_docs = outcome.applied, outcome.docs
@@ -56,7 +67,7 @@ class Store:
             case_stats=outcome.stats,
             case_steps=outcome.steps,
         )
-        result.changed_devices = self.hot.write_positions(fold(positions))
+        result.changed_devices = self.hot.write_positions(fold(positions), self.max_devices, self.device_retention_s)
         for s in statuses:
             if self.hot.set_device_fields(s.device_id, {"online": s.online, "status_ts": s.ts}):
                 result.changed_devices.append(s.device_id)
@@ -70,8 +81,28 @@ class Store:
                 self.live_rank.note_changes(outcome.changes, time.time())
             result.cases_changed = True
             result.changed_cases = list(dict.fromkeys(d["case_id"] for d in case_docs))
+        # Only now, after the commit: a mark set earlier would make the redelivery of a batch that
+        # died before its commit look like a duplicate, and lose it.
+        self.hot.mark_seen({**{dedupe_key(e): mark_of(e) for e in applied},
+                            **{dedupe_key(a): ALERT_MARK for a in alerts}})  # type: ignore[dict-item]
         if applied:
             self.catchup.note((e.ts for e in applied), batch.now)
         result.accepted["gps"] += len(positions) + len(statuses)
         result.accepted["video"] += len(alerts)
         result.accepted["case"] += len(applied)
+
+    def _admit(self, batch: Batch, positions: list[Position]) -> list[Position]:
+        """The fixes of the devices the hot state has room for; the others refused."""
+        if not positions:
+            return positions
+        refused = self.hot.admit_devices(newest_fixes(positions), self.max_devices)
+        if not refused:
+            return positions
+        for p in positions:
+            if p.device_id in refused:
+                detail = no_room(p.device_id, self.max_devices)
+                if self.dead is not None:
+                    self.dead.add(batch.result, "gps", fix_message(p, batch.now), Reason.UNKNOWN_DEVICE.value, detail)
+                else:  # no dead letters wired (a store step on its own): counted all the same
+                    batch.result.reject("gps", Reason.UNKNOWN_DEVICE.value)
+        return without(positions, refused)

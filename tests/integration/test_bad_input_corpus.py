@@ -9,6 +9,8 @@ import time
 import orjson
 from helpers import case_event, gps, report
 
+from dashboard.store import db
+from dashboard.store.deadletters import DeadLetterStore
 from dashboard.store.hot import DEV, HotStore, connect
 from feeds.ingest import IngestWorker
 from feeds.pipeline import Message
@@ -46,12 +48,12 @@ def test_every_reason_is_a_dead_letter_and_every_good_message_lands(settings):
     worker = IngestWorker(settings, "corpus")  # the real pipeline, fed directly: no broker needed
     now = time.time()
     messages = corpus(now)
-    # also an illegal transition: a case that was never reported is closed, after waiting
-    worker.pipeline.case_park_s = 0.0
-    messages.append((*case_event("NOCASE", "close", "bad-2", now - 30), Reason.ILLEGAL_TRANSITION.value))
     messages.append((*report("GOODCASE", now - 120), None))
     result = worker.pipeline.handle([Message(t, p, now, 1) for t, p, _ in messages])
-    worker.pipeline.retry_parked(time.time() + 1)
+    # also an illegal transition: the case is closed at a time before it was even reported
+    late = (*case_event("GOODCASE", "close", "bad-2", now - 200), Reason.ILLEGAL_TRANSITION.value)
+    worker.pipeline.handle([Message(late[0], late[1], now, 1)])
+    messages.append(late)
 
     expected: dict[str, int] = {}
     for _t, _p, reason in messages:
@@ -66,10 +68,11 @@ def test_every_reason_is_a_dead_letter_and_every_good_message_lands(settings):
         for reason, n in feed["rejected_by_reason"].items():
             got[reason] = max(got.get(reason, 0), n)
     assert got == expected
-    assert {d["reason"] for d in hot.dead_letters(50)} == set(expected)
+    letters = DeadLetterStore(db.engine_for(settings.resolved_database_url)).list(limit=50)
+    assert {d.reason for d in letters} == set(expected)
     goods = [t.rsplit("/", 1)[1] for t, _p, r in messages if r is None and t.startswith("gridwall/gps")]
     assert all(hot.r.hget(DEV, g) is not None for g in goods)
     assert hot.r.hget(DEV, "BAD") is None
     assert stats["case"]["accepted"] == 1  # the good report
-    letter = next(d for d in hot.dead_letters(50) if d["reason"] == "oversized")
-    assert int(letter["size"]) > 70_000 and len(letter["payload"]) <= 1024  # bounded copy of the payload
+    letter = next(d for d in letters if d.reason == "oversized")
+    assert letter.size > 70_000 and len(letter.payload) == letter.size  # kept whole, to be replayed

@@ -10,8 +10,10 @@ import orjson
 import pytest
 from helpers import case_event, eventually, gps, lifecycle_to_dispatch, publisher, report, running_ingest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from dashboard.store import db
+from dashboard.store.deadletters import DeadLetter, DeadLetterStore
 from dashboard.store.hot import CASE, DEV, HotStore, connect
 from dashboard.store.models import CaseEventRow, CaseRow
 
@@ -19,6 +21,10 @@ from dashboard.store.models import CaseEventRow, CaseRow
 def sql_count(settings, model, *where) -> int:
     with db.engine_for(settings.resolved_database_url).connect() as conn:
         return int(conn.execute(select(func.count()).select_from(model).where(*where)).scalar_one())
+
+
+def dead_letters(settings) -> list[DeadLetter]:
+    return DeadLetterStore(db.engine_for(settings.resolved_database_url)).list(limit=50)
 
 
 def test_redelivered_case_event_and_alert_are_applied_once(settings):
@@ -67,7 +73,7 @@ def test_illegal_transition_is_a_dead_letter_and_the_case_goes_on(stack, tmp_pat
         eventually(lambda: sql_count(settings, CaseEventRow) == 2, 10, "the legal events stored")
         stats = eventually(lambda: (s := hot.stats()["case"])["rejected"] >= 2 and s, 15, "rejects counted")
         assert stats["rejected_by_reason"] == {"illegal_transition": 1, "unknown_action": 1}
-        reasons = {d["reason"]: d["detail"] for d in hot.dead_letters()}
+        reasons = {d.reason: d.detail for d in dead_letters(settings)}
         assert "close" in reasons["illegal_transition"] or "结案" in reasons["illegal_transition"]
         assert orjson.loads(hot.r.hget(CASE, "K2"))["state"] == "accepted"
 
@@ -84,7 +90,7 @@ def test_events_arriving_before_their_predecessor_wait_for_it(settings):
             time.sleep(0.2)  # separate batches, as separate workers would see them
         eventually(lambda: sql_count(settings, CaseEventRow, CaseEventRow.case_id == "K5") == 4, 15, "all four applied")
     assert orjson.loads(hot.r.hget(CASE, "K5"))["state"] == "dispatched"
-    assert hot.stats()["case"]["rejected"] == 0, hot.dead_letters()
+    assert hot.stats()["case"]["rejected"] == 0, dead_letters(settings)
 
 
 def test_qos1_events_survive_a_worker_restart(settings):
@@ -150,7 +156,7 @@ def test_two_workers_share_the_load_each_message_once(stack, settings):
     for d in range(n_dev):
         assert orjson.loads(hot.r.hget(DEV, f"S{d}"))["ts"] == pytest.approx(now - 1)
     # A case's events can be split between workers too; a refused one would show here.
-    assert stats["case"]["rejected"] == 0, hot.dead_letters()
+    assert stats["case"]["rejected"] == 0, dead_letters(settings)
 
 
 def test_a_case_busy_on_another_worker_waits_its_turn(settings):
@@ -172,34 +178,37 @@ def test_a_case_busy_on_another_worker_waits_its_turn(settings):
     assert out.applied == [event] and out.locked == {"K6"}
 
 
-def test_a_failed_store_forgets_only_its_own_dedupe_marks(settings):
+def test_dedupe_reads_marks_and_sets_none(settings):
+    """Marks are set after the SQL commit (feeds/steps/store.py), never by the dedupe check: a
+    batch that dies before its commit leaves nothing that would make its redelivery a repeat."""
     from dashboard.records import CaseEvent
-    from feeds.steps.dedupe import drop_repeats
+    from feeds.steps.dedupe import mark_of, split_repeats
 
     hot = HotStore(connect(settings.resolved_redis_url))
     old = CaseEvent("E-old", "K7", "report", time.time())
     new = CaseEvent("E-new", "K7", "accept", time.time())
-    drop_repeats(hot, [old])  # applied by an earlier batch
-    fresh, repeats, marked = drop_repeats(hot, [old, new, new])
-    assert fresh == [new] and repeats == [old, new] and marked == ["ev:E-new"]
-    hot.forget_seen(marked)  # this batch's store failed
-    assert drop_repeats(hot, [old])[1] == [old]  # still known: a redelivery is not applied twice
-    assert drop_repeats(hot, [new])[0] == [new]  # retried
+    hot.mark_seen({"ev:E-old": mark_of(old)})  # stored by an earlier batch
+    fresh, repeats, conflicts = split_repeats(hot, [old, new, new])
+    assert fresh == [new] and repeats == [(old, 0), (new, 1)] and conflicts == []
+    assert hot.seen_marks(["ev:E-new"]) == [None]  # the check set nothing
+    other = CaseEvent("E-new", "K7", "close", time.time())  # the same id, another event
+    assert split_repeats(hot, [new, other])[2] == [(other, new)]
 
 
 def test_parked_events_survive_a_failed_retry(settings):
+    from dashboard.store.parked import Parked, ParkedEvents
     from feeds.ingest import IngestWorker
 
-    hot = HotStore(connect(settings.resolved_redis_url))
     worker = IngestWorker(settings, "parked-fail")
     event = {"event_id": "P1", "case_id": "K8", "action": "accept", "ts": time.time() - 10, "actor": None,
              "case": {}, "source": "native"}
-    hot.park({"P1": {"event": event, "parked_at": time.time()}}, 0.0)
+    parked = ParkedEvents(worker.engine)
+    parked.park([Parked("P1", "K8", event, "gridwall/case/K8", orjson.dumps(event), time.time(), "early")], 0.0)
 
     def broken(*_a, **_k):
-        raise RuntimeError("database is down")
+        raise OperationalError("INSERT", {}, Exception("database is down"))
 
     worker.pipeline.history.write = broken  # the SQL write fails while the event is retried
-    with pytest.raises(RuntimeError):
+    with pytest.raises(OperationalError):
         worker.pipeline.retry_parked(time.time())
-    assert [d["event"]["event_id"] for d in hot.claim_parked(time.time() + 1)] == ["P1"]
+    assert [p.event_id for p in parked.get(["P1"])] == ["P1"]  # still waiting, in SQL

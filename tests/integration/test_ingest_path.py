@@ -9,6 +9,8 @@ import orjson
 from helpers import eventually, gps, publisher, running_ingest
 
 from dashboard.app import create_app
+from dashboard.store import db
+from dashboard.store.deadletters import DeadLetterStore
 from dashboard.store.hot import DEV, HotStore, connect
 
 
@@ -58,9 +60,10 @@ def test_bad_messages_are_dead_letters_and_good_ones_land(settings):
         assert hot.r.hget(DEV, "C1") is None and hot.r.hget(DEV, "C3") is None
         stats = eventually(lambda: (s := hot.stats()["gps"])["rejected"] >= 2 and s, 5, "reject counts")
         assert stats["rejected_by_reason"] == {"invalid_json": 1, "coord_out_of_range": 1}
-        letters = hot.dead_letters()
-        assert {d["reason"] for d in letters} == {"invalid_json", "coord_out_of_range"}
-        assert any(d["payload"] == "{not json" for d in letters)
+        store = DeadLetterStore(db.engine_for(settings.resolved_database_url))
+        letters = eventually(lambda: len(d := store.list()) >= 2 and d, 5, "the dead letters in SQL")
+        assert {d.reason for d in letters} == {"invalid_json", "coord_out_of_range"}
+        assert any(d.payload == b"{not json" for d in letters)
 
 
 def test_health_is_503_when_no_worker_is_connected(settings):
