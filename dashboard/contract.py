@@ -96,7 +96,7 @@ DATA_ATTRS_WRITTEN: Final = ("data-id", "data-kind", "data-code", "data-alert-id
 # --- the poll's fields ---------------------------------------------------------------------------
 # GET /wall/poll (dashboard/poll.py) and the JSON inside it; the browser reads these fields.
 POLL_FIELDS: Final[Mapping[str, tuple[str, ...]]] = {
-    "poll": ("now", "kpi", "live", "board", "b"),
+    "poll": ("now", "kpi", "live", "board", "b", "build"),
     "kpi": ("cases", "devices", "feeds"),            # the KPI snapshot
     "kpi.cases": ("open", "overdue", "warn"),
     "kpi.devices": ("collector", "vehicle"),
@@ -116,6 +116,7 @@ JS_WORDS: Final = (
     "sev_critical", "sev_alert", "sev_detection", "sev_urgent", "ended", "no_alerts", "not_ready",
     "since_day_start", "reported", "closed",                     # panels and ticker
     "seconds_ago", "minutes_ago", "hours_ago", "no_data",        # the data age
+    "fresh_stale", "waiting_data",                               # ... with no answer; no picture yet
     "feed_gps", "feed_video", "feed_case",                       # ... naming a quiet feed
     "hour_tick", "history_loading", "history_loading_any", "date_locale",
 )  # fmt: skip

@@ -69,6 +69,7 @@ TEXT: dict[str, dict[str, str]] = {
     "minutes_ago": {"zh": "分钟前", "en": "min ago"},
     "hours_ago": {"zh": "小时前", "en": "h ago"},
     "no_data": {"zh": "无数据", "en": "no data"},
+    "waiting_data": {"zh": "等待数据…", "en": "Waiting for data…"},  # the wall before its first picture
     "hour_tick": {"zh": "{h}时", "en": "{h}:00"},  # the hourly chart's axis; {h} is the hour
     "history_loading": {"zh": "载入历史数据 {pct}%", "en": "Loading history {pct}%"},
     "history_loading_any": {"zh": "载入历史数据…", "en": "Loading history…"},  # no percentage known

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing as mp
+import queue
 import statistics
 import threading
 import time
@@ -346,13 +347,22 @@ def run_soak(plan: SoakPlan, root: Path, progress: Any = None) -> SoakResult:
                     progress(sample)
                 for name, proc in (("ingest", ingest), ("web", web)):
                     assert proc.running(), f"{name} died mid-soak:\n{proc.output()}"
+                dead = [p.exitcode for p in pubs if not p.is_alive()]
+                assert not dead, f"publisher processes died mid-soak: exit codes {dead}"
                 next_sample += plan.sample_s
             time.sleep(min(0.2, max(stop_at - time.time(), 0)))
         # The end sample: the traffic has just stopped; nothing has been let go of yet.
         result.samples.append(Sample(time.time() - start_at, rss_bytes([ingest.pid]), rss_bytes(web_pids()),
                                      rss_bytes([redis_server.pid or 0]), int(rclient.info("memory")["used_memory"])))
 
-        reports = [out.get(timeout=120) for _ in pubs]
+        reports = []
+        deadline = time.monotonic() + 120
+        while len(reports) < len(pubs):
+            try:
+                reports.append(out.get(timeout=1))
+            except queue.Empty:
+                dead = [p.exitcode for p in pubs if not p.is_alive() and p.exitcode != 0]
+                assert not dead and time.monotonic() < deadline, f"publishers did not report (exit codes {dead})"
         for p in pubs:
             p.join(30)
         result.elapsed_s = max(r["elapsed_s"] for r in reports)

@@ -73,7 +73,9 @@ def redis_state(url: str) -> str:
 
 def connect(url: str) -> redis.Redis:
     """A client from a URL: redis://, rediss:// or unix:///path/to/redis.sock."""
-    options: dict[str, Any] = {"health_check_interval": 30}
+    # Timeouts: an unreachable Redis (a cable, not a stopped server) must fail a poll in seconds,
+    # so the wall shows its last picture as stale, rather than hang it until the browser gives up.
+    options: dict[str, Any] = {"health_check_interval": 30, "socket_connect_timeout": 3, "socket_timeout": 10}
     if not url.startswith("unix:"):
         options["socket_keepalive"] = True  # TCP only; a unix socket has no keepalive
     return redis.Redis.from_url(url, **options)

@@ -87,6 +87,7 @@ def start_wall(stack, tmp_path: Path) -> Iterator[Callable[..., Wall]]:
 
 
 def open_wall(browser: Any, wall: Wall) -> None:
+    wall.publish()  # ingest's tick: the KPI snapshot (until there is one the poll answers 503 no_picture)
     browser.get(wall.url)
     eventually(lambda: js(browser, "var g = window.gridwall; return !!(g && g.map.instance && g.live.frames > 0"
                                    " && g.live.version !== null);"), 30, "the map drawn and a first update applied")

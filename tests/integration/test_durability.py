@@ -197,3 +197,20 @@ def test_counters_are_kept_in_sql_too(settings, parts):
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(CaseEventRow)).scalar_one() == 4
 
+
+
+def test_healthz_says_when_ingest_is_behind_and_which_cases_are_incomplete(settings, parts):
+    from dashboard.health import health
+    from dashboard.store.hot import write_broker_state
+    from dashboard.store.parked import Parked
+
+    engine, hot = parts
+    now = time.time()
+    write_broker_state(hot, "w1", True, now, {"queue": 1200, "lag_s": 12.5, "shed": 40, "retrying": None, "recovered": 3})
+    ParkedEvents(engine).park([Parked("H1-close", "H1", {}, "gridwall/case/H1", b"{}", now - 3600, "early")], now + 60)
+    body, status = health(hot, settings.resolved_database_url, now)
+    assert status == 200 and body["status"] == "behind"  # behind is not down: no 503
+    assert body["ingest"] | {"retrying": {}} == {"lag_s": 12.5, "behind": True, "queue": 1200, "shed": 40,
+                                                  "recovered": 3, "retrying": {}, "cases_incomplete": 1}
+    write_broker_state(hot, "w1", True, now, {"lag_s": 0.1})
+    assert health(hot, settings.resolved_database_url, now)[0]["status"] == "ok"
