@@ -273,6 +273,10 @@ class IngestWorker:
                 next_beat = now + HEARTBEAT_S
                 try:
                     self._beat(now)
+                    # SQL has the counts (added in each batch's transaction); Redis, which
+                    # /healthz reads, is put level with it, in case a crash or a Redis error came
+                    # between a commit and Redis's increment.
+                    self.hot.restore_stats(self.pipeline.counters.read())
                 except Exception:
                     log.warning("heartbeat to Redis failed")
         self.close()

@@ -29,7 +29,7 @@ from itertools import islice
 from dashboard.records import CaseEvent
 from dashboard.store.deadletters import DeadLetterStore
 from dashboard.store.failures import transient
-from dashboard.store.feed_counters import FeedCounters
+from dashboard.store.feed_counters import FeedCounters, counter_rows
 from dashboard.store.history_writer import HistoryWriter
 from dashboard.store.hot import DEVICE_RETENTION_S, MAX_DEVICES, HotStore
 from dashboard.store.liverank import LiveRank
@@ -113,7 +113,7 @@ class Pipeline:
             fresh = [m for m, done in zip(messages, self.hot.handled([message_digest(m) for m in messages]), strict=True)
                      if not done]
             skipped, messages = len(messages) - len(fresh), fresh
-        batch = Batch(messages, time.time(), self.case_park_s)
+        batch = Batch(messages, time.time(), self.case_park_s, spool=spool)
         self._run(batch, self.steps)
         result = batch.result
         repeats = batch.repeats
@@ -128,7 +128,7 @@ class Pipeline:
         # A feed's data is as fresh as the newest message that brought it: when ingest falls
         # behind, the wall's data age shows it.
         arrived = max((m.received for m in messages), default=batch.now)
-        self._settle(result, {feed_of(r): arrived for r in batch.records})
+        self._settle(result, {feed_of(r): arrived for r in batch.records}, batch.counted)
         if self.mark_handled_s and not spool:
             self.hot.mark_handled([message_digest(m) for m in messages if m.qos > 0], self.mark_handled_s)
         result.skipped = skipped
@@ -142,10 +142,13 @@ class Pipeline:
             self.dead.discard()  # the batch is tried again: so are its refusals
             raise
 
-    def _settle(self, result: BatchResult, last_ts: dict[str, float]) -> None:
-        """The batch is stored: its dead letters and its counts."""
+    def _settle(self, result: BatchResult, last_ts: dict[str, float],
+                counted: dict[tuple[str, str], int] | None = None) -> None:
+        """The batch is stored: its dead letters and its counts. ``counted``: what the store step
+        already added in the batch's transaction; SQL gets the rest, Redis all of it."""
         self.dead.flush()
-        self.counters.add(result.accepted, result.rejected, result.duplicates)
+        rows = counter_rows(result.accepted, result.rejected, result.duplicates)
+        self.counters.add({k: n - (counted or {}).get(k, 0) for k, n in rows.items()})
         self.hot.count_batch(result.accepted, result.rejected, result.duplicates, last_ts)
 
     def refuse(self, refusals: Sequence[tuple[Message, Rejected]]) -> None:
@@ -204,7 +207,7 @@ class Pipeline:
         result = batch.result
         for record, _nth in batch.repeats:
             result.duplicates[feed_of(record)] += 1
-        self._settle(result, {})
+        self._settle(result, {}, batch.counted)
         return result
 
     def _refuse_parked(self, p: Parked, exc: Exception) -> BatchResult:

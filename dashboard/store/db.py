@@ -8,7 +8,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, Table, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -47,6 +48,11 @@ def engine_for(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+def dialect_insert(engine: Engine, table: Table) -> Any:
+    """INSERT for this engine's dialect: both have ON CONFLICT (upserts, insert-if-new)."""
+    return (postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert)(table)
 
 
 def alembic_config(url: str) -> Config:

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from dashboard.store.history_writer import dialect_insert
+from dashboard.store.db import dialect_insert
 from dashboard.store.models import FeedCounterRow
 
 
@@ -32,23 +32,30 @@ def counter_rows(accepted: Mapping[str, int], rejected: Mapping[str, Mapping[str
     return out
 
 
+def add_counters(conn: Any, engine: Engine, rows: Mapping[tuple[str, str], int]) -> None:
+    """Add (feed, name) -> n on the caller's connection: the history writer adds a batch's counts
+    in the batch's own transaction, so a crash after the commit cannot lose them (the redelivery
+    would then be counted as duplicates, never as accepted)."""
+    rows = {k: v for k, v in rows.items() if v}
+    if not rows:
+        return
+    table = FeedCounterRow.__table__
+    stmt = dialect_insert(engine, table)
+    stmt = stmt.on_conflict_do_update(index_elements=["feed", "name"],
+                                      set_={"value": table.c.value + stmt.excluded.value})
+    # Sorted: two workers adding to the same rows take their row locks in the same order.
+    conn.execute(stmt, [{"feed": f, "name": n, "value": v} for (f, n), v in sorted(rows.items())])
+
+
 class FeedCounters:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def add(self, accepted: Mapping[str, int], rejected: Mapping[str, Mapping[str, int]],
-            duplicates: Mapping[str, int]) -> None:
-        rows = counter_rows(accepted, rejected, duplicates)
-        if not rows:
-            return
-        table = FeedCounterRow.__table__
-        stmt = dialect_insert(self.engine, table)
-        stmt = stmt.on_conflict_do_update(index_elements=["feed", "name"],
-                                          set_={"value": table.c.value + stmt.excluded.value})
-        # Sorted: two workers adding to the same rows take their row locks in the same order.
-        params: list[dict[str, Any]] = [{"feed": f, "name": n, "value": v} for (f, n), v in sorted(rows.items())]
-        with self.engine.begin() as conn:
-            conn.execute(stmt, params)
+    def add(self, rows: Mapping[tuple[str, str], int]) -> None:
+        """Add (feed, name) -> n (counter_rows makes them) in a transaction of its own."""
+        if any(rows.values()):
+            with self.engine.begin() as conn:
+                add_counters(conn, self.engine, rows)
 
     def read(self) -> dict[str, dict[str, int]]:
         with self.engine.connect() as conn:

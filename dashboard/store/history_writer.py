@@ -13,11 +13,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Engine, Table, delete, insert
-from sqlalchemy.dialects import postgresql, sqlite
 
 from dashboard.casework.casestate import CaseState
 from dashboard.records import Alert, CaseEvent, Position, event_digest
 from dashboard.store.casedoc import to_doc
+from dashboard.store.db import dialect_insert
+from dashboard.store.feed_counters import add_counters
 from dashboard.store.models import (
     AlertRow,
     CaseEventRow,
@@ -30,10 +31,6 @@ from dashboard.store.models import (
 )
 
 DEVICE_REFRESH_S = 60.0  # last_seen in SQL is for reports, not live: once a minute is enough
-
-
-def dialect_insert(engine: Engine, table: Table) -> Any:
-    return (postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert)(table)
 
 
 def upsert(conn: Any, engine: Engine, table: Table, rows: Sequence[Mapping[str, Any]], key: Sequence[str]) -> None:
@@ -114,11 +111,16 @@ class HistoryWriter:
         cases: Sequence[Mapping[str, Any]] = (),
         case_stats: Sequence[Mapping[str, Any]] = (),
         case_steps: Sequence[Mapping[str, Any]] = (),
+        counters: Mapping[tuple[str, str], int] | None = None,
     ) -> None:
-        if not (positions or devices or alerts or events or cases or case_stats):
+        """``counters``: the batch's ingest counts (dashboard/store/feed_counters.py), added in
+        the same transaction."""
+        if not (positions or devices or alerts or events or cases or case_stats or counters):
             return
         latest_alerts = {a.alert_id: alert_row(a) for a in sorted(alerts, key=lambda a: (a.end or a.start))}
         with self.engine.begin() as conn:
+            if counters:
+                add_counters(conn, self.engine, counters)
             if positions:
                 conn.execute(insert(PositionRow.__table__), [position_row(p) for p in positions])
             upsert(conn, self.engine, DeviceRow.__table__, list(devices), ["device_id"])

@@ -86,6 +86,10 @@ class Batch:
     outcome: CaseOutcome = field(default_factory=CaseOutcome)  # what the case step made of the case events
     parked_at: dict[str, float] = field(default_factory=dict)  # parked event id -> since when it waits
     result: BatchResult = field(default_factory=BatchResult)
+    spool: bool = False  # the broker spool's copies: their repeats are not counted as duplicates
+    # The counts the store step wrote in the batch's transaction ((feed, name) -> n); the
+    # pipeline adds the rest (the park step's refusals) after it.
+    counted: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 class Step(Protocol):

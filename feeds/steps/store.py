@@ -14,14 +14,16 @@ letter each) and stored nowhere, SQL included, so a sender that invents ids grow
 from __future__ import annotations
 
 import time
+from collections import Counter
 
 from dashboard.records import Alert, DeviceStatus, Position
+from dashboard.store.feed_counters import counter_rows
 from dashboard.store.history_writer import HistoryWriter
 from dashboard.store.hot import DEVICE_RETENTION_S, MAX_DEVICES, HotStore
 from dashboard.store.liverank import LiveRank
 from feeds.rejects import Reason
 from feeds.steps.alerts import alert_doc
-from feeds.steps.batch import Batch
+from feeds.steps.batch import Batch, feed_of
 from feeds.steps.deadletters import DeadLetters
 from feeds.steps.dedupe import ALERT_MARK, dedupe_key, mark_of
 from feeds.steps.positions import Downsampler, fix_message, fold, newest_fixes, no_room, without
@@ -58,6 +60,16 @@ class Store:
         alerts = [r for r in records if isinstance(r, Alert)]
         applied, case_docs = outcome.applied, outcome.docs
 
+        result.accepted["gps"] += len(positions) + len(statuses)
+        result.accepted["video"] += len(alerts)
+        result.accepted["case"] += len(applied)
+        # The counts known by now go into the batch's own transaction: a crash after the commit
+        # must not leave the events stored but uncounted (their redelivery counts as duplicates).
+        duplicates: Counter[str] = Counter()
+        if not batch.spool:
+            duplicates.update(feed_of(r) for r, _nth in batch.repeats)
+            duplicates["case"] += len(outcome.duplicates)
+        batch.counted = counter_rows(result.accepted, result.rejected, duplicates)
         self.history.write(
             positions=[p for p in positions if self.downsampler.keep(p)],
             devices=self.history.devices_due(positions),
@@ -66,6 +78,7 @@ class Store:
             cases=outcome.rows,
             case_stats=outcome.stats,
             case_steps=outcome.steps,
+            counters=batch.counted,
         )
         result.changed_devices = self.hot.write_positions(fold(positions), self.max_devices, self.device_retention_s)
         for s in statuses:
@@ -87,9 +100,6 @@ class Store:
                             **{dedupe_key(a): ALERT_MARK for a in alerts}})  # type: ignore[dict-item]
         if applied:
             self.catchup.note((e.ts for e in applied), batch.now)
-        result.accepted["gps"] += len(positions) + len(statuses)
-        result.accepted["video"] += len(alerts)
-        result.accepted["case"] += len(applied)
 
     def _admit(self, batch: Batch, positions: list[Position]) -> list[Position]:
         """The fixes of the devices the hot state has room for; the others refused."""

@@ -57,9 +57,8 @@ CONCURRENT_CASES = 25  # cases in flight at once: their events interleave on the
 FAULT_AT = 0.35  # the fault starts this far into the stream
 RESTART_AFTER_S = 5.0  # a killed ingest worker is back this long after (systemd's RestartSec)
 # A worker is killed while it stores a batch, the moment a crash costs most: BURST events go out
-# at once, and the kill comes as soon as some of them are marked seen in Redis but not yet in SQL
-# (or after KILL_WAIT_S, should that moment never come: a worker that marks only after its
-# commit).
+# at once, and the kill comes as soon as the burst is in flight (mid_batch: some marked seen in
+# Redis but not in SQL, or some in SQL and the rest not), or after KILL_WAIT_S at the latest.
 BURST = 200
 KILL_WAIT_S = 1.0
 SERVER_DOWN_S = 2.0  # a broker, Redis or PostgreSQL restart is down this long
@@ -199,21 +198,24 @@ def lifecycles(now: float, settings: Settings) -> list[Event]:
 
 
 def mid_batch(rig: Rig, event_ids: list[str]) -> str:
-    """Wait, up to KILL_WAIT_S, for a batch in flight: some of these events marked seen in
-    Redis (the dedupe step) but not yet in SQL. Says what it found."""
+    """Wait, up to KILL_WAIT_S, for the burst to be in flight: some of its events marked seen in
+    Redis but not yet in SQL (a worker that marks before its commit), or some of them in SQL and
+    the rest not (taken from the broker, not yet stored and acknowledged). Says what it found."""
     engine = db.engine_for(rig.settings.resolved_database_url)
     client = rig.hot.r
     deadline = time.monotonic() + KILL_WAIT_S
     while time.monotonic() < deadline:
+        # Redis first, then SQL: a mark set after the commit can then never look unstored.
         pipe = client.pipeline(transaction=False)
         for eid in event_ids:
             pipe.exists(dedupe_key(event_key(eid)))
-        marked = [eid for eid, n in zip(event_ids, pipe.execute(), strict=True) if n]
-        if marked:
-            with engine.connect() as conn:
-                stored = set(conn.scalars(select(CaseEventRow.event_id).where(CaseEventRow.event_id.in_(marked))))
-            if len(stored) < len(marked):
-                return f"mid-batch: {len(marked) - len(stored)} events marked seen, not yet in SQL"
+        marked = {eid for eid, n in zip(event_ids, pipe.execute(), strict=True) if n}
+        with engine.connect() as conn:
+            stored = set(conn.scalars(select(CaseEventRow.event_id).where(CaseEventRow.event_id.in_(event_ids))))
+        if marked - stored:
+            return f"mid-batch: {len(marked - stored)} events marked seen, not yet in SQL"
+        if 0 < len(stored) < len(event_ids):
+            return f"mid-burst: {len(stored)} of its {len(event_ids)} events in SQL"
         time.sleep(0.002)
     return f"no batch caught in flight within {KILL_WAIT_S} s"
 
@@ -351,7 +353,8 @@ def test_every_accepted_case_event_reaches_sql_exactly_once(rig: Rig, fault: str
     if redis_counts != sql_counts:
         problems.append(f"Redis counters {redis_counts} != recomputed from SQL {sql_counts}")
     if stats["accepted"] < stored_events:
-        problems.append(f"ingest counters set back: case accepted {stats['accepted']} < {stored_events} events in SQL")
+        problems.append(f"ingest counters behind SQL: case accepted {stats['accepted']} < {stored_events} events in SQL "
+                        "(set back by a lost Redis, or counts lost to a crash between a batch's commit and its count)")
     dead = Counter(d.reason for d in DeadLetterStore(db.engine_for(rig.settings.resolved_database_url)).list(limit=1000))
     summary = (f"fault {fault}: {len(stream)} events published in {published_s:.1f} s, {len(codes)} PUBACKed "
                f"(codes {dict(Counter(codes.values()))}), {len(accepted)} accepted, {len(stored)} distinct in SQL; "
