@@ -120,8 +120,8 @@ def pipeline_run(settings: Any, n: int, rate: float | None) -> dict[str, Any]:
     ages: list[float] = []
     handle = worker.pipeline.handle
 
-    def timed(batch: Any) -> Any:
-        result = handle(batch)
+    def timed(batch: Any, **kw: Any) -> Any:
+        result = handle(batch, **kw)
         done = time.time()
         for m in batch:
             ages.append(done - orjson.loads(m.payload)["ts"])

@@ -58,6 +58,10 @@ HEARTBEAT_S = 5.0
 RECONCILE_S = 120.0  # how often one worker compares the hot state's open cases with SQL's
 BACKOFF_MAX_S = 30.0
 POISON_TRIES = 2  # a single message failing this many times (not transiently) is a dead letter
+# This many dead-lettered in a row with nothing stored in between is not poison but a fault of
+# ours or of the database's (a bug, a broken schema): stop refusing, wait and retry as for a
+# transient failure, and say so, rather than dead-letter the whole stream.
+POISON_STREAK_MAX = 10
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -118,6 +122,7 @@ class IngestWorker:
         self.processed = 0  # messages this worker took through the pipeline
         self.recovered = 0  # spool copies that the live subscriptions had missed
         self.retrying: str | None = None  # why the current batch waits, for /healthz
+        self.poison_streak = 0  # messages dead-lettered as store_failed since the last stored batch
         self.stopping = threading.Event()
         self.connected = False
         self.subscribed = threading.Event()  # set at each SUBACK: messages now reach us
@@ -190,6 +195,7 @@ class IngestWorker:
         while True:
             try:
                 result = self.pipeline.handle(batch, spool=spool)
+                self.poison_streak = 0
                 self.ticker.note_result(result)
                 self.recovered += result.recovered
                 if result.recovered:
@@ -197,7 +203,7 @@ class IngestWorker:
                 self.retrying = None
                 return True
             except Exception as exc:
-                if transient(exc):
+                if transient(exc) or self.poison_streak >= POISON_STREAK_MAX:
                     self.retrying = f"{type(exc).__name__}: {str(exc)[:200]}"
                     log.warning("storing a batch of %d failed (%s); retrying in %.0f s", len(batch), self.retrying, delay)
                     if self.stopping.wait(delay):
@@ -213,6 +219,7 @@ class IngestWorker:
                     log.warning("one message failed to store (%r); trying it once more", exc)
                     continue
                 log.error("a message the database refuses, dead-lettered: %s %r", batch[0].topic, exc)
+                self.poison_streak += 1
                 return self._refuse(batch[0], exc)
 
     def _refuse(self, msg: Message, exc: Exception) -> bool:

@@ -1,5 +1,6 @@
 """Why a message was refused. Every refusal carries one of these codes and a sentence an operator
-can act on; the code is what the counters and /healthz group by."""
+can act on; the code is what the counters and /healthz group by. Codes are at most 32
+characters: the dead_letter.reason column's size."""
 
 from __future__ import annotations
 
@@ -15,6 +16,13 @@ class Reason(StrEnum):
     OUTSIDE_CITY = "outside_city"  # a place, but far outside the configured city bounds
     FUTURE_TIMESTAMP = "future_timestamp"
     OVERSIZED = "oversized"
+    # Storable values only (the bounds are dashboard/limits.py's, checked by feeds/validate.py):
+    TOO_LONG = "too_long"  # a text longer than its bound (its SQL column, mostly)
+    BAD_TEXT = "bad_text"  # a NUL or a lone surrogate: text PostgreSQL cannot store
+    TOO_DEEP = "too_deep"  # a case payload nested deeper than its bound
+    TOO_LARGE = "too_large"  # a case payload larger than its bound, as JSON
+    BAD_TIME = "bad_time"  # a time before 2000 or after 2100: a clock fault, or past what SQL keeps
+    BAD_NUMBER = "bad_number"  # an integer beyond 64 bits in a case payload
     UNKNOWN_TOPIC = "unknown_topic"
     UNKNOWN_DEVICE = "unknown_device"
     UNKNOWN_ACTION = "unknown_action"

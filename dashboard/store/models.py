@@ -2,6 +2,10 @@
 
 case_event is append-only and the source of truth for cases; case is its projection, updated in
 the same transaction. All times are stored in UTC.
+
+A column that holds text from a message takes its size from dashboard/limits.py, the bound
+feeds/validate.py refuses longer text by (tests/unit/test_schema_limits.py holds them together);
+literal sizes are for what the code itself writes (states, region prefixes, digests).
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from dashboard import limits
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -73,12 +79,12 @@ class CaseEventRow(Base):
 
     __tablename__ = "case_event"
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
-    event_id: Mapped[str] = mapped_column(String(128), unique=True)
-    case_id: Mapped[str] = mapped_column(String(64), index=True)
-    action: Mapped[str] = mapped_column(String(32))
+    event_id: Mapped[str] = mapped_column(String(limits.EVENT_ID), unique=True)
+    case_id: Mapped[str] = mapped_column(String(limits.CASE_ID), index=True)
+    action: Mapped[str] = mapped_column(String(limits.ACTION))
     ts: Mapped[datetime] = mapped_column(UtcDateTime)
-    actor: Mapped[str | None] = mapped_column(String(128))
-    source: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str | None] = mapped_column(String(limits.ACTOR))
+    source: Mapped[str] = mapped_column(String(limits.SOURCE))
     payload: Mapped[dict[str, Any]] = mapped_column(JSONDoc, default=dict)
     # What the event said (dashboard/records.py event_digest): a redelivery has the same digest,
     # a different event under a reused id does not (a conflicting duplicate).
@@ -92,19 +98,19 @@ class CaseRow(Base):
     """The projection of a case's events: what the counters and rankings read."""
 
     __tablename__ = "case"
-    case_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(limits.CASE_ID), primary_key=True)
     state: Mapped[str] = mapped_column(String(24))
-    source: Mapped[str | None] = mapped_column(String(32))
-    category: Mapped[str | None] = mapped_column(String(16))
-    class_code: Mapped[str | None] = mapped_column(String(8))
-    small_code: Mapped[str | None] = mapped_column(String(8))
-    grid_code: Mapped[str | None] = mapped_column(String(16))
+    source: Mapped[str | None] = mapped_column(String(limits.SOURCE))
+    category: Mapped[str | None] = mapped_column(String(limits.CATEGORY))
+    class_code: Mapped[str | None] = mapped_column(String(limits.CLASS_CODE))
+    small_code: Mapped[str | None] = mapped_column(String(limits.SMALL_CODE))
+    grid_code: Mapped[str | None] = mapped_column(String(limits.GRID_CODE))
     district: Mapped[str | None] = mapped_column(String(6))
     street: Mapped[str | None] = mapped_column(String(9))
     community: Mapped[str | None] = mapped_column(String(12))
-    department: Mapped[str | None] = mapped_column(String(64))
+    department: Mapped[str | None] = mapped_column(String(limits.DEPARTMENT))
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
-    condition: Mapped[str | None] = mapped_column(String(64))
+    condition: Mapped[str | None] = mapped_column(String(limits.CONDITION))
     title: Mapped[str | None] = mapped_column(Text)
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
@@ -116,7 +122,7 @@ class CaseRow(Base):
     deadline: Mapped[datetime | None] = mapped_column(UtcDateTime)
     doc: Mapped[dict[str, Any]] = mapped_column(JSONDoc, default=dict)  # the full case state
     version: Mapped[int] = mapped_column(Integer, default=0)
-    last_event_id: Mapped[str | None] = mapped_column(String(128))
+    last_event_id: Mapped[str | None] = mapped_column(String(limits.EVENT_ID))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     __table_args__ = (Index("ix_case_state_deadline", "state", "deadline"),)
@@ -128,20 +134,20 @@ class CaseStatRow(Base):
     Written with the case row; docs/casework.md explains the columns."""
 
     __tablename__ = "case_stat"
-    case_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(limits.CASE_ID), primary_key=True)
     state: Mapped[str] = mapped_column(String(24))
-    source: Mapped[str | None] = mapped_column(String(32))
-    category: Mapped[str | None] = mapped_column(String(16))
-    class_code: Mapped[str | None] = mapped_column(String(8))
-    small_code: Mapped[str | None] = mapped_column(String(8))
-    condition: Mapped[str | None] = mapped_column(String(64))
-    grid_code: Mapped[str | None] = mapped_column(String(16))
+    source: Mapped[str | None] = mapped_column(String(limits.SOURCE))
+    category: Mapped[str | None] = mapped_column(String(limits.CATEGORY))
+    class_code: Mapped[str | None] = mapped_column(String(limits.CLASS_CODE))
+    small_code: Mapped[str | None] = mapped_column(String(limits.SMALL_CODE))
+    condition: Mapped[str | None] = mapped_column(String(limits.CONDITION))
+    grid_code: Mapped[str | None] = mapped_column(String(limits.GRID_CODE))
     district: Mapped[str | None] = mapped_column(String(6))
     street: Mapped[str | None] = mapped_column(String(9))
     community: Mapped[str | None] = mapped_column(String(12))
-    department: Mapped[str | None] = mapped_column(String(64))
+    department: Mapped[str | None] = mapped_column(String(limits.DEPARTMENT))
     urgent: Mapped[int] = mapped_column(Integer, default=0)
-    reporter: Mapped[str | None] = mapped_column(String(128))
+    reporter: Mapped[str | None] = mapped_column(String(limits.ACTOR))
     reported_at: Mapped[float] = mapped_column(Float)
     filed_at: Mapped[float | None] = mapped_column(Float)
     filed_on_time: Mapped[int | None] = mapped_column(Integer)
@@ -166,19 +172,19 @@ class CaseStatRow(Base):
     accept_at: Mapped[float | None] = mapped_column(Float)
     accept_settles: Mapped[float | None] = mapped_column(Float)
     accept_on_time: Mapped[int | None] = mapped_column(Integer)
-    accept_actor: Mapped[str | None] = mapped_column(String(128))
+    accept_actor: Mapped[str | None] = mapped_column(String(limits.ACTOR))
     verify_at: Mapped[float | None] = mapped_column(Float)
     verify_settles: Mapped[float | None] = mapped_column(Float)
     verify_on_time: Mapped[int | None] = mapped_column(Integer)
-    verify_actor: Mapped[str | None] = mapped_column(String(128))
+    verify_actor: Mapped[str | None] = mapped_column(String(limits.ACTOR))
     dispatch_at: Mapped[float | None] = mapped_column(Float)
     dispatch_settles: Mapped[float | None] = mapped_column(Float)
     dispatch_on_time: Mapped[int | None] = mapped_column(Integer)
-    dispatch_actor: Mapped[str | None] = mapped_column(String(128))
+    dispatch_actor: Mapped[str | None] = mapped_column(String(limits.ACTOR))
     check_at: Mapped[float | None] = mapped_column(Float)
     check_settles: Mapped[float | None] = mapped_column(Float)
     check_on_time: Mapped[int | None] = mapped_column(Integer)
-    check_actor: Mapped[str | None] = mapped_column(String(128))
+    check_actor: Mapped[str | None] = mapped_column(String(limits.ACTOR))
     dispatch_returned: Mapped[int | None] = mapped_column(Integer)
     # done on time: when; not done on time: the deadline (casework.projection._outcomes)
     disposal_ok_at: Mapped[float | None] = mapped_column(Float)
@@ -199,51 +205,51 @@ class CaseStepRow(Base):
 
     __tablename__ = "case_step"
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
-    case_id: Mapped[str] = mapped_column(String(64), index=True)
+    case_id: Mapped[str] = mapped_column(String(limits.CASE_ID), index=True)
     stage: Mapped[str] = mapped_column(String(16))
     at: Mapped[float] = mapped_column(Float)
     due: Mapped[float | None] = mapped_column(Float)
     settles_at: Mapped[float] = mapped_column(Float)
     on_time: Mapped[int] = mapped_column(Integer)
-    actor: Mapped[str | None] = mapped_column(String(128))
+    actor: Mapped[str | None] = mapped_column(String(limits.ACTOR))
     returned: Mapped[int] = mapped_column(Integer, default=0)
-    department: Mapped[str | None] = mapped_column(String(64))
+    department: Mapped[str | None] = mapped_column(String(limits.DEPARTMENT))
     district: Mapped[str | None] = mapped_column(String(6))
     street: Mapped[str | None] = mapped_column(String(9))
     community: Mapped[str | None] = mapped_column(String(12))
-    grid_code: Mapped[str | None] = mapped_column(String(16))
-    reporter: Mapped[str | None] = mapped_column(String(128))
-    category: Mapped[str | None] = mapped_column(String(16))
-    source: Mapped[str | None] = mapped_column(String(32))
+    grid_code: Mapped[str | None] = mapped_column(String(limits.GRID_CODE))
+    reporter: Mapped[str | None] = mapped_column(String(limits.ACTOR))
+    category: Mapped[str | None] = mapped_column(String(limits.CATEGORY))
+    source: Mapped[str | None] = mapped_column(String(limits.SOURCE))
 
     __table_args__ = (Index("ix_case_step_at", "at", "settles_at"),)
 
 
 class AlertRow(Base):
     __tablename__ = "alert"
-    alert_id: Mapped[str] = mapped_column(String(128), primary_key=True)
-    camera_id: Mapped[str] = mapped_column(String(64), index=True)
-    type: Mapped[str] = mapped_column(String(64))
-    state: Mapped[str] = mapped_column(String(8))
-    severity: Mapped[str] = mapped_column(String(16))
+    alert_id: Mapped[str] = mapped_column(String(limits.ALERT_ID), primary_key=True)
+    camera_id: Mapped[str] = mapped_column(String(limits.CAMERA_ID), index=True)
+    type: Mapped[str] = mapped_column(String(limits.ALERT_TYPE))
+    state: Mapped[str] = mapped_column(String(limits.ALERT_STATE))
+    severity: Mapped[str] = mapped_column(String(limits.SEVERITY))
     start: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     end: Mapped[datetime | None] = mapped_column(UtcDateTime)
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
     confidence: Mapped[float | None] = mapped_column(Float)
     snapshot_url: Mapped[str | None] = mapped_column(Text)
-    source: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(limits.SOURCE))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class DeviceRow(Base):
     __tablename__ = "device"
-    device_id: Mapped[str] = mapped_column(String(128), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))
-    subtype: Mapped[str | None] = mapped_column(String(32))
-    name: Mapped[str | None] = mapped_column(String(128))
-    department: Mapped[str | None] = mapped_column(String(64))
-    source: Mapped[str] = mapped_column(String(32))
+    device_id: Mapped[str] = mapped_column(String(limits.DEVICE_ID), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(limits.DEVICE_KIND))
+    subtype: Mapped[str | None] = mapped_column(String(limits.SUBTYPE))
+    name: Mapped[str | None] = mapped_column(String(limits.NAME))
+    department: Mapped[str | None] = mapped_column(String(limits.DEPARTMENT))
+    source: Mapped[str] = mapped_column(String(limits.SOURCE))
     last_seen: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
@@ -252,7 +258,7 @@ class PositionRow(Base):
 
     __tablename__ = "position"
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
-    device_id: Mapped[str] = mapped_column(String(128))
+    device_id: Mapped[str] = mapped_column(String(limits.DEVICE_ID))
     ts: Mapped[datetime] = mapped_column(UtcDateTime)
     lat: Mapped[float] = mapped_column(Float)
     lon: Mapped[float] = mapped_column(Float)
@@ -276,7 +282,7 @@ class DeadLetterRow(Base):
     topic: Mapped[str] = mapped_column(Text)
     payload: Mapped[bytes] = mapped_column(LargeBinary)
     size: Mapped[int] = mapped_column(Integer)
-    event_id: Mapped[str | None] = mapped_column(String(128))
+    event_id: Mapped[str | None] = mapped_column(String(limits.EVENT_ID))
     replayed_at: Mapped[float | None] = mapped_column(Float)
 
     __table_args__ = (Index("ix_dead_letter_feed_reason", "feed", "reason"),)
@@ -288,8 +294,8 @@ class ParkedEventRow(Base):
     marks its case as having an incomplete history (docs/durability.md)."""
 
     __tablename__ = "case_parked"
-    event_id: Mapped[str] = mapped_column(String(128), primary_key=True)
-    case_id: Mapped[str] = mapped_column(String(64), index=True)
+    event_id: Mapped[str] = mapped_column(String(limits.EVENT_ID), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(limits.CASE_ID), index=True)
     event: Mapped[dict[str, Any]] = mapped_column(JSONDoc)  # the decoded CaseEvent
     topic: Mapped[str] = mapped_column(Text)
     payload: Mapped[bytes] = mapped_column(LargeBinary)  # the message it came in

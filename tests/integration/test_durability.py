@@ -214,3 +214,32 @@ def test_healthz_says_when_ingest_is_behind_and_which_cases_are_incomplete(setti
                                                   "recovered": 3, "retrying": {}, "cases_incomplete": 1}
     write_broker_state(hot, "w1", True, now, {"lag_s": 0.1})
     assert health(hot, settings.resolved_database_url, now)[0]["status"] == "ok"
+
+
+def test_a_fault_of_ours_is_not_taken_for_a_stream_of_poison(settings, parts):
+    """A bug or a broken schema fails every message: after POISON_STREAK_MAX dead letters in a
+    row with nothing stored, the worker stops refusing and waits, as for a database that is down."""
+    import threading
+
+    from feeds.ingest import POISON_STREAK_MAX, IngestWorker
+
+    engine, hot = parts
+    worker = IngestWorker(settings, "durability-bug")
+    real_write = worker.pipeline.history.write
+
+    def bug(**_kw):
+        raise TypeError("a bug in our own code")
+
+    worker.pipeline.history.write = bug
+    batch = [msg(m) for c in range(8) for m in lifecycle_to_dispatch(f"B{c}", time.time() - 3600)]
+    thread = threading.Thread(target=worker.process, args=(batch,), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while worker.retrying is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert worker.retrying is not None and "TypeError" in worker.retrying
+    assert len(DeadLetterStore(engine).list(limit=100)) == POISON_STREAK_MAX
+    worker.pipeline.history.write = real_write  # the fix is deployed
+    thread.join(20)
+    assert not thread.is_alive() and worker.retrying is None
+    assert len(stored_ids(engine)) > 32 - POISON_STREAK_MAX - 4  # the rest stored (a case missing its report waits)
