@@ -45,6 +45,8 @@ def _classify_json_error(payload: bytes, exc: orjson.JSONDecodeError) -> Rejecte
     msg = str(exc)
     if "infinity" in msg:  # orjson's words for 1e400 and the like
         return Rejected(Reason.NOT_FINITE, f"a number overflows to infinity ({msg})")
+    if "depth limit" in msg:  # orjson stops at 1024 nested objects/arrays: valid JSON, but a bomb
+        return Rejected(Reason.TOO_DEEP, f"payload nests objects or arrays over 1024 deep ({msg})")
     # Python's json.dumps writes NaN/Infinity by default, so a Python publisher with a bad
     # sensor value produces them. Only on this cold path do we re-parse with the stdlib just to
     # tell "NaN" apart from a plain syntax error; its values are never used.

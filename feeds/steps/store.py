@@ -41,6 +41,7 @@ class Store:
         self.dead = dead  # where refused fixes go (the pipeline's dead letters)
         self.max_devices = max_devices
         self.device_retention_s = device_retention_s
+        self._admitted: set[str] = set()  # devices this worker has seen given a place
         self.history = history
         self.downsampler = downsampler
         self.live_rank = live_rank
@@ -105,7 +106,14 @@ class Store:
         """The fixes of the devices the hot state has room for; the others refused."""
         if not positions:
             return positions
-        refused = self.hot.admit_devices(newest_fixes(positions), self.max_devices)
+        # Only the devices this worker has not seen admitted ask Redis for a place: the others
+        # have one (and the position script checks the bound again, should Redis have lost it).
+        admitted = self._admitted
+        newest = {d: ts for d, ts in newest_fixes(positions).items() if d not in admitted}
+        refused = self.hot.admit_devices(newest, self.max_devices) if newest else set()
+        if len(admitted) > self.max_devices:  # pruned devices linger here: start again
+            admitted.clear()
+        admitted.update(d for d in newest if d not in refused)
         if not refused:
             return positions
         for p in positions:
