@@ -44,6 +44,9 @@ from dashboard.store.liverank import LiveRank
 FEEDS = ("gps", "video", "case")
 
 DELTA_TTL_S = 120  # a screen further behind than this gets the full picture instead
+# The dedupe marks are the fast path only (SQL decides what a case event is): a day covers the
+# redeliveries of a broker session and keeps their number bounded by a day's QoS 1 traffic.
+SEEN_TTL_S = 24 * 3600
 TRAIL_LEN = 60
 # The bounds of the devices in the hot state; Settings.max_devices and device_retention_s.
 MAX_DEVICES = 50_000
@@ -302,7 +305,7 @@ class HotStore:
             return []
         return [None if v is None else v.decode() for v in self.r.mget([dedupe_key(k) for k in keys])]  # type: ignore[union-attr]
 
-    def mark_seen(self, marks: Mapping[str, str], ttl_s: int = 7 * 24 * 3600) -> None:
+    def mark_seen(self, marks: Mapping[str, str], ttl_s: int = SEEN_TTL_S) -> None:
         """Remember stored deliveries (dedupe key -> what was stored: a case event's digest)."""
         if not marks:
             return

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 import redis
 from sqlalchemy import select
@@ -228,3 +229,18 @@ def test_without_a_redis_url_a_private_redis_runs_for_the_import(tmp_path, capsy
     code, out, err = gridwall_import(settings, capsys, export, "--format", "jsonl")
     assert code == 0, err
     assert "0 events applied, 12 duplicates" in out  # the dedupe marks came back from its files
+
+
+def test_both_kinds_of_duplicate_are_named_by_line(settings, tmp_path, capsys):
+    report = ('{"event_id":"DUP-1","case_id":"DUP","action":"report","time":"2026-11-16T09:00:00+08:00",'
+              '"case":{"source":"supervisor","category":"event","small_code":"0102","grid_code":"33990200100101",'
+              '"lat":30.27,"lon":120.16}}')
+    other = report.replace('"case_id":"DUP"', '"case_id":"DUP-OTHER"')  # the same id, another event
+    path = tmp_path / "dups.jsonl"
+    path.write_text("\n".join([report, report, other]) + "\n", encoding="utf-8")
+    code, out, err = gridwall_import(settings, capsys, path)
+    assert code == 1
+    assert rejects(err) == {2: "duplicate", 3: "conflicting_duplicate"}, err
+    assert "1 events applied, 1 duplicates, 1 lines rejected" in out
+    letters = DeadLetterStore(db.engine_for(settings.resolved_database_url)).list(reason="conflicting_duplicate")
+    assert sorted(orjson.loads(letter.payload)["case_id"] for letter in letters) == ["DUP", "DUP-OTHER"]  # both versions

@@ -63,7 +63,9 @@ def test_bad_message_is_refused_with_the_right_reason(name, topic, payload, reas
 
 
 def test_every_reason_a_feed_can_raise_is_in_the_corpus_or_below():
-    covered = {c[3] for c in CORPUS} | {Reason.OVERSIZED, Reason.UNKNOWN_DEVICE}
+    covered = {c[3] for c in CORPUS} | {Reason.OVERSIZED, Reason.UNKNOWN_DEVICE} | {
+        # storability, tested in tests/unit/test_validate_storable.py and test_poison_corpus.py
+        Reason.TOO_LONG, Reason.BAD_TEXT, Reason.TOO_DEEP, Reason.TOO_LARGE, Reason.BAD_TIME, Reason.BAD_NUMBER}
     # Raised after decoding, by what knows more than one message, and tested there
     # (tests/integration/test_durability.py, test_unknown_senders.py): ILLEGAL_TRANSITION by the
     # case projection, which knows the case's state; CONFLICTING_DUPLICATE by dedupe, which
