@@ -36,7 +36,7 @@ from feeds.import_cmd import UsageError, city_zone, redis_for
 from feeds.ingest import build_pipeline
 from feeds.pipeline import BatchResult, Message, Pipeline
 from feeds.rebuild import rebuild_if_empty
-from feeds.rejects import Reason, Rejected
+from feeds.rejects import store_failed
 from feeds.steps.publish import Ticker
 
 log = logging.getLogger("gridwall.deadletters")
@@ -237,8 +237,9 @@ class Replayer:
         self.store.mark_replayed([d.id for d in letters], time.time())
 
     def _refuse(self, letter: DeadLetter, msg: Message, exc: Exception) -> None:
-        detail = f"the database refused it: {type(exc).__name__}: {str(exc)[:300]}"
-        self.pipeline.refuse([(msg, Rejected(Reason.STORE_FAILED, detail))])
+        refusal = store_failed(exc)
+        detail = refusal.detail
+        self.pipeline.refuse([(msg, refusal)])
         self.store.mark_replayed([letter.id], time.time())
         self._say(letter, f"refused again: store_failed: {detail} (a new dead letter)", "refused")
 

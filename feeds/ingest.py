@@ -43,7 +43,7 @@ from feeds.intake import Intake
 from feeds.mqtt import make_client, parse_mqtt_url
 from feeds.pipeline import Message, Pipeline
 from feeds.rebuild import rebuild_if_empty, reconcile
-from feeds.rejects import Reason, Rejected
+from feeds.rejects import store_failed
 from feeds.spool import HANDLED_TTL_S, SPOOL_GRACE_S, Spool
 from feeds.steps.cases import CaseBook
 from feeds.steps.positions import Downsampler
@@ -223,7 +223,7 @@ class IngestWorker:
                 return self._refuse(batch[0], exc)
 
     def _refuse(self, msg: Message, exc: Exception) -> bool:
-        reason = Rejected(Reason.STORE_FAILED, f"the database refused it: {type(exc).__name__}: {str(exc)[:300]}")
+        reason = store_failed(exc)
         while True:
             try:
                 self.pipeline.refuse([(msg, reason)])

@@ -35,7 +35,7 @@ from dashboard.store.hot import DEVICE_RETENTION_S, MAX_DEVICES, HotStore
 from dashboard.store.liverank import LiveRank
 from dashboard.store.parked import Parked, ParkedEvents
 from feeds.decoders import DecodeContext
-from feeds.rejects import Reason, Rejected
+from feeds.rejects import Rejected, store_failed
 from feeds.steps.batch import Batch, BatchResult, Message, Refusal, Step, feed_of, message_digest
 from feeds.steps.cases import ApplyCases, CaseApplier
 from feeds.steps.deadletters import DeadLetters
@@ -213,8 +213,9 @@ class Pipeline:
     def _refuse_parked(self, p: Parked, exc: Exception) -> BatchResult:
         log.error("a parked case event the database refuses, dead-lettered: %s %r", p.event_id, exc)
         result = BatchResult()
-        self.dead.add(result, "case", Message(p.topic, p.payload, p.parked_at), Reason.STORE_FAILED.value,
-                      f"the database refused it: {type(exc).__name__}: {str(exc)[:300]}", p.event_id)
+        refusal = store_failed(exc)
+        self.dead.add(result, "case", Message(p.topic, p.payload, p.parked_at), refusal.reason.value, refusal.detail,
+                      p.event_id)
         self._settle(result, {})
         self.parked.remove([p.event_id])
         return result

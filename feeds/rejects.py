@@ -39,3 +39,9 @@ class Rejected(Exception):
         super().__init__(f"{reason.value}: {detail}")
         self.reason = reason
         self.detail = detail
+
+
+def store_failed(exc: BaseException) -> Rejected:
+    """The refusal of a message that passed every check yet the database would not take: the
+    ingest worker, a parked event's retry and `gridwall deadletters replay` all refuse it so."""
+    return Rejected(Reason.STORE_FAILED, f"the database refused it: {type(exc).__name__}: {str(exc)[:300]}")

@@ -20,13 +20,14 @@ from typing import Any
 
 from sqlalchemy import Engine, delete, func, insert, select, update
 
+from dashboard.limits import EVENT_ID
 from dashboard.store.models import DeadLetterRow
 
 _CHUNK = 500
 _TRIM_LOCK = 727173  # PostgreSQL advisory lock: one worker trims at a time (db.py's is 727172)
 # The columns' widths (models.py): PostgreSQL refuses a longer value, and a dead letter must
 # never be refused itself.
-_FEED, _REASON, _EVENT_ID, _DETAIL = 16, 32, 128, 2000
+_FEED, _REASON, _EVENT_ID, _DETAIL = 16, 32, EVENT_ID, 2000
 
 
 @dataclass(frozen=True, slots=True)

@@ -205,6 +205,10 @@ return 1
 """
 
 
+# The short leases among the workers (take_lock, release_lock), by name.
+_LEASES: dict[str, str] = {"rebuild": REBUILD_LOCK, "spool": SPOOL_LOCK}
+
+
 @dataclass(frozen=True, slots=True)
 class DeviceFix:
     """The latest state of one device as the hot store keeps it."""
@@ -536,7 +540,7 @@ class HotStore:
     def take_lock(self, name: str, owner: str, ttl_s: float) -> bool:
         """A short lease among the workers ("rebuild", "spool"): True when ``owner`` holds it now
         (newly taken, or renewed because it already held it)."""
-        key = {"rebuild": REBUILD_LOCK, "spool": SPOOL_LOCK}[name]
+        key = _LEASES[name]
         if self.r.set(key, owner, nx=True, px=int(ttl_s * 1000)):
             return True
         if self.r.get(key) == owner.encode():
@@ -545,7 +549,7 @@ class HotStore:
         return False
 
     def release_lock(self, name: str, owner: str) -> None:
-        key = {"rebuild": REBUILD_LOCK, "spool": SPOOL_LOCK}[name]
+        key = _LEASES[name]
         self._unlock(keys=[key], args=[owner])
 
     def restore_stats(self, counters: Mapping[str, Mapping[str, int]]) -> None:
