@@ -255,7 +255,6 @@ class IngestWorker:
             self.ticker.note_result(result)
             self.ticker.tick(now)
             self.ranks.tick(now)
-            self.hot.prune_devices(now, self.settings.device_retention_s)
             if now >= self._next_reconcile:
                 self._next_reconcile = now + RECONCILE_S
                 reconcile(self.hot, self.engine, self.book, self.worker_id)
@@ -284,6 +283,8 @@ class IngestWorker:
                     # /healthz reads, is put level with it, in case a crash or a Redis error came
                     # between a commit and Redis's increment.
                     self.hot.restore_stats(self.pipeline.counters.read())
+                    # Devices silent for days: once a heartbeat is plenty, not every tick.
+                    self.hot.prune_devices(now, self.settings.device_retention_s)
                 except Exception:
                     log.warning("heartbeat to Redis failed")
         self.close()
