@@ -33,12 +33,9 @@ from pathlib import Path
 
 from dashboard.config import ASSETS_DIR
 from dashboard.store.board import board_store
-from dashboard.store.hot import REDIS_DOWN, RESET_MARK, HotStore
+from dashboard.store.hot import MAX_DELTAS, REDIS_DOWN, RESET_MARK, HotStore
 
 log = logging.getLogger(__name__)
-
-# A screen this many versions behind gets the whole picture rather than a pile of deltas.
-MAX_DELTAS = 20
 
 
 def live_payload(hot: HotStore, client_version: int | None, trail_points: int = 0,

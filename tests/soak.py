@@ -10,8 +10,9 @@ server's process either), each paced in 10 ms steps; what they really sent is co
 assumed.
 
 Memory is compared between the end of the warm-up and the end of the run. The warm-up has to
-outlast what fills up by design: the live deltas live DELTA_TTL_S (120 s) in Redis, so Redis
-grows for two minutes whatever happens; after that a steady stream should hold it flat.
+outlast what fills up by design: the dedupe and handled marks, the trails and the live deltas
+(the newest DELTAS_KEPT, none older than DELTA_TTL_S, 120 s); after that a steady stream should
+hold memory flat.
 """
 
 from __future__ import annotations

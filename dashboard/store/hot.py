@@ -43,7 +43,14 @@ from dashboard.store.liverank import LiveRank
 
 FEEDS = ("gps", "video", "case")
 
-DELTA_TTL_S = 120  # a screen further behind than this gets the full picture instead
+# A screen more versions behind than MAX_DELTAS gets the whole picture rather than a pile of
+# deltas (dashboard/poll.py), so only the newest few deltas are ever read. Cutting version v
+# deletes delta v - DELTAS_KEPT: Redis holds a fixed number of deltas whatever the tick rate,
+# not every delta of the last DELTA_TTL_S (at 5,000 fixes/s that was ~350 deltas of ~0.5 MB,
+# and Redis's RSS grew with their churn). The margin covers a version cut while a poll reads.
+MAX_DELTAS = 20
+DELTAS_KEPT = MAX_DELTAS + 10
+DELTA_TTL_S = 120  # and none outlives this (a version counter reset by a Redis flush, say)
 # The dedupe marks are the fast path only (SQL decides what a case event is): a day covers the
 # redeliveries of a broker session and keeps their number bounded by a day's QoS 1 traffic.
 SEEN_TTL_S = 24 * 3600
@@ -136,12 +143,12 @@ return refused
 # fix since the candidates were read stays), and, when screens may hold them (a version was
 # cut), a version whose delta removes them: screens learn it as they learn a closed case.
 # KEYS: dev:last, dev, dev:ts, geo, snap:ver, seen:<kind> x nk, trail:<id> x n
-# ARGV: cutoff, nk, delta key prefix, delta TTL, n, ids x n, JSON-encoded ids x n
+# ARGV: cutoff, nk, delta key prefix, delta TTL, deltas kept, n, ids x n, JSON-encoded ids x n
 _PRUNE_LUA = """
-local cutoff, nk, n = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[5])
+local cutoff, nk, n = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[6])
 local gone, json = {}, {}
 for i = 1, n do
-  local id = ARGV[5 + i]
+  local id = ARGV[6 + i]
   local last = redis.call('ZSCORE', KEYS[1], id)
   if last and tonumber(last) <= cutoff then
     redis.call('ZREM', KEYS[1], id)
@@ -151,12 +158,13 @@ for i = 1, n do
     for k = 1, nk do redis.call('ZREM', KEYS[5 + k], id) end
     redis.call('DEL', KEYS[5 + nk + i])
     gone[#gone + 1] = id
-    json[#json + 1] = ARGV[5 + n + i]
+    json[#json + 1] = ARGV[6 + n + i]
   end
 end
 if #gone > 0 and tonumber(redis.call('GET', KEYS[5]) or '0') > 0 then
   local v = redis.call('INCR', KEYS[5])
   redis.call('SET', ARGV[3] .. v, '{"devices_gone":[' .. table.concat(json, ',') .. ']}', 'EX', tonumber(ARGV[4]))
+  redis.call('DEL', ARGV[3] .. (v - tonumber(ARGV[5])))
 end
 return gone
 """
@@ -167,6 +175,7 @@ return gone
 _PUBLISH_LUA = """
 local v = redis.call('INCR', KEYS[1])
 redis.call('SET', ARGV[1] .. v, ARGV[2], 'EX', tonumber(ARGV[3]))
+redis.call('DEL', ARGV[1] .. (v - tonumber(ARGV[4])))
 return v
 """
 
@@ -288,7 +297,7 @@ class HotStore:
         kinds = [seen_key(k) for k in DEVICE_KINDS]
         gone = self._prune(
             keys=[DEV_LAST, DEV, DEV_TS, GEO, SNAP_VER, *kinds, *(trail_key(i) for i in ids)],
-            args=[cutoff, len(kinds), DELTA_PREFIX, DELTA_TTL_S, len(ids), *ids, *(orjson.dumps(i) for i in ids)],
+            args=[cutoff, len(kinds), DELTA_PREFIX, DELTA_TTL_S, DELTAS_KEPT, len(ids), *ids, *(orjson.dumps(i) for i in ids)],
         )
         return [i.decode() for i in gone]
 
@@ -430,7 +439,7 @@ class HotStore:
             if gone and name != "devices":  # a device leaves only by prune_devices, which tells the screens itself
                 parts.append(b'"%s_gone":%s' % (name.encode(), orjson.dumps(gone)))
         body = b"{" + b",".join(parts) + b"}"
-        return int(self._publish(keys=[SNAP_VER], args=[DELTA_PREFIX, body, DELTA_TTL_S]))
+        return int(self._publish(keys=[SNAP_VER], args=[DELTA_PREFIX, body, DELTA_TTL_S, DELTAS_KEPT]))
 
     def online(self, now: float, window_s: float, kinds: Sequence[str] = ("collector", "vehicle")) -> dict[str, int]:
         pipe = self.r.pipeline(transaction=False)

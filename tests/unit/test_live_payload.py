@@ -14,8 +14,8 @@ from typing import Any
 import orjson
 import pytest
 
-from dashboard.poll import MAX_DELTAS, live_payload
-from dashboard.store.hot import DeviceFix, HotStore, connect, delta_key
+from dashboard.poll import live_payload
+from dashboard.store.hot import DELTA_PREFIX, DELTAS_KEPT, MAX_DELTAS, DeviceFix, HotStore, connect, delta_key
 from feeds.pipeline import BatchResult
 from feeds.steps.publish import Ticker
 
@@ -123,6 +123,23 @@ def test_a_screen_too_far_behind_gets_the_picture_not_a_backlog(hot):
     assert "deltas" not in msg and [d["lat"] for d in msg["full"]] == [pytest.approx(30.27 + MAX_DELTAS * 0.0001)]
     msg, _ = payload(hot, v0)
     assert len(msg["deltas"]) == MAX_DELTAS, "exactly MAX_DELTAS behind: still deltas"
+
+
+def test_redis_keeps_a_fixed_number_of_deltas_whatever_the_tick_rate(hot):
+    """Only the newest MAX_DELTAS are ever read, so a cut drops the delta DELTAS_KEPT back: a
+    fast tick (or a long day) does not pile up deltas for DELTA_TTL_S. A device prune cuts a
+    version too, and drops one the same way."""
+    t = time.time()
+    for i in range(DELTAS_KEPT + 15):
+        hot.write_positions([fix("C1", 30.27 + i * 0.0001, 120.15, t + i), fix("C2", 30.27, 120.16, t - 10 * 86400)])
+        last = tick(hot, ["C1"])
+    held = sorted(int(k.decode().rsplit(":", 1)[1]) for k in hot.r.scan_iter(f"{DELTA_PREFIX}*"))
+    assert held == list(range(last - DELTAS_KEPT + 1, last + 1))
+    assert hot.prune_devices(t, retention_s=86400) == ["C2"]
+    held = sorted(int(k.decode().rsplit(":", 1)[1]) for k in hot.r.scan_iter(f"{DELTA_PREFIX}*"))
+    assert held == list(range(last - DELTAS_KEPT + 2, last + 2))
+    msg, _ = payload(hot, last + 1 - MAX_DELTAS)
+    assert len(msg["deltas"]) == MAX_DELTAS and msg["deltas"][-1] == {"devices_gone": ["C2"]}
 
 
 def test_expired_deltas_and_a_reset_redis_give_the_whole_picture(hot):
