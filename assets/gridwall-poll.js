@@ -46,6 +46,13 @@
     }
   }
 
+  // No longer signed in (a revoked token, a session that timed out): this page may not show
+  // what it shows, so it goes to the sign-in page at once (docs/access.md).
+  function signedOut(reason) {
+    poll.running = false;
+    window.location.assign(gw.watchdogLib.loginAddress(reason, window.location.pathname + window.location.search));
+  }
+
   function reload() {
     poll.running = false; // no more polls from this page
     window.location.reload();
@@ -60,7 +67,9 @@
         if (r.ok) { return r.json(); }
         // The server's own reason when it gives one (dashboard/poll.py: {"reason": ...}).
         return r.json().catch(function () { return {}; }).then(function (body) {
-          throw new Error((body && body.reason) || "HTTP " + r.status);
+          var reason = (body && body.reason) || "HTTP " + r.status;
+          if (r.status === 401) { signedOut(reason); }
+          throw new Error(reason);
         });
       }, function () { throw new Error("network"); })
       .finally(function () { clearTimeout(timer); });

@@ -45,6 +45,14 @@
 
   // A poll answer the page can draw: a JSON object with the KPI snapshot. The server answers
   // 503 when it has none (dashboard/poll.py), so this is a second line of defence.
+  // Where a page goes when the server says it is no longer signed in (401: a revoked wall
+  // token, an idle session): the sign-in page, told why, and back to this page afterwards. The
+  // one case where the page does not keep its picture: it may no longer show it.
+  function loginAddress(reason, here) {
+    var m = reason === "login_token" ? "login_token" : "login_expired";
+    return "/login?m=" + m + "&next=" + encodeURIComponent(here || "/");
+  }
+
   function usable(msg) {
     return !!(msg && typeof msg === "object" && msg.kpi && typeof msg.kpi === "object" && !Array.isArray(msg.kpi));
   }
@@ -126,6 +134,7 @@
     PROBE_MS: PROBE_MS,
     settings: settings,
     usable: usable,
+    loginAddress: loginAddress,
     ageOf: ageOf,
     createWatchdog: createWatchdog
   };

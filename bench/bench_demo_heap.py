@@ -57,10 +57,10 @@ def main() -> int:
     samples: list[dict[str, float]] = []
     try:
         demo.wait_healthy()
-        driver = chrome(1920, 1080, network_log=args.network_log)
+        driver = chrome(1920, 1080, network_log=args.network_log, token=None)
         try:
             driver.execute_cdp_cmd("Performance.enable", {})
-            driver.get(demo.url)
+            driver.get(demo.wall_url)  # as a kiosk opens it: the wall token the demo printed
             eventually(lambda: driver.execute_script("var g = window.gridwall; return !!(g && g.poll && g.poll.polls > 3);"),
                        60, "the wall polling")
             time.sleep(args.warmup)

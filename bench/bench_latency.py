@@ -50,6 +50,7 @@ sys.path.insert(0, str(ROOT))
 import orjson  # noqa: E402
 import servers  # noqa: E402 - the same real servers the tests start
 from bench_wall import browser, city_bounds, machine, open_wall, pct  # noqa: E402
+from helpers import grant  # noqa: E402
 
 from dashboard.config import load_settings  # noqa: E402
 from dashboard.launcher import Launcher, free_port  # noqa: E402
@@ -173,6 +174,7 @@ def run_stack(kind: str, seconds: float, rate: float, background: int) -> dict[s
                                  data_dir=root / "data", port=free_port())
         launcher = Launcher(settings, simulate=False)  # ingest + web (gunicorn), as `gridwall demo` runs them
         url = launcher.start()
+        grant(db_url, "wall")  # the browser's token (browser_support.chrome): a wall's, masked, as deployed
         ctx = mp.get_context("spawn")
         start_evt, out = ctx.Event(), ctx.Queue()
         proc = ctx.Process(target=publisher, args=(b.url, seconds, rate, background, city_bounds(), start_evt, out),

@@ -60,7 +60,7 @@ sys.path.insert(0, str(ROOT))
 import orjson  # noqa: E402
 import servers  # noqa: E402 - the same real servers the tests start
 from browser_support import chrome  # noqa: E402 - the same headless Chromium the browser tests use
-from helpers import eventually  # noqa: E402
+from helpers import eventually, grant  # noqa: E402
 
 from dashboard.config import child_environment, load_settings  # noqa: E402
 from dashboard.launcher import Child, free_port  # noqa: E402
@@ -189,7 +189,7 @@ def _chromium_version() -> str:
 
 def _http_up(url: str) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=1) as resp:
+        with urllib.request.urlopen(url, timeout=1) as resp:  # /healthz: anyone may ask up or down
             return resp.status in (200, 503)
     except urllib.error.HTTPError as err:
         return err.code == 503
@@ -202,6 +202,9 @@ def web_server(workdir: Path, redis_url: str, workers: int = 1) -> Iterator[str]
     """`gridwall serve` (gunicorn, as in the demo and production) against redis_url; yields the URL."""
     settings = load_settings(path=None, environ={}, redis_url=redis_url, database_url=f"sqlite:///{workdir / 'web.db'}",
                              data_dir=workdir / "data", port=free_port())
+    # The browser carries the tests' token (browser_support.chrome); here it is a wall's, so
+    # the page is measured as a wall sees it: signed in, masked on the server (docs/access.md).
+    grant(settings.resolved_database_url, "wall")
     env = child_environment(settings)
     for var in ("GRIDWALL_CONFIG", "GRIDWALL_TILE_URL"):
         env.pop(var, None)

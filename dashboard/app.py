@@ -1,6 +1,9 @@
 """The Dash application factory: the wall's page, /healthz, and /wall/poll, the one request
 per screen per tick that brings what changed (dashboard/poll.py). The wall has no Dash
-callbacks of its own: the browser side lives in assets/gridwall-*.js. Nothing is computed per client."""
+callbacks of its own: the browser side lives in assets/gridwall-*.js. Nothing is computed per client.
+
+Every route is behind the guard of dashboard/access/web.py (docs/access.md): it says who is
+asking and refuses what their role may not see."""
 
 from __future__ import annotations
 
@@ -11,10 +14,13 @@ import flask
 import orjson
 from dash import Dash, html
 
+from dashboard.access import web as access
+from dashboard.access.masking import Masking
 from dashboard.config import ASSETS_DIR, Settings, load_settings
 from dashboard.health import health
 from dashboard.i18n import pick_lang
 from dashboard.poll import parse_version, poll_answer
+from dashboard.store import db
 from dashboard.store.hot import HotStore, connect
 
 
@@ -40,24 +46,32 @@ def create_app(settings: Settings | None = None) -> Dash:
         update_title=None,  # no "Updating..." flicker in the tab title on every tick
         suppress_callback_exceptions=True,
     )
-    dash.register_page("wall", path="/", layout=lambda lang="zh", aspect=None, **_: wall.layout(settings, pick_lang(lang), city_meta, aspect), title="gridwall")
-    app.layout = html.Div([dash.page_container])
     server: flask.Flask = app.server
+    guard = access.install(server, settings, db.engine_for(settings.resolved_database_url), app.csp_hashes)
+    dash.register_page("wall", path="/", title="gridwall", layout=guard.page(
+        "/", "see.wall", lambda lang="zh", aspect=None, **_: wall.layout(settings, pick_lang(lang), city_meta, aspect)))
+    app.layout = html.Div([dash.page_container])
 
     @server.get("/healthz")
     def _healthz() -> flask.Response:
         body, status = health(hot, settings.resolved_database_url)
-        return flask.Response(orjson.dumps(body), status=status, mimetype="application/json")
+        if not guard.principal().may("admin.health"):
+            # Up or down and nothing more: the reject reasons and the parts are the admins'.
+            body = {"status": "up" if status == 200 else "down"}
+        return flask.Response(orjson.dumps(body), status=status, mimetype="application/json",
+                              headers={"Cache-Control": "no-store"})
 
     # Trails ride along in full pictures only when the map draws them.
     trail_points = settings.map_trail_points if "trails" in settings.map_layer_names else 0
 
     @server.get("/wall/poll")
+    @guard.limit(settings.poll_rate)
     def _poll() -> flask.Response:
         args = flask.request.args
         # 503 when there is no picture to give (Redis down or empty): the screens keep theirs.
+        masking = Masking.for_role(guard.principal().masked, guard.alias_key, settings.mask_address)  # type: ignore[arg-type]
         body, status = poll_answer(hot, parse_version(args.get("v")), parse_version(args.get("b")),
-                                   trail_points, settings.map_cluster_above)
+                                   trail_points, settings.map_cluster_above, masking)
         return flask.Response(body, status=status, mimetype="application/json", headers={"Cache-Control": "no-store"})
 
     return app

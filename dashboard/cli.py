@@ -87,6 +87,18 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     rank_cmd.add_arguments(p)
     p.set_defaults(handler=rank_cmd.command)
 
+    from dashboard import access_cmd
+
+    p = sub.add_parser("user", help="users: user add NAME --role ROLE | passwd NAME | disable NAME | list")
+    access_cmd.add_user_arguments(p)
+    p.set_defaults(handler=access_cmd.user_command)
+    p = sub.add_parser("token", help="screen tokens: token create --role wall --name NAME | list | revoke ID")
+    access_cmd.add_token_arguments(p)
+    p.set_defaults(handler=access_cmd.token_command)
+    p = sub.add_parser("audit", help="the audit log: who signed in, failed, acted, from where")
+    access_cmd.add_audit_arguments(p)
+    p.set_defaults(handler=access_cmd.audit_command)
+
     for name, module, help_text in (
         ("ingest", "feeds.ingest", "run an ingest worker: MQTT -> decode -> validate -> store"),
         ("simulate", "feeds.simulator.command", "publish the demo city's GPS, video alerts and cases over MQTT"),

@@ -88,6 +88,23 @@ class Settings:
     # a device silent for longer than device_retention_s leaves the hot state, trail and all.
     max_devices: int = 50_000
     device_retention_s: float = 7 * 24 * 3600.0
+    # Access (docs/access.md). The key that signs sessions and keys the device aliases: unset,
+    # a random one is made once in the data directory (secret.key, mode 0600); every web worker
+    # and host of one deployment must share it.
+    secret_key: str | None = None
+    roles_file: Path | None = None  # None: dashboard/data/roles.toml
+    session_idle_s: float = 1800.0  # a signed-in session ends after this long without a request
+    secure_cookies: bool = False  # set when the site is served over TLS (HTTPS at the proxy)
+    login_max_failures: int = 5  # failed logins in a row that lock an account ...
+    login_lock_s: float = 900.0  # ... for this long
+    login_rate: str = "10 per minute"  # login attempts per address and per user name
+    poll_rate: str = "10 per second"  # /wall/poll per token or session (a wall polls twice a second)
+    max_request_bytes: int = 64 * 1024  # a request body larger than this is refused (413)
+    # Intranet single sign-on: a trusted reverse proxy authenticates and names the user in this
+    # header; honoured only from auth_proxy_addresses (comma-separated addresses or networks).
+    auth_proxy_header: str | None = None
+    auth_proxy_addresses: str = ""
+    mask_address: str = "street"  # for masked roles: full, street (cut to the street) or hidden
     sections: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     # --- resolved addresses -------------------------------------------------------------
@@ -112,6 +129,10 @@ class Settings:
         if unknown:
             raise ValueError(f"map_layers: unknown layer(s) {', '.join(sorted(unknown))}; known: {', '.join(MAP_LAYERS)}")
         self.feed_quiet  # noqa: B018 - validates feed_quiet_s at load time
+        if self.secret_key is not None and len(self.secret_key) < 16:
+            raise ValueError("secret_key: at least 16 characters (it signs sessions and keys the device aliases)")
+        if self.mask_address not in ("full", "street", "hidden"):
+            raise ValueError(f"mask_address: {self.mask_address!r}; expected full, street or hidden")
         if self.board_region not in ("district", "street"):
             raise ValueError(f"board_region: {self.board_region!r}; expected district or street")
 
@@ -151,6 +172,14 @@ def _coerce(name: str, value: Any) -> Any:
         return None if "None" in str(kind) else value
     if isinstance(value, list):  # a TOML list for a comma-separated setting (map_layers)
         return ",".join(str(v) for v in value)
+    if kind in ("bool", bool):
+        if isinstance(value, bool):
+            return value
+        if str(value).strip().lower() in ("1", "true", "yes", "on"):
+            return True
+        if str(value).strip().lower() in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(f"{name}: {value!r} is not a yes/no value")
     if "Path" in str(kind):
         return Path(value).expanduser()
     if kind in ("int", int):

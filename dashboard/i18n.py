@@ -83,6 +83,20 @@ TEXT: dict[str, dict[str, str]] = {
     "alert_type_人群聚集": {"zh": "人群聚集", "en": "Crowd gathering"},
     "alert_type_占道撑伞": {"zh": "占道撑伞", "en": "Umbrella stall on the road"},
     "alert_type_井盖异常": {"zh": "井盖异常", "en": "Manhole cover fault"},
+    # Signing in (layouts/login.py, dashboard/access/web.py)
+    "login_title": {"zh": "登录", "en": "Sign in"},
+    "login_user": {"zh": "用户名", "en": "User name"},
+    "login_password": {"zh": "密码", "en": "Password"},
+    "login_submit": {"zh": "登录", "en": "Sign in"},
+    "login_failed": {"zh": "用户名或密码错误", "en": "Wrong user name or password"},
+    "login_locked": {"zh": "账号已锁定，请 {minutes} 分钟后再试", "en": "This account is locked; try again in {minutes} min"},
+    "login_disabled": {"zh": "账号已停用，请联系管理员", "en": "This account is disabled; ask an administrator"},
+    "login_rate": {"zh": "尝试过于频繁，请稍后再试", "en": "Too many attempts; try again later"},
+    "login_expired": {"zh": "会话已超时，请重新登录", "en": "Your session timed out; please sign in again"},
+    "login_token": {"zh": "大屏令牌无效或已吊销，请登录或使用新令牌", "en": "This screen's token is invalid or revoked; sign in or use a new token"},
+    "login_signed_in": {"zh": "已登录：{name}（{role}）", "en": "Signed in as {name} ({role})"},
+    "logout": {"zh": "退出登录", "en": "Sign out"},
+    "forbidden": {"zh": "无权访问此页面", "en": "You may not open this page"},
 }
 
 

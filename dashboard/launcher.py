@@ -225,8 +225,13 @@ def run_demo(settings: Settings, *, simulate: bool = True, sim_args: list[str] |
     signal.signal(signal.SIGINT, launcher.request_stop)
     try:
         url = launcher.start()
+        from dashboard.access_cmd import first_start
+
+        # An admin and a wall token on the first start (docs/access.md): nothing is open
+        # without one, so the demo hands them out; later starts repeat them until the file goes.
+        accounts = first_start(launcher.settings) or "  sign in with your account (gridwall user list)\n"
         # The broker URL is for the devices and systems that publish to this wall.
-        print(f"\ngridwall is running: {url}\n  mqtt: {launcher.settings.resolved_mqtt_url}\n"
+        print(f"\ngridwall is running: {url}\n{accounts}  mqtt: {launcher.settings.resolved_mqtt_url}\n"
               f"  data: {launcher.data_dir}   logs: {launcher.data_dir / 'logs'}\n"
               "  Ctrl-C stops everything.\n", flush=True)
         launcher.watch(stop_after_s)

@@ -102,3 +102,10 @@ TIME_MAX: Final = 4_102_444_800.0  # 2100-01-01T00:00:00Z
 # Integers in a JSON document: 64 bits signed (SQLite's JSON, PostgreSQL's bigint, orjson).
 INT_MIN: Final = -(2**63)
 INT_MAX: Final = 2**63 - 1
+
+# --- accounts (entered by an administrator, not by a message; dashboard/access) ----------------
+ACCOUNT_NAME: Final = 64  # a user's login name or a token's name, e.g. 大厅主屏
+ROLE: Final = 32  # a role's name (dashboard/data/roles.toml)
+REMOTE_ADDRESS: Final = 64  # an IPv6 address with its zone fits
+PASSWORD_MIN: Final = 12  # characters (OWASP ASVS 2.1.1)
+PASSWORD_MAX: Final = 128  # argon2 hashes any length, but a login form has no reason to take more

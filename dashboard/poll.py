@@ -29,17 +29,41 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections import OrderedDict
 from pathlib import Path
+from typing import Any
 
+from dashboard.access.masking import Masking
 from dashboard.config import ASSETS_DIR
 from dashboard.store.board import board_store
 from dashboard.store.hot import MAX_DELTAS, REDIS_DOWN, RESET_MARK, HotStore
 
 log = logging.getLogger(__name__)
+NO_MASKING = Masking.none()
+
+
+# Per process, shared by every screen it serves: the newest whole pictures and masked deltas,
+# by (masking, version). A flood of bogus or stale versions then costs a dictionary lookup, not a
+# Redis read of every device, and N masked walls mask each delta once, not N times.
+_FULL_KEEP = 4
+_DELTA_KEEP = 4 * MAX_DELTAS
+# A whole picture is keyed by the KPI snapshot too, which carries the tick's time: a Redis that
+# was reset counts its versions from 1 again, and must never be answered with a picture of the
+# old one under the same number.
+_full: OrderedDict[tuple[int, int, int, int | None, bytes], bytes] = OrderedDict()
+_masked_deltas: OrderedDict[tuple[int, int, int], bytes] = OrderedDict()
+
+
+def _remember(cache: OrderedDict[Any, bytes], key: Any, value: bytes, keep: int) -> bytes:
+    cache[key] = value
+    while len(cache) > keep:
+        cache.popitem(last=False)
+    return value
 
 
 def live_payload(hot: HotStore, client_version: int | None, trail_points: int = 0,
-                 trails_upto: int | None = None) -> tuple[bytes, int] | None:
+                 trails_upto: int | None = None, masking: Masking = NO_MASKING,
+                 kpi: bytes | None = None) -> tuple[bytes, int] | None:
     """What a screen at ``client_version`` needs to be current, as JSON the browser parses
     itself (assets/gridwall-map.js), or None when it is already current.
 
@@ -50,7 +74,10 @@ def live_payload(hot: HotStore, client_version: int | None, trail_points: int = 
     "lon,lat;..."}}``: it replaces everything the screen had. Trails (the newest
     ``trail_points`` positions of each device, newest first) ride along only when there are
     at most ``trails_upto`` point objects, because above that the map shows clusters, not
-    trails; afterwards the browser extends them from the positions the deltas bring."""
+    trails; afterwards the browser extends them from the positions the deltas bring.
+
+    ``masking``: the principal's (dashboard/access/masking.py), applied here, on the server,
+    before a byte leaves: a masked screen never receives a clear name, phone or device id."""
     current = hot.version()
     if client_version == current:
         return None  # (the ingest's first tick moves a fresh or rebuilt picture past version 0)
@@ -61,15 +88,32 @@ def live_payload(hot: HotStore, client_version: int | None, trail_points: int = 
         if deltas and any(d.startswith(b"{" + RESET_MARK) for d in deltas):
             deltas = None  # a version that stands for "take the whole picture"
     if deltas is not None:
+        if masking.active:
+            first = (client_version or 0) + 1
+            # Keyed by the delta's hash as well: a reset Redis reuses version numbers.
+            deltas = [_masked_deltas.get((id(masking), v, hash(d))) or
+                      _remember(_masked_deltas, (id(masking), v, hash(d)), masking.live_bytes(d), _DELTA_KEEP)
+                      for v, d in enumerate(deltas, start=first)]
         return b'{"v":%d,"now":%s,"deltas":[%s]}' % (current, now, b",".join(deltas)), current
-    # Behind, new, or Redis was reset: skip the backlog and send the newest state.
+    # Behind, new, a bogus version, or Redis was reset: skip the backlog and send the newest
+    # state, built once per version (and masking) for every screen that needs it.
+    key = (id(masking), current, trail_points, trails_upto, kpi or hot.kpi_raw() or b"")
+    cached = _full.get(key) if key[-1] else None
+    if cached is not None:
+        return cached, current
     devices, cases, alerts = hot.picture_raw()
     trails = b""
     if trail_points > 0 and (trails_upto is None or len(devices) + len(cases) <= trails_upto):
         trails = hot.trails_raw(list(devices), trail_points)
+    device_docs = list(devices.values())
+    if masking.active:
+        device_docs = [masking.device_bytes(d) for d in device_docs]
+        cases = [masking.case_bytes(c) for c in cases]
+        alerts = [masking.alert_bytes(a) for a in alerts]
+        trails = masking.trails_bytes(trails)
     body = b'{"v":%d,"now":%s,"full":[%s],"cases":[%s],"alerts":[%s],"trails":{%s}}' % (
-        current, now, b",".join(devices.values()), b",".join(cases), b",".join(alerts), trails)
-    return body, current
+        current, now, b",".join(device_docs), b",".join(cases), b",".join(alerts), trails)
+    return (_remember(_full, key, body, _FULL_KEEP) if key[-1] else body), current
 
 
 def parse_version(raw: str | None) -> int | None:
@@ -101,10 +145,11 @@ PAGE_BUILD = page_build()
 
 
 def poll_body(hot: HotStore, live_version: int | None, board_version: int | None,
-              trail_points: int = 0, trails_upto: int | None = None, kpi: bytes | None = None) -> bytes:
+              trail_points: int = 0, trails_upto: int | None = None, kpi: bytes | None = None,
+              masking: Masking = NO_MASKING) -> bytes:
     """The answer to one poll (see the module's docstring); ``kpi``: the snapshot already read."""
     kpi = kpi or hot.kpi_raw() or b"{}"
-    live = live_payload(hot, live_version, trail_points, trails_upto)
+    live = live_payload(hot, live_version, trail_points, trails_upto, masking, kpi)
     board = board_store(hot).payload(board_version)
     return b'{"now":%.3f,"kpi":%s,"live":%s,"board":%s,"b":%s,"build":"%s"}' % (
         time.time(), kpi,  # type: ignore[str-bytes-safe]
@@ -121,13 +166,14 @@ _down = False
 
 
 def poll_answer(hot: HotStore, live_version: int | None, board_version: int | None,
-                trail_points: int = 0, trails_upto: int | None = None) -> tuple[bytes, int]:
+                trail_points: int = 0, trails_upto: int | None = None,
+                masking: Masking = NO_MASKING) -> tuple[bytes, int]:
     """The poll's body and HTTP status: 200 with the answer, or 503 with ``{"now", "reason"}``
     when there is no picture to give (see the module's docstring)."""
     global _down
     try:
         kpi = hot.kpi_raw()
-        body = poll_body(hot, live_version, board_version, trail_points, trails_upto, kpi) if kpi else None
+        body = poll_body(hot, live_version, board_version, trail_points, trails_upto, kpi, masking) if kpi else None
     except REDIS_DOWN as exc:
         if not _down:
             log.warning("the wall's poll: Redis is down (%s); screens keep their last picture", exc)

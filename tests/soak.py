@@ -31,7 +31,7 @@ from typing import Any
 
 import orjson
 import servers
-from helpers import GridwallProcess, descendants, eventually, ingest_process, rss_bytes
+from helpers import GridwallProcess, descendants, eventually, grant, ingest_process, rss_bytes
 
 from dashboard.config import load_settings
 from dashboard.launcher import free_port
@@ -187,9 +187,10 @@ class Wall(threading.Thread):
     """A screen's poll loop as assets/gridwall-poll.js runs it: one request at a time, every
     poll_s, asking for what changed since the versions it has."""
 
-    def __init__(self, base_url: str, poll_s: float, stop: threading.Event) -> None:
+    def __init__(self, base_url: str, poll_s: float, stop: threading.Event, token: str) -> None:
         super().__init__(daemon=True)
         self.base_url, self.poll_s, self.stop = base_url, poll_s, stop
+        self.headers = {"Authorization": f"Bearer {token}"}  # each wall its own token, as deployed
         self.ok = self.failed = self.full = self.bytes = 0
         self.errors: list[str] = []
 
@@ -200,7 +201,7 @@ class Wall(threading.Thread):
             started = time.monotonic()
             url = f"{self.base_url}/wall/poll?v={'' if live is None else live}&b={'' if board is None else board}"
             try:
-                with urllib.request.urlopen(url, timeout=10) as resp:
+                with urllib.request.urlopen(urllib.request.Request(url, headers=self.headers), timeout=10) as resp:
                     raw = resp.read()
                 msg = orjson.loads(raw)
                 if msg.get("live"):
@@ -319,7 +320,8 @@ def run_soak(plan: SoakPlan, root: Path, progress: Any = None) -> SoakResult:
         hot = HotStore(connect(settings.resolved_redis_url))
         rclient = redis_client.Redis.from_url(redis_server.url)
 
-        walls = [Wall(base_url, plan.poll_s, stop_walls) for _ in range(plan.walls)]
+        walls = [Wall(base_url, plan.poll_s, stop_walls, grant(settings.resolved_database_url, "wall", f"soak wall {i}", token=""))
+                 for i in range(plan.walls)]
         for w in walls:
             w.start()
 
@@ -327,7 +329,9 @@ def run_soak(plan: SoakPlan, root: Path, progress: Any = None) -> SoakResult:
         out = ctx.Queue()
         start_at = time.time() + 3.0  # every publisher connected and waiting
         stop_at = start_at + plan.duration_s
-        pubs = [ctx.Process(target=publisher_main, args=(broker.url, i, asdict(plan), start_at, stop_at, out), daemon=True)
+        # The publishers log in as the tests' gateway (tests/servers.py); ingest's account only reads.
+        pubs = [ctx.Process(target=publisher_main, args=(broker.publish_url, i, asdict(plan), start_at, stop_at, out),
+                            daemon=True)
                 for i in range(plan.publishers)]
         for p in pubs:
             p.start()

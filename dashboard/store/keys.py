@@ -75,6 +75,9 @@ DELTA_PREFIX: Final = f"{P}:snap:delta:"
 WORKERS: Final = f"{P}:workers"
 HISTORY_CATCHUP: Final = f"{P}:history:catchup"
 DEV_LAST: Final = f"{P}:dev:last"
+# Flask-Limiter's counters (dashboard/access/web.py): logins per address and per user name, polls
+# per token; the limits library names the keys under this prefix and expires them itself.
+LIMIT_PREFIX: Final = f"{P}:limit"
 
 
 def trail_key(device_id: str) -> str:

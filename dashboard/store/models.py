@@ -312,3 +312,52 @@ class FeedCounterRow(Base):
     feed: Mapped[str] = mapped_column(String(16), primary_key=True)
     name: Mapped[str] = mapped_column(String(48), primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class UserRow(Base):
+    """A person who signs in (docs/access.md): a role (dashboard/data/roles.toml), optionally
+    limited to some districts, an argon2 hash (none for a user who only comes through the
+    intranet's single sign-on), and the lockout's count of failed logins."""
+
+    __tablename__ = "app_user"
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(limits.ACCOUNT_NAME), unique=True)
+    role: Mapped[str] = mapped_column(String(limits.ROLE))
+    districts: Mapped[list[str] | None] = mapped_column(JSONDoc)  # None: the whole city
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[float | None] = mapped_column(Float)
+    # Sessions signed in before this are void: a new password or a disable signs out everywhere.
+    sessions_after: Mapped[float] = mapped_column(Float, default=0.0)
+    created_at: Mapped[float] = mapped_column(Float)
+    last_login_at: Mapped[float | None] = mapped_column(Float)
+
+
+class TokenRow(Base):
+    """A wall's (or another unattended screen's) token: only its SHA-256 is kept, the token is
+    shown once when it is created."""
+
+    __tablename__ = "access_token"
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(limits.ACCOUNT_NAME))
+    role: Mapped[str] = mapped_column(String(limits.ROLE))
+    districts: Mapped[list[str] | None] = mapped_column(JSONDoc)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[float] = mapped_column(Float)
+    revoked_at: Mapped[float | None] = mapped_column(Float)
+    last_used_at: Mapped[float | None] = mapped_column(Float)
+    last_address: Mapped[str | None] = mapped_column(String(limits.REMOTE_ADDRESS))
+
+
+class AuditRow(Base):
+    """Who did what, when, from where: logins, failed logins, a token used from a new address,
+    every action and every change to users and tokens. Append-only."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    at: Mapped[float] = mapped_column(Float, index=True)
+    who: Mapped[str] = mapped_column(String(limits.ACCOUNT_NAME + 8))  # "user:<name>", "token:<id>"
+    address: Mapped[str | None] = mapped_column(String(limits.REMOTE_ADDRESS))
+    action: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONDoc)

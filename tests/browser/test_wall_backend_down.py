@@ -21,7 +21,7 @@ import orjson
 import pytest
 import servers
 from browser_support import js
-from helpers import eventually
+from helpers import eventually, grant
 from werkzeug.serving import make_server
 
 from dashboard import poll
@@ -98,6 +98,7 @@ def backend(tmp_path: Path) -> Iterator[Backend]:
     assert b.redis is not None
     settings = load_settings(path=None, environ={}, redis_url=b.redis.url, data_dir=tmp_path / "data",
                              database_url=f"sqlite:///{tmp_path / 'db.sqlite'}")
+    grant(settings.resolved_database_url)  # the token the tests' browsers carry
     server = make_server("127.0.0.1", free_port(), create_app(settings).server, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     b.url = f"http://127.0.0.1:{server.server_port}/"

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import orjson
 import pytest
 from browser_support import js
-from helpers import eventually
+from helpers import eventually, grant
 from werkzeug.serving import make_server
 
 from dashboard.app import create_app
@@ -68,6 +68,7 @@ def start_wall(stack, tmp_path: Path) -> Iterator[Callable[..., tuple[str, HotSt
 
     def start(**overrides: Any) -> tuple[str, HotStore]:
         settings = stack.settings(tmp_path / f"wall{len(servers)}", **overrides)
+        grant(settings.resolved_database_url)  # the token the tests' browsers carry
         app = create_app(settings)
         server = make_server("127.0.0.1", free_port(), app.server, threaded=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()

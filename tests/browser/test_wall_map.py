@@ -18,7 +18,7 @@ import flask
 import orjson
 import pytest
 from browser_support import js, requested_hosts
-from helpers import case_event, eventually, gps, publisher, report, running_ingest
+from helpers import case_event, eventually, gps, grant, publisher, report, running_ingest
 from werkzeug.serving import make_server
 
 from dashboard.app import create_app
@@ -72,6 +72,7 @@ def start_wall(stack, tmp_path: Path) -> Iterator[Callable[..., Wall]]:
 
     def start(**overrides: Any) -> Wall:
         settings = stack.settings(tmp_path / f"wall{len(servers)}", **overrides)
+        grant(settings.resolved_database_url)  # the token the tests' browsers carry
         app = create_app(settings)
         app.server.add_url_rule("/tiles/<int:z>/<int:x>/<int:y>.png", "test_tiles",
                                 lambda z, x, y: flask.Response(TILE_PNG, mimetype="image/png"))

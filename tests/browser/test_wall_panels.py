@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from browser_support import OFFLINE_FLAGS, chrome, js
-from helpers import Demo, eventually
+from helpers import Demo, eventually, grant
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from werkzeug.serving import make_server
@@ -104,6 +104,7 @@ def start_wall(stack, tmp_path: Path) -> Iterator[Callable[..., Wall]]:
         if not filled:
             filled["hot"], filled["board"] = fill(settings)
             filled["board"].update(END)
+        grant(settings.resolved_database_url)  # the token the tests' browsers carry
         app = create_app(settings)
         server = make_server("127.0.0.1", free_port(), app.server, threaded=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -293,7 +293,8 @@ def test_every_accepted_case_event_reaches_sql_exactly_once(rig: Rig, fault: str
     if fault == "two_workers_one_killed":
         rig.start_worker("w2")
     stream = lifecycles(time.time(), rig.settings)
-    pub = AckedPublisher(rig.broker.url, f"fault-pub-{uuid.uuid4().hex[:6]}")
+    # The case system's own account (docs/deploy/mosquitto.acl): it may publish case events only.
+    pub = AckedPublisher(rig.broker.url_as("case-system"), f"fault-pub-{uuid.uuid4().hex[:6]}")
     fault_errors: list[BaseException] = []
     fault_index = int(len(stream) * FAULT_AT)
     burst = range(fault_index, fault_index + BURST) if fault in KILLS else range(0)

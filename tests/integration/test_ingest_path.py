@@ -6,9 +6,8 @@ from __future__ import annotations
 import time
 
 import orjson
-from helpers import eventually, gps, publisher, running_ingest
+from helpers import eventually, gps, publisher, running_ingest, web_client
 
-from dashboard.app import create_app
 from dashboard.store import db
 from dashboard.store.deadletters import DeadLetterStore
 from dashboard.store.hot import DEV, HotStore, connect
@@ -26,7 +25,7 @@ def test_published_fix_reaches_redis_and_health(settings):
         eventually(lambda: worker.ticker.tick() or hot.version() > 0, 5, "a snapshot version")
         assert b"C0001" in b"".join(hot.deltas(0, hot.version()))
 
-        client = create_app(settings).server.test_client()
+        client = web_client(settings)
         resp = eventually(lambda: (r := client.get("/healthz")).status_code == 200 and r, 10, "healthz 200")
         body = resp.get_json()
         assert body["parts"]["redis"]["up"] and body["parts"]["database"]["up"] and body["parts"]["broker"]["up"]
@@ -67,7 +66,7 @@ def test_bad_messages_are_dead_letters_and_good_ones_land(settings):
 
 
 def test_health_is_503_when_no_worker_is_connected(settings):
-    client = create_app(settings).server.test_client()
+    client = web_client(settings)
     resp = client.get("/healthz")
     assert resp.status_code == 503
     body = resp.get_json()

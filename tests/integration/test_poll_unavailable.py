@@ -10,9 +10,9 @@ from pathlib import Path
 import orjson
 import pytest
 import servers
+from helpers import web_client
 
 from dashboard import poll
-from dashboard.app import create_app
 from dashboard.config import load_settings
 from dashboard.store.hot import HotStore, connect
 from feeds.steps.publish import Ticker
@@ -30,7 +30,7 @@ def test_redis_down_or_empty_is_503_with_a_reason_then_200(own_redis, tmp_path: 
     url = own_redis["server"].url
     settings = load_settings(path=None, environ={}, redis_url=url, data_dir=tmp_path / "data",
                              database_url=f"sqlite:///{tmp_path / 'db.sqlite'}")
-    client = create_app(settings).server.test_client()
+    client = web_client(settings)
 
     # Redis up but empty (ingest has not ticked): no picture yet.
     resp = client.get("/wall/poll?v=&b=")

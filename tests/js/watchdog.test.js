@@ -131,3 +131,9 @@ test("a usable answer has the KPI snapshot; the data's age is the newest GPS fix
     assert.equal(wd.ageOf(bad), null);
   }
 });
+
+test("signed out (401): the sign-in page, told why, and back to the same page after", () => {
+  assert.equal(wd.loginAddress("login_token", "/?lang=en"), "/login?m=login_token&next=%2F%3Flang%3Den");
+  assert.equal(wd.loginAddress("login", "/"), "/login?m=login_expired&next=%2F");
+  assert.equal(wd.loginAddress("login_expired", ""), "/login?m=login_expired&next=%2F");
+});

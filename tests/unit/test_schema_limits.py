@@ -62,6 +62,10 @@ COLUMNS: dict[tuple[str, str], str | None] = {
     ("dead_letter", "feed"): None, ("dead_letter", "reason"): None, ("dead_letter", "event_id"): "EVENT_ID",
     ("case_parked", "event_id"): "EVENT_ID", ("case_parked", "case_id"): "CASE_ID",
     ("feed_counter", "feed"): None, ("feed_counter", "name"): None,
+    ("app_user", "name"): "ACCOUNT_NAME", ("app_user", "role"): "ROLE",
+    ("access_token", "name"): "ACCOUNT_NAME", ("access_token", "role"): "ROLE", ("access_token", "digest"): None,
+    ("access_token", "last_address"): "REMOTE_ADDRESS", ("audit_log", "who"): None,
+    ("audit_log", "address"): "REMOTE_ADDRESS", ("audit_log", "action"): None,
 }  # fmt: skip
 
 

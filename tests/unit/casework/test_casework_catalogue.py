@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import random
-import time
 from pathlib import Path
 
 import pytest
@@ -129,14 +128,13 @@ def test_bad_rings_are_refused() -> None:
         GridIndex([])
 
 
-def test_lookup_is_well_under_a_tenth_of_a_millisecond() -> None:
+def test_many_random_points_each_find_their_grid() -> None:
+    # (Its speed, ~2 µs a lookup, is a benchmark's to measure, not a test's: a timed assertion
+    # fails on a loaded machine and proves nothing on an idle one.)
     index = city()  # 3,600 grids
     rng = random.Random(7)
     points = [(116.3 + rng.random() * 0.06, 39.9 + rng.random() * 0.06) for _ in range(20_000)]
-    began = time.perf_counter()
     found = [index.lookup(x, y) for x, y in points]
-    per_lookup = (time.perf_counter() - began) / len(points)
-    assert per_lookup < 0.05e-3  # measured ~2 µs
     for (x, y), code in zip(points[:500], found, strict=False):
         column, row = int((x - 116.3) / 0.001), int((y - 39.9) / 0.001)
         assert code == f"G{row * 60 + column}"
