@@ -31,15 +31,15 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
 import servers  # noqa: E402 - the same real servers the tests start
-from soak import DELTA_TTL_S, Sample, SoakPlan, run_soak  # noqa: E402
+from soak import SEEN_TTL_S, Sample, SoakPlan, run_soak  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--duration-s", type=float, default=7200.0)
     parser.add_argument("--rate", type=float, default=5000.0, help="target messages a second, every kind together")
-    parser.add_argument("--warmup-s", type=float, default=DELTA_TTL_S + 30.0,
-                        help="growth is measured from here (the live deltas fill Redis for their first 120 s)")
+    parser.add_argument("--warmup-s", type=float, default=SEEN_TTL_S + 150.0,
+                        help="growth is measured from here: once the dedupe marks' window (15 min) is full")
     parser.add_argument("--sample-s", type=float, default=30.0)
     parser.add_argument("--devices", type=int, default=3000)
     parser.add_argument("--walls", type=int, default=4)

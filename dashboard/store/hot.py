@@ -51,9 +51,13 @@ FEEDS = ("gps", "video", "case")
 MAX_DELTAS = 20
 DELTAS_KEPT = MAX_DELTAS + 10
 DELTA_TTL_S = 120  # and none outlives this (a version counter reset by a Redis flush, say)
-# The dedupe marks are the fast path only (SQL decides what a case event is): a day covers the
-# redeliveries of a broker session and keeps their number bounded by a day's QoS 1 traffic.
-SEEN_TTL_S = 24 * 3600
+# The dedupe marks are the fast path only: SQL decides what a case event is (feeds/steps/cases.py),
+# and an alert's repeat rewrites the same state. A broker redelivers what was not acknowledged
+# when the session reconnects, seconds to minutes after a worker died; 15 minutes covers that.
+# The marks are one key per QoS 1 message, so their number is the QoS 1 rate times this window:
+# a day's window held ~1.7 million keys (~190 MB) at the soak's 20 a second, and grew Redis
+# for the whole day after a start (docs/performance.md, the 2-hour soak).
+SEEN_TTL_S = 15 * 60
 TRAIL_LEN = 60
 # The bounds of the devices in the hot state; Settings.max_devices and device_retention_s.
 MAX_DEVICES = 50_000
