@@ -61,7 +61,9 @@
       data: [{
         type: "bar", orientation: "h",
         x: top.map(function (r) { return r.n; }),
-        y: top.map(function (r) { return name(r); }),
+        // Plotly reads its labels as markup (<b>, <br>, <a href>, entities): escaped, so a
+        // name shows as itself, whatever a message or a catalogue put in it.
+        y: top.map(function (r) { return gw.format.markupText(name(r)); }),
         text: top.map(function (r) { return String(r.n); }), textposition: "outside", cliponaxis: false,
         constraintext: "none", textfont: {size: 20, color: "#dbe9ff"},
         marker: {color: top.map(function (r) { return r.category === "component" ? "#35d0ff" : "#ffc53d"; })}

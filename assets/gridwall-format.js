@@ -62,6 +62,33 @@
   // The hourly chart's axis label for hour h: "9时", "9:00".
   function hourTick(h, words) { return fill(words.hour_tick, {h: h}); }
 
+  // --- texts that came in a payload (docs/wall.md "Payload strings") ---------------------------
+  // Everything a message names is written as text (textContent, text nodes), never as HTML.
+  // These are for the few places that take something else.
+
+  // For an API that reads markup (Plotly's labels and hover texts understand <b>, <br>,
+  // <a href>, <span style> and entities): & < > escaped, which Plotly shows as themselves.
+  function markupText(value) {
+    return text(value).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  }
+
+  // A value used as a class name or a word's key ("gw-sev-" + sev): itself only when the page's
+  // words know it (words[prefix + value]), else the fallback. A class is never free text: a
+  // severity "critical gw-ended" would otherwise style a row as it pleases.
+  function known(value, words, prefix, fallback) {
+    return typeof value === "string" && /^[a-z0-9_]+$/.test(value) && words &&
+      Object.prototype.hasOwnProperty.call(words, prefix + value) ? value : fallback;
+  }
+
+  // A text followed by words of ours in the same element: an embedding or override it opens
+  // (U+202A-U+202E, U+2066-U+2068, never closed) would reverse what follows too. Wrapped in
+  // FSI ... PDI when it holds one, which ends them all; as is otherwise.
+  var BIDI = /[\u202A-\u202E\u2066-\u2069]/;
+  function isolate(value) {
+    var t = text(value);
+    return BIDI.test(t) ? "\u2068" + t + "\u2069" : t;
+  }
+
   return {
     DASH: DASH,
     fill: fill,
@@ -72,6 +99,9 @@
     ago: ago,
     history: history,
     loadingText: loadingText,
-    hourTick: hourTick
+    hourTick: hourTick,
+    markupText: markupText,
+    known: known,
+    isolate: isolate
   };
 });

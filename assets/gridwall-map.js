@@ -425,12 +425,15 @@
   };
 
   gw.map.overlays = overlays;
-  // Basemap points are place labels (district, river, park names): text, not pins.
+  // Basemap points are place labels (district, river, park names): text, not pins. A divIcon
+  // takes its html as markup: the name goes in as a text node (a city file is data too).
   gw.map.basemapLabel = function (feature, latlng) {
     var p = feature.properties || {};
     var name = (gw.lang() === "en" ? p.name_en : p.name_zh) || p.name_zh || "";
+    var label = document.createElement("span");
+    label.textContent = String(name);
     return L.marker(latlng, {interactive: false, keyboard: false, pane: "gw-labels",
-      icon: L.divIcon({className: "gw-label gw-label-" + (p.kind || "place"), html: name, iconSize: null})});
+      icon: L.divIcon({className: "gw-label gw-label-" + (p.kind || "place"), html: label, iconSize: null})});
   };
   gw.map.basemapStyle = function (feature) {
     var p = (feature && feature.properties) || {};

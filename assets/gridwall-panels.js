@@ -231,12 +231,14 @@
     var en = gw.lang() === "en";
     items.forEach(function (it, i) {
       var el = els[i], c = el.children;
-      setClass(el, "gw-titem gw-sev-" + it.sev + (it.active ? "" : " gw-ended") + (it.kind === "case" && it.light ? " gw-light-" + it.light : ""));
+      // A Frigate review names its own severity: a class and a word only when the page knows it.
+      var sev = fmt().known(it.sev, words(), "sev_", "detection");
+      setClass(el, "gw-titem gw-sev-" + sev + (it.active ? "" : " gw-ended") + (it.kind === "case" && it.light ? " gw-light-" + it.light : ""));
       el.setAttribute("data-id", it.id);
       el.setAttribute("data-kind", it.kind);
       setText(c[0], when(it.at, today));
-      setText(c[1], gw.word("sev_" + it.sev));
-      setText(c[2], (en ? it.en : it.zh) + (it.active ? "" : " · " + gw.word("ended")));
+      setText(c[1], gw.word("sev_" + sev));
+      setText(c[2], it.active ? (en ? it.en : it.zh) : fmt().isolate(en ? it.en : it.zh) + " · " + gw.word("ended"));
       setText(c[3], en ? it.place_en : it.place_zh);
     });
     // Something new on top: show it now, whatever the scroll position was.

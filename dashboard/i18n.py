@@ -96,6 +96,9 @@ TEXT: dict[str, dict[str, str]] = {
     "login_token": {"zh": "大屏令牌无效或已吊销，请登录或使用新令牌", "en": "This screen's token is invalid or revoked; sign in or use a new token"},
     "login_signed_in": {"zh": "已登录：{name}（{role}）", "en": "Signed in as {name} ({role})"},
     "logout": {"zh": "退出登录", "en": "Sign out"},
+    # A language's own name, the same in either language (a reader who cannot read the other finds it)
+    "lang_zh": {"zh": "中文", "en": "中文"},
+    "lang_en": {"zh": "English", "en": "English"},
     "forbidden": {"zh": "无权访问此页面", "en": "You may not open this page"},
 }
 

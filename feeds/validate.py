@@ -32,7 +32,7 @@ from typing import Any, Final
 import orjson
 
 from dashboard import limits
-from dashboard.records import Alert, CaseEvent, Position, Record
+from dashboard.records import Alert, CaseEvent, DeviceStatus, Position, Record
 from feeds.rejects import Reason, Rejected
 
 DEFAULT_SIZE_LIMIT: Final = 65_536
@@ -111,6 +111,8 @@ def validate(
     """Raise Rejected if the record is not plausible or not storable; return None if it is."""
     latest = now + future_skew_s
     kind = type(record)
+    for name in _IDS[kind]:
+        check_id(getattr(record, name), name)
     if kind is Position:
         _position_texts(record)
         _place(record.lat, record.lon, bounds, anywhere, "fix")  # type: ignore[union-attr]
@@ -184,6 +186,19 @@ def check_text(value: str, what: str, bound: int) -> None:
                 Reason.BAD_TEXT,
                 f"{what} holds a lone surrogate at position {exc.start}, which is not UTF-8 text",
             ) from None
+
+
+# The fields that identify a thing. An id is compared as it is: one with blanks around it would
+# name another case than the same id written without them, and the case book strips a case's
+# fields, so " K1" and "K1" must never both reach it (a poison pair that once held case locks).
+_IDS: Final = {Position: ("device_id",), DeviceStatus: ("device_id",), Alert: ("alert_id", "camera_id"),
+               CaseEvent: ("event_id", "case_id")}
+
+
+def check_id(value: str, what: str) -> None:
+    if not value or value != value.strip():
+        raise Rejected(Reason.BAD_TEXT, f"'{what}' {value[:80]!r} is blank or has blanks around it; an id is "
+                                        "compared exactly, so send it without them")
 
 
 _position_texts: Final = _text_check(limits.POSITION)

@@ -34,7 +34,7 @@ _PAGE = """<!doctype html>
     <button type="submit" id="gw-login-submit">{{ submit }}</button>
   </form>
   {% endif %}
-  <p class="gw-login-lang"><a href="?lang=zh{{ next_part }}">中文</a> · <a href="?lang=en{{ next_part }}">English</a></p>
+  <p class="gw-login-lang"><a href="?lang=zh{{ next_part }}">{{ lang_zh }}</a> · <a href="?lang=en{{ next_part }}">{{ lang_en }}</a></p>
 </main>
 </body>
 </html>"""
@@ -50,4 +50,4 @@ def render(lang: str, csrf: str, message: str | None = None, next_path: str | No
         _PAGE, lang=lang, title=t("login_title", lang), app_title=t("app_title", lang), message=message,
         csrf=csrf, query=query, next_part=next_part, user_label=t("login_user", lang),
         password_label=t("login_password", lang), submit=t("login_submit", lang), signed_in=signed_in,
-        logout=t("logout", lang))
+        logout=t("logout", lang), lang_zh=t("lang_zh", lang), lang_en=t("lang_en", lang))

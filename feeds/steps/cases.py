@@ -90,6 +90,16 @@ class CaseBook:
             out.early += [(e, Rejected(Reason.ILLEGAL_TRANSITION, f"case {e.case_id} is being updated by another worker"))
                           for e in busy]
             events = [e for e in events if e.case_id in out.locked]
+        try:
+            return self._apply(events, out)
+        except BaseException:
+            # The store step releases the locks after its commit; a batch that fails before it
+            # releases them here, or their cases would wait out the lease for every worker.
+            if self.hot is not None and out.locked:
+                self.hot.unlock_cases(out.locked, out.lock_token)
+            raise
+
+    def _apply(self, events: Sequence[CaseEvent], out: CaseOutcome) -> CaseOutcome:
         # SQL decides what was stored: the Redis marks can be lost, or not yet set when a crash
         # came between the commit and them. Under the case's lock, so no other worker is adding
         # an event of this case meanwhile.
@@ -115,6 +125,9 @@ class CaseBook:
                 continue
             except InvalidCaseData as exc:
                 out.refused.append((event, Rejected(Reason.WRONG_TYPE, exc.reason)))
+                continue
+            except ValueError as exc:  # the book refused the event for a reason of its own: refuse it alone
+                out.refused.append((event, Rejected(Reason.WRONG_TYPE, f"the case book refused it: {exc}"[:300])))
                 continue
             w.extra.update({k: event.case[k] for k in EXTRA_FIELDS if event.case.get(k) is not None})
             w.last_event_id, w.changed = event.event_id, True

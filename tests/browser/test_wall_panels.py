@@ -19,8 +19,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from browser_support import OFFLINE_FLAGS, chrome, js
-from helpers import Demo, eventually, grant
+from browser_support import OFFLINE_FLAGS, authorize, chrome, js
+from helpers import TEST_TOKEN, Demo, eventually, grant
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from werkzeug.serving import make_server
@@ -284,6 +284,7 @@ def test_refused_autoplay_asks_for_a_click(start_wall, need_chromium, artifacts:
     opts.add_argument("--window-size=1920,1080")
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver"), options=opts)
+    authorize(driver, TEST_TOKEN)
     try:
         wall = start_wall()
         open_wall(driver, wall.url)
