@@ -227,9 +227,12 @@ class Demo:
 
         def settled() -> bool:
             try:
+                time.sleep(0.2)  # a wall's pace, well inside the poll's rate limit (poll_rate)
                 status, body = http_json(self.url + "wall/poll", self.token)
             except OSError:
                 return False
+            if status == 429:
+                return False  # rate-limited: says nothing of the history
             board = body.get("board") if status == 200 and isinstance(body, dict) else None
             if not (board and (board.get("history") or {}).get("ready", True) is True):
                 since.clear()
