@@ -46,7 +46,7 @@ NO_MASKING = Masking.none()
 # by (masking, version). A flood of bogus or stale versions then costs a dictionary lookup, not a
 # Redis read of every device, and N masked walls mask each delta once, not N times.
 _FULL_KEEP = 4
-_DELTA_KEEP = 4 * MAX_DELTAS
+_DELTA_KEEP = MAX_DELTAS + 10  # the versions a screen may be behind, and a few cut meanwhile
 # A whole picture is keyed by the KPI snapshot too, which carries the tick's time: a Redis that
 # was reset counts its versions from 1 again, and must never be answered with a picture of the
 # old one under the same number.
