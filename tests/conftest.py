@@ -119,3 +119,10 @@ def artifacts() -> Path:
 @pytest.fixture
 def need_chromium() -> None:
     _need(servers.chromium_missing(), "the browser tests")
+
+
+@pytest.fixture
+def need_nginx() -> None:
+    from proxy_servers import nginx_missing
+
+    _need([m for m in [nginx_missing()] if m], "the auth-proxy tests")

@@ -17,8 +17,7 @@ from typing import Any
 
 import orjson
 import pytest
-from conftest import _need
-from proxy_servers import Nginx, nginx_missing
+from proxy_servers import Nginx
 from werkzeug.serving import make_server
 
 from dashboard.access.secrets import hash_password
@@ -41,8 +40,7 @@ class Proxied:
 
 
 @pytest.fixture
-def proxied(stack, tmp_path: Path) -> Iterator[Proxied]:
-    _need([m for m in [nginx_missing()] if m], "nginx")
+def proxied(stack, tmp_path: Path, need_nginx) -> Iterator[Proxied]:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     settings = stack.settings(tmp_path, auth_proxy_header="X-Remote-User", auth_proxy_addresses=PROXY_ADDRESS)
     db.upgrade(settings.resolved_database_url)
