@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -19,8 +20,19 @@ ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "docs" / "deploy"
 
 
+def nginx_binary() -> str | None:
+    """Debian's nginx: on PATH, or in /usr/sbin (not on a non-root user's PATH)."""
+    return shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
+
+
+def _without(built: str, module: str) -> bool:
+    """Is ``module`` left out of this nginx (``built``: what ``nginx -V`` says)? Debian's
+    lighter builds leave some out, and their directives are then unknown."""
+    return f"--without-http_{module}_module" in built
+
+
 def nginx_missing() -> str | None:
-    return None if shutil.which("nginx") or Path("/usr/sbin/nginx").exists() else "nginx"
+    return None if nginx_binary() else "nginx"
 
 
 class Nginx:
@@ -47,19 +59,25 @@ class Nginx:
             site = site.replace(key, value)
         assert "@" not in "".join(line.split("#")[0] for line in site.splitlines()), "a value left to fill"
         (workdir / "site.conf").write_text(site)
-        for d in ("body", "proxy"):
+        # Every temp directory in the workdir: the compiled-in ones (/var/lib/nginx/...) are
+        # created at start, which only root may do.
+        built = subprocess.run([nginx_binary() or "nginx", "-V"], capture_output=True, text=True).stderr
+        temps = " ".join([f"client_body_temp_path {workdir / 'body'};"] + [
+            f"{m}_temp_path {workdir / m};" for m in ("proxy", "fastcgi", "uwsgi", "scgi") if not _without(built, m)])
+        for d in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
             (workdir / d).mkdir(exist_ok=True)
+        # As root, the workers would otherwise run as www-data, which cannot read the workdir.
+        user = "user root;" if os.geteuid() == 0 else ""
         self.conf = workdir / "nginx.conf"
         self.conf.write_text(f"""
-user root;
+{user}
 worker_processes 1;
 pid {workdir / 'nginx.pid'};
 error_log {workdir / 'error.log'} info;
 events {{ worker_connections 64; }}
 http {{
     access_log {workdir / 'access.log'};
-    client_body_temp_path {workdir / 'body'};
-    proxy_temp_path {workdir / 'proxy'};
+    {temps}
     include {workdir / 'site.conf'};
 }}
 """)
@@ -67,8 +85,8 @@ http {{
 
     def start(self) -> None:
         out = open(self.workdir / "nginx.out", "ab")  # noqa: SIM115
-        self.proc = subprocess.Popen(["nginx", "-p", str(self.workdir), "-c", str(self.conf), "-g", "daemon off;"],
-                                     stdout=out, stderr=subprocess.STDOUT, preexec_fn=die_with_spawning_thread())
+        argv = [nginx_binary() or "nginx", "-p", str(self.workdir), "-c", str(self.conf), "-g", "daemon off;"]
+        self.proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, preexec_fn=die_with_spawning_thread())
         out.close()
         _wait(lambda: wait_for_port("127.0.0.1", self.port, 0.2), "nginx", self.proc)
 

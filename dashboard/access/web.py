@@ -249,6 +249,7 @@ def install(server: flask.Flask, settings: Settings, engine: Engine,
             user = accounts.user(name=request.headers[header].strip())
             principal = guard.user_principal(user, kind="proxy") if user is not None else None
             if principal is None:
+                guard.audit("proxy_unknown_user", who=f"proxy:{request.headers[header].strip()[:64]}")
                 return _refuse(403, "proxy_unknown_user")
             flask.g.principal = principal
             return None

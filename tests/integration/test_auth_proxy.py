@@ -107,6 +107,8 @@ def test_a_header_sent_by_the_client_is_replaced_by_nginx(proxied: Proxied) -> N
 def test_a_user_gridwall_does_not_know_is_refused(proxied: Proxied) -> None:
     status, body = get(proxied.nginx.url + "/wall/poll?v=&b=", "mallory")
     assert status == 403 and body["reason"] == "proxy_unknown_user"
+    audited = [e for e in proxied.accounts.audit_log(10) if e.action == "proxy_unknown_user"]
+    assert audited and audited[0].who == "proxy:mallory" and audited[0].address == "127.0.0.1"
 
 
 def test_the_header_from_anywhere_but_the_proxy_is_refused_and_audited(proxied: Proxied) -> None:
@@ -117,12 +119,18 @@ def test_the_header_from_anywhere_but_the_proxy_is_refused_and_audited(proxied: 
 
 
 def test_the_audit_log_names_the_client_not_the_proxy(proxied: Proxied) -> None:
-    # A token refused through the screens' site: audited with the client's address, which
-    # nginx passes in X-Forwarded-For (trusted from the proxy's address only).
+    def refusals() -> list[str]:
+        return [e.address for e in proxied.accounts.audit_log(10, action="token_refused")]
+
+    # A token refused through the screens' site: audited with the client's address (127.0.0.1),
+    # which nginx passes in X-Forwarded-For, not nginx's own (127.0.0.3).
     get(proxied.nginx.screens_url + "/?token=not-a-token", headers={"Accept": "text/html"})
-    refused = [e for e in proxied.accounts.audit_log(10) if e.action == "token_refused"]
-    assert refused and refused[0].address == "127.0.0.1", [(e.action, e.address) for e in refused]
-    # ... while a client's own X-Forwarded-For, sent straight to the app, is not believed.
-    get(proxied.direct + "/?token=not-a-token", headers={"Accept": "text/html", "X-Forwarded-For": "203.0.113.9"})
-    latest = [e for e in proxied.accounts.audit_log(10) if e.action == "token_refused"][0]
-    assert latest.address == "127.0.0.1"
+    assert refusals() == ["127.0.0.1"]
+    # nginx replaces a client's own X-Forwarded-For (it does not append to it), so a forged first
+    # hop sent through the proxy does not reach the audit log either ...
+    forged = {"Accept": "text/html", "X-Forwarded-For": "203.0.113.9"}
+    get(proxied.nginx.screens_url + "/?token=not-a-token", headers=forged)
+    assert refusals() == ["127.0.0.1"] * 2, "a client's X-Forwarded-For went through nginx"
+    # ... and one sent straight to the app is not believed: it is trusted from the proxy only.
+    get(proxied.direct + "/?token=not-a-token", headers=forged)
+    assert refusals() == ["127.0.0.1"] * 3
