@@ -130,9 +130,14 @@ def user_command(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def wall_url(settings: Settings, token: str) -> str:
+def site_url(settings: Settings) -> str:
+    """Where a browser on this machine reaches the web server (a wildcard listen is not an address)."""
     host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
-    return f"http://{host}:{settings.port}/?token={token}"
+    return f"http://{host}:{settings.port}"
+
+
+def wall_url(settings: Settings, token: str) -> str:
+    return f"{site_url(settings)}/?token={token}"
 
 
 def token_command(args: argparse.Namespace, settings: Settings) -> int:
@@ -187,9 +192,8 @@ def first_start(settings: Settings) -> str | None:
     token = new_token()
     token_id = accounts.add_token("大厅主屏", "wall", None, token_digest(token), now)
     accounts.audit("demo", None, "first_start", {"admin": "admin", "token": token_id}, now)
-    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
     text = (f"wall (大屏): {wall_url(settings, token)}\n"
-            f"sign in:     http://{host}:{settings.port}/login  user admin  password {password}\n"
+            f"sign in:     {site_url(settings)}/login  user admin  password {password}\n"
             f"(kept in {path}; delete it once you have changed the password: gridwall user passwd admin)\n")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
