@@ -186,7 +186,8 @@
       var msg = rows(list, 1, cells(["gw-rank-msg"]));
       list.style.transform = "";
       setClass(msg[0], "gw-rrow gw-rank-wait");
-      setText(msg[0].children[0], gw.word("not_ready"));
+      // A district-limited wall: departments are ranked for the whole city only (screens/wall.py).
+      setText(msg[0].children[0], data.city_only ? gw.word("rank_city_only") : gw.word("not_ready"));
       return;
     }
     var make = cells(["gw-r-pos", "gw-r-name", "gw-r-score", "gw-r-grade", "gw-r-rate", "gw-r-over"]);

@@ -52,6 +52,8 @@ import servers  # noqa: E402 - the same real servers the tests start
 from bench_wall import browser, city_bounds, machine, open_wall, pct  # noqa: E402
 from helpers import grant  # noqa: E402
 
+from dashboard.access.masking import DeviceAliases  # noqa: E402
+from dashboard.access.secrets import server_secret  # noqa: E402
 from dashboard.config import load_settings  # noqa: E402
 from dashboard.launcher import Launcher, free_port  # noqa: E402
 from dashboard.store.hot import DEV, connect  # noqa: E402
@@ -185,7 +187,9 @@ def run_stack(kind: str, seconds: float, rate: float, background: int) -> dict[s
         watcher = threading.Thread(target=watch_redis, args=(r.url, stop, stored), daemon=True)
         with browser() as driver:
             loads = open_wall(driver, url)
-            driver.execute_script(PROBE_JS, PROBE)
+            # A wall is masked: its map knows the probe by its alias (dashboard/access/masking.py).
+            alias = DeviceAliases(server_secret(settings.secret_key, settings.data_dir)).alias(PROBE)
+            driver.execute_script(PROBE_JS, alias)
             time.sleep(1.0)
             watcher.start()
             start_evt.set()

@@ -64,7 +64,7 @@ from helpers import eventually, grant  # noqa: E402
 
 from dashboard.config import child_environment, load_settings  # noqa: E402
 from dashboard.launcher import Child, free_port  # noqa: E402
-from dashboard.store.hot import SNAP_VER, connect  # noqa: E402
+from dashboard.store.hot import SNAP_KPI, SNAP_VER, connect  # noqa: E402
 
 # Issue 5: main-thread time per update.
 TARGET_MS = {10_000: 50.0, 50_000: 250.0}
@@ -609,6 +609,9 @@ def main() -> None:
         rc.flushall()
         # Version 1 and no devices: the page's own polls get one empty picture, then no_update.
         rc.set(SNAP_VER, 1)
+        # ... and a KPI snapshot: without one the poll answers 503 "no picture yet" (dashboard/poll.py).
+        rc.set(SNAP_KPI, orjson.dumps({"ts": time.time(), "cases": {"open": 0, "overdue": 0, "warn": 0},
+                                       "devices": {"collector": 0, "vehicle": 0}, "alerts_active": 0, "feeds": {}}))
         with web_server(root, r.url) as url, browser() as driver:
             if "updates" in parts:
                 base = idle_baseline(driver, url, args.idle_slots, args.thread_time)

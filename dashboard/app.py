@@ -14,6 +14,7 @@ import flask
 import orjson
 from dash import Dash, html
 
+from dashboard import desk_api
 from dashboard.access import web as access
 from dashboard.access.masking import Masking
 from dashboard.config import ASSETS_DIR, Settings, load_settings
@@ -30,7 +31,7 @@ def _city_meta(settings: Settings) -> dict[str, Any]:
 
 
 def create_app(settings: Settings | None = None) -> Dash:
-    from layouts import wall
+    from layouts import desk, wall
 
     settings = settings or load_settings()
     hot = HotStore(connect(settings.resolved_redis_url))
@@ -50,7 +51,10 @@ def create_app(settings: Settings | None = None) -> Dash:
     guard = access.install(server, settings, db.engine_for(settings.resolved_database_url), app.csp_hashes)
     dash.register_page("wall", path="/", title="gridwall", layout=guard.page(
         "/", "see.wall", lambda lang="zh", aspect=None, **_: wall.layout(settings, pick_lang(lang), city_meta, aspect)))
+    dash.register_page("desk", path="/desk", title="gridwall · 值班台", layout=guard.page(
+        "/desk", "see.desk", lambda lang="zh", **_: desk.layout(settings, pick_lang(lang), guard.principal())))
     app.layout = html.Div([dash.page_container])
+    desk_api.install(server, guard, settings, hot)
 
     @server.get("/healthz")
     def _healthz() -> flask.Response:
@@ -69,9 +73,10 @@ def create_app(settings: Settings | None = None) -> Dash:
     def _poll() -> flask.Response:
         args = flask.request.args
         # 503 when there is no picture to give (Redis down or empty): the screens keep theirs.
-        masking = Masking.for_role(guard.principal().masked, guard.alias_key, settings.mask_address)  # type: ignore[arg-type]
+        principal = guard.principal()
+        masking = Masking.for_role(principal.masked, guard.alias_key, settings.mask_address)  # type: ignore[arg-type]
         body, status = poll_answer(hot, parse_version(args.get("v")), parse_version(args.get("b")),
-                                   trail_points, settings.map_cluster_above, masking)
+                                   trail_points, settings.map_cluster_above, masking, principal.scope)
         return flask.Response(body, status=status, mimetype="application/json", headers={"Cache-Control": "no-store"})
 
     return app

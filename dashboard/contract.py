@@ -91,7 +91,8 @@ DATA_ATTRS_READ: Final[Mapping[str, tuple[str, ...]]] = {
 }
 # Written by the browser (tests and a console read them): a ticker row's id and kind, a list
 # row's code, a map alert's id, the view shown, a rate tile's last text.
-DATA_ATTRS_WRITTEN: Final = ("data-id", "data-kind", "data-code", "data-alert-id", "data-active", "data-v")
+DATA_ATTRS_WRITTEN: Final = ("data-id", "data-kind", "data-code", "data-alert-id", "data-active", "data-v",
+                              "data-case", "data-desk")  # the desk: a list row's case, a link the desk follows itself
 
 # --- the poll's fields ---------------------------------------------------------------------------
 # GET /wall/poll (dashboard/poll.py) and the JSON inside it; the browser reads these fields.
@@ -113,13 +114,50 @@ POLL_FIELDS: Final[Mapping[str, tuple[str, ...]]] = {
 # --- words ---------------------------------------------------------------------------------------
 # Every word the browser writes itself (the layouts write theirs through dashboard.i18n.t).
 JS_WORDS: Final = (
-    "sev_critical", "sev_alert", "sev_detection", "sev_urgent", "ended", "no_alerts", "not_ready",
+    "sev_critical", "sev_alert", "sev_detection", "sev_urgent", "ended", "no_alerts", "not_ready", "rank_city_only",
     "since_day_start", "reported", "closed",                     # panels and ticker
     "seconds_ago", "minutes_ago", "hours_ago", "no_data",        # the data age
     "fresh_stale", "waiting_data",                               # ... with no answer; no picture yet
     "feed_gps", "feed_video", "feed_case",                       # ... naming a quiet feed
     "hour_tick", "history_loading", "history_loading_any", "date_locale",
 )  # fmt: skip
+
+
+# --- the desk (layouts/desk.py, assets/gridwall-desk.js) --------------------------------------------
+DESK_TILES: Final = ("open", "red", "yellow", "grey")  # the title bar's numbers, each a link
+DESK_FILTERS: Final = ("light", "district", "department", "category", "source", "urgent", "text", "sort")
+DESK_ELEMENT_IDS: Final = (
+    "gw-desk",            # the page's root; carries the desk's contract and time zone
+    "gw-d-crumbs", "gw-d-filters", "gw-d-error", "gw-d-rows", "gw-d-total", "gw-d-lights",
+    "gw-d-pageno", "gw-d-prev", "gw-d-next",
+)
+DESK_ID_FAMILIES: Final[Mapping[str, tuple[tuple[str, ...], ...]]] = {
+    "gw-d-kpi-": (DESK_TILES,),    # the number
+    "gw-d-tile-": (DESK_TILES,),   # its link
+    "gw-d-ov-": (("district", "department"),),
+    "gw-d-f-": (DESK_FILTERS,),    # the filter's control
+}
+
+
+DESK_DATA_ATTRS_READ: Final[Mapping[str, tuple[str, ...]]] = {"gw-desk": ("data-contract", "data-tz")}
+
+
+def desk_element_ids() -> list[str]:
+    return [*DESK_ELEMENT_IDS, *(prefix + key for prefix, parts in DESK_ID_FAMILIES.items() for key in parts[0])]
+
+
+# Every word the desk's JS writes itself (assets/gridwall-desk.js).
+DESK_WORDS: Final = (
+    "desk_city", "desk_cases", "desk_total", "desk_page", "desk_none", "desk_bad_filter", "desk_unavailable",
+    "light_red", "light_yellow", "light_green", "light_grey", "light_none", "overdue_for", "due_in",
+    "unit_day", "unit_hour", "unit_minute", "desk_urgent", "district", "department", "overdue", "warn",
+    "open_cases", "suspended",
+)
+
+
+def desk_contract(lang: str) -> dict[str, Any]:
+    """What the desk's page carries for the browser (``data-contract`` on ``#gw-desk``)."""
+    return {"lang": lang, "words": {key: t(key, lang) for key in DESK_WORDS}}
 
 
 def page_contract(lang: str) -> dict[str, Any]:

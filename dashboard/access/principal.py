@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from dashboard.access.roles import Role
+from dashboard.access.scope import Scope
 
 Kind = Literal["anonymous", "user", "token", "proxy"]
 
@@ -28,6 +29,11 @@ class Principal:
     def masked(self) -> bool:
         """Personal data is masked for this principal (its role says; nobody's is)."""
         return self.role is None or self.role.masked
+
+    @property
+    def scope(self) -> Scope:
+        """The part of the city it sees (dashboard/access/scope.py): its districts, or all."""
+        return Scope.of(self.districts)
 
     @property
     def who(self) -> str:

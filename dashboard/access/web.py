@@ -47,12 +47,15 @@ ROUTES: dict[str, str | None] = {
     "/_dash-component-suites/": None,  # the libraries' scripts
     "/_favicon.ico": None,
     "/wall/poll": "see.wall",
+    "/desk/api/": "see.desk",  # the desk's page itself is guarded as a page (Guard.page)
     "/_dash-layout": AUTH,
     "/_dash-dependencies": AUTH,
     "/_dash-update-component": AUTH,
     "/_reload-hash": AUTH,
 }
 TOKEN_TOUCH_S = 300.0  # a token's last use is written at most this often (not on every poll)
+REFUSAL_AUDIT_S = 60.0  # a refusal anyone can repeat is written at most this often per address and name
+REFUSALS_KEPT = 4096  # ... remembered for this many (action, address, name) at the most
 
 
 def redis_storage_uri(url: str) -> str:
@@ -139,6 +142,22 @@ class Guard:
         except Exception:  # an audit that cannot be written is logged, never a 500 for the user
             log.exception("audit %s not written", action)
 
+    def audit_refusal(self, action: str, who: str, **detail: Any) -> None:
+        """A refusal anyone can cause at will (a spoofed proxy header, an unknown proxy user):
+        written at most once per REFUSAL_AUDIT_S for each action, address and name, with how
+        many were not written since, so a flood cannot fill the audit log or write SQL per
+        request."""
+        key, now = (action, self.address(), who), time.monotonic()
+        last, skipped = self._refusals.get(key, (-REFUSAL_AUDIT_S, 0))
+        if now - last < REFUSAL_AUDIT_S:
+            self._refusals[key] = (last, skipped + 1)
+            return
+        self._refusals.pop(key, None)
+        self._refusals[key] = (now, 0)
+        while len(self._refusals) > REFUSALS_KEPT:  # the oldest first (insertion order)
+            self._refusals.pop(next(iter(self._refusals)))
+        self.audit(action, who=who, **detail, **({"not_written_before": skipped} if skipped else {}))
+
     @property
     def alias_key(self) -> bytes:
         """The server secret the device aliases are keyed by (stable across restarts and
@@ -149,6 +168,7 @@ class Guard:
         self._alias_key = server_secret(self.settings.secret_key, self.settings.data_dir)
         self._proxies = _networks(self.settings.auth_proxy_addresses)
         self._touched: dict[int, tuple[str, float]] = {}  # token id -> (address, when written)
+        self._refusals: dict[tuple[str, str, str], tuple[float, int]] = {}  # (action, address, who) -> (written, skipped)
 
 
 def _wants_html(request: flask.Request) -> bool:
@@ -189,7 +209,10 @@ def install(server: flask.Flask, settings: Settings, engine: Engine,
     # limit keyed by the principal sees who is asking (Flask runs them in registration order).
     limiter = Limiter(lambda: guard.address(), storage_uri=redis_storage_uri(settings.resolved_redis_url),
                       strategy="fixed-window", swallow_errors=True, in_memory_fallback_enabled=True,
-                      headers_enabled=True, key_prefix=LIMIT_PREFIX)
+                      # No X-RateLimit-* headers: reading the window back for them is one more
+                      # Redis round trip on every poll (bench/bench_poll.py); a refusal says
+                      # rate_limited in its body and the screens back off by themselves.
+                      headers_enabled=False, key_prefix=LIMIT_PREFIX)
     guard = Guard(settings, accounts, roles, limiter, pages={})
     CSRFProtect(server)
     talisman = Talisman(
@@ -244,12 +267,12 @@ def install(server: flask.Flask, settings: Settings, engine: Engine,
         header = settings.auth_proxy_header
         if header and request.headers.get(header):
             if not guard._from_proxy(request.remote_addr or ""):
-                guard.audit("proxy_refused", who="anonymous", header=header, peer=request.remote_addr or "")
+                guard.audit_refusal("proxy_refused", who="anonymous", header=header, peer=request.remote_addr or "")
                 return _refuse(403, "proxy_untrusted")
             user = accounts.user(name=request.headers[header].strip())
             principal = guard.user_principal(user, kind="proxy") if user is not None else None
             if principal is None:
-                guard.audit("proxy_unknown_user", who=f"proxy:{request.headers[header].strip()[:64]}")
+                guard.audit_refusal("proxy_unknown_user", who=f"proxy:{request.headers[header].strip()[:64]}")
                 return _refuse(403, "proxy_unknown_user")
             flask.g.principal = principal
             return None
@@ -304,6 +327,8 @@ def install(server: flask.Flask, settings: Settings, engine: Engine,
                     query["m"] = flask.g.expired
                 return flask.redirect("/login?" + urlencode(query))
             return _refuse(401, flask.g.get("expired") or "login")
+        if _wants_html(request):  # a person at a page their role may not open: say so, in a page
+            return _login_page(guard, t("forbidden", _lang()), 403, signed_in=_signed_in_text(principal, _lang()))
         return _refuse(403, "forbidden")
 
     @server.after_request
@@ -344,8 +369,7 @@ def install(server: flask.Flask, settings: Settings, engine: Engine,
         if flask.request.method == "GET":
             principal = guard.principal()
             if principal.is_authenticated:
-                role = principal.role.zh if principal.role and lang == "zh" else (principal.role.en if principal.role else "")
-                return _login_page(guard, None, signed_in=t("login_signed_in", lang).format(name=principal.name, role=role))
+                return _login_page(guard, None, signed_in=_signed_in_text(principal, lang))
             message = flask.request.args.get("m")
             return _login_page(guard, t(message, lang) if message in ("login_expired", "login_token") else None)
         return _sign_in(guard, lang)
@@ -375,6 +399,11 @@ def _tile_sources(settings: Settings) -> list[str]:
 def _refuse(status: int, reason: str) -> flask.Response:
     return flask.Response(b'{"reason":"%s"}' % reason.encode(), status=status, mimetype="application/json",
                           headers={"Cache-Control": "no-store"})
+
+
+def _signed_in_text(principal: Principal, lang: str) -> str:
+    role = principal.role.zh if principal.role and lang == "zh" else (principal.role.en if principal.role else "")
+    return t("login_signed_in", lang).format(name=principal.name, role=role)
 
 
 def _login_page(guard: Guard, message: str | None, status: int = 200, signed_in: str | None = None) -> flask.Response:

@@ -8,9 +8,12 @@ The names are the short ones (简称): screens have column headers that say "Dis
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from dashboard import casedata
 from dashboard.casework.catalogue import Catalogue
 from dashboard.casework.overdue import UNKNOWN
-from dashboard.city.model import City, short_area_en
+from dashboard.city.model import City, load_city, short_area_en
 from dashboard.i18n import TEXT
 
 Names2 = tuple[str, str]  # (zh, en)
@@ -63,3 +66,13 @@ class Names:
                 return alert_type, item.en
         entry = TEXT.get(f"alert_type_{alert_type}")
         return alert_type, (entry["en"] if entry is not None else alert_type)
+
+
+def load_names(city_dir: Path) -> Names:
+    """The names of the city in ``city_dir`` and of the problem catalogue; without city files,
+    the codes themselves."""
+    try:
+        city: City | None = load_city(city_dir)
+    except (OSError, KeyError, ValueError):
+        city = None
+    return Names(city, casedata.load_catalogue())

@@ -17,6 +17,14 @@
 - ``history``: whether the case history is still streaming in (dashboard/store/catchup.py);
   until it is, the wall shows a loading state instead of figures that are not yet right.
 
+A screen limited to some districts (dashboard/access/scope.py) gets a board of its own, and a
+KPI of its own: the same build on the cases, alerts and devices of its districts, today's counts
+summed over its districts, the region ranking's rows inside it. The department ranking stays the
+whole city's business: the live counters are kept per department, not per district and
+department, so a limited board marks it ``city_only`` instead of showing other districts' work.
+Those boards are built in the same tick, for every scope a screen asked for in the last
+SCOPE_WANTED_S (dashboard/store/board.py), and never per client.
+
 Names come from dashboard/screens/names.py; every Redis read and write from
 dashboard/store/board.py, the SQL from dashboard/store/case_history.py. Several workers may
 run: a short Redis lock lets one of them build each second, and the board is stored only when
@@ -37,6 +45,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 
 from dashboard import casedata
+from dashboard.access.scope import CITY_SCOPE, Scope
 from dashboard.casework.catalogue import Catalogue
 from dashboard.casework.counters import Counters
 from dashboard.casework.overdue import UNKNOWN, Light, tally_lights
@@ -44,13 +53,13 @@ from dashboard.casework.periods import period_range
 from dashboard.casework.ranking import RankedRow, bottom_positions, rank, split_known
 from dashboard.casework.rates import percent, rate_fraction
 from dashboard.casework.scoring import preset as load_preset
-from dashboard.city.model import City, load_city
+from dashboard.city.model import City
 from dashboard.config import Settings
 from dashboard.contract import OFFLINE_AFTER_S, VEHICLE_SUBTYPES
 from dashboard.screens import daystart
-from dashboard.screens.names import Names
+from dashboard.screens.names import load_names
 from dashboard.store import case_history
-from dashboard.store.board import BoardStore, board_store
+from dashboard.store.board import BoardInputs, BoardStore, board_store
 from dashboard.store.hot import HotStore
 from dashboard.store.hotdoc import doc_light
 from dashboard.store.liverank import CITY, RECONCILE_S, LiveRank
@@ -95,6 +104,7 @@ def _score(value: float | None) -> str:
 class WallBoard:
     def __init__(self, hot: HotStore, engine: Engine, settings: Settings, live: LiveRank | None = None,
                  worker: str = "") -> None:
+        self.hot = hot
         self.store: BoardStore = board_store(hot)
         self.catchup = hot.catchup()
         self.engine = engine
@@ -108,15 +118,12 @@ class WallBoard:
         self.region_kind = settings.board_region
         self.offline_after_s = OFFLINE_AFTER_S
         self.worker = worker or "1"
-        try:
-            self.city: City | None = load_city(settings.city_dir)
-        except (OSError, KeyError, ValueError):
-            self.city = None  # no city files: codes instead of names
-        self.catalogue: Catalogue = casedata.load_catalogue()
-        self.names = Names(self.city, self.catalogue)
+        self.names = load_names(settings.city_dir)  # no city files: codes instead of names
+        self.city: City | None = self.names.city
+        self.catalogue: Catalogue = self.names.catalogue
         self.rules, self.policy = casedata.city_rules(settings.section("casework"))
         self._next = 0.0
-        self._base_checked = 0.0
+        self._base_checked: dict[str, float] = {}  # by scope key
 
     # --- the tick ------------------------------------------------------------------------------
     def tick(self, now: float | None = None) -> bool:
@@ -130,7 +137,10 @@ class WallBoard:
             if not self.store.take_turn(self.worker, int(BOARD_S * 900)):
                 return False
             started = time.perf_counter()
-            self.update(now)
+            inputs = self.store.inputs(self._day(now))  # read once for the city and every scope
+            self.update(now, inputs=inputs)
+            for districts in self.store.wanted(now):
+                self.update(now, Scope.of(districts), inputs)
             # The board shares the worker's thread with the messages: at most a tenth of it
             # (tens of thousands of open cases make the board slower, and then less frequent).
             self._next = now + max(BOARD_S, BUDGET * (time.perf_counter() - started))
@@ -139,40 +149,67 @@ class WallBoard:
             log.exception("board failed")
             return False
 
-    def update(self, now: float) -> dict[str, Any]:
-        """Compute the board as of ``now``, store it, and return it."""
-        board = self.build(now)
-        self.store.publish(board)
+    def update(self, now: float, scope: Scope = CITY_SCOPE, inputs: BoardInputs | None = None) -> dict[str, Any]:
+        """Compute the board of ``scope`` as of ``now``, store it (a district scope's KPI with
+        it), and return it."""
+        inputs = inputs or self.store.inputs(self._day(now))
+        board = self.build(now, scope, inputs)
+        self.store.publish(board, scope.key)
+        if not scope.whole:
+            self.store.put_kpi(scope.key, self.kpi(now, scope, scope.only(inputs.cases)))
         return board
 
-    def build(self, now: float) -> dict[str, Any]:
-        day = datetime.fromtimestamp(now, self.zone).date().isoformat()
+    def _day(self, now: float) -> str:
+        return datetime.fromtimestamp(now, self.zone).date().isoformat()
+
+    def build(self, now: float, scope: Scope = CITY_SCOPE, inputs: BoardInputs | None = None) -> dict[str, Any]:
+        day = self._day(now)
         midnight = period_range("day", now, self.timezone)[0]
-        inputs = self.store.inputs(day)
-        cases = inputs.cases
+        inputs = inputs or self.store.inputs(day)
+        cases = scope.only(inputs.cases)
         lights = count_lights(cases, now)
-        today = self._today(now)
+        today = self._today(now, scope)
+        base = inputs.base if scope.whole else self.store.base(day, scope.key)
         return {
             "day": day,
             "history": self.catchup.state(),
             "today": today,
-            "overdue": self._overdue(lights, self._day_base(day, midnight, inputs.base, cases, now), len(cases)),
+            "overdue": self._overdue(lights, self._day_base(day, midnight, base, inputs.cases, now, scope), len(cases),
+                                     scope),
             "rank": {
-                "department": self._ranking("department", self.live.read("month", "department", now)),
-                "region": self._ranking(self.region_kind, self.live.read("month", self.region_kind, now)),
+                "department": self._ranking("department", self.live.read("month", "department", now), scope),
+                "region": self._ranking(self.region_kind, self.live.read("month", self.region_kind, now), scope),
             },
-            "ticker": self._ticker(inputs.recent_alerts, cases, now),
-            "hourly": self._hourly(day, now, today.get("reported")),
+            "ticker": self._ticker(scope.only(inputs.recent_alerts), cases, now),
+            "hourly": self._hourly(day, now, today.get("reported"), scope),
             "categories": self._categories(cases),
-            "vehicles": self._vehicles(inputs.vehicles, now),
+            "vehicles": self._vehicles(inputs.vehicles, now, scope),
         }
 
+    def kpi(self, now: float, scope: Scope, cases: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+        """The title bar's counters for a district scope, in the shape of the city's (the
+        publish step's, feeds/steps/publish.py): the same light rule on the scope's open cases,
+        the devices heard from within the offline window that are inside it now, its active
+        alerts. The feeds' health is the city's: it is about the intake, not a place."""
+        lights = count_lights(cases, now)["all"].get("all") or {}
+        devices = {kind: sum(1 for d in self.store.device_docs(self.store.seen_since(kind, now - self.offline_after_s))
+                             if scope.sees(d))
+                   for kind in ("collector", "vehicle")}
+        city = self.hot.kpi()
+        return {"ts": now, "cases": {"open": len(cases), "overdue": lights.get(Light.RED, 0),
+                                     "warn": lights.get(Light.YELLOW, 0)},
+                "devices": devices, "alerts_active": len(scope.only(self.hot.active_alerts())),
+                "feeds": city.get("feeds", {}), "scope": scope.codes}
+
     # --- today's tiles -------------------------------------------------------------------------
-    def _today(self, now: float) -> dict[str, Any]:
-        rows = self.live.read("day", CITY, now)
+    def _today(self, now: float, scope: Scope = CITY_SCOPE) -> dict[str, Any]:
+        rows = self.live.read("day", CITY if scope.whole else "district", now)
         if rows is None:
             return {"ready": False}  # the live counters are not there yet: "—", never a wrong 0
-        c = rows.get(CITY, Counters())
+        if scope.whole:
+            c = rows.get(CITY, Counters())
+        else:
+            c = sum((v for code, v in rows.items() if scope.sees_area(code)), Counters())
         return {
             "ready": True,
             "reported": c.reported,
@@ -185,30 +222,31 @@ class WallBoard:
 
     # --- overdue counters ----------------------------------------------------------------------
     def _day_base(self, day: str, midnight: float, base: dict[str, Any] | None, cases: list[dict[str, Any]],
-                  now: float) -> dict[str, Any]:
+                  now: float, scope: Scope = CITY_SCOPE) -> dict[str, Any]:
         """The red and yellow counts at local midnight: built from the case history once a day,
         and again when an event from before midnight was stored since (a backlog, a backfill,
-        a late handheld). Shared by the workers through Redis."""
+        a late handheld). Shared by the workers through Redis. ``cases``: the whole city's
+        open cases; the scope's are picked from the history's docs."""
         if base is not None:
-            if now < self._base_checked + BASE_CHECK_S:
+            if now < self._base_checked.get(scope.key, 0.0) + BASE_CHECK_S:
                 return base
-            self._base_checked = now
+            self._base_checked[scope.key] = now
             late, newest = case_history.late_events_since(self.engine, int(base.get("mark", 0)), midnight)
             if not late:
                 if newest != base.get("mark"):
                     base["mark"] = newest  # still right up to there: the next look starts from it
-                    self.store.put_base(day, base)
+                    self.store.put_base(day, base, scope.key)
                 return base
         docs, mark = daystart.docs_at(self.engine, midnight, cases, self.rules, self.policy)
-        lights = count_lights(docs, midnight)
+        lights = count_lights(scope.only(docs), midnight)
         base = {"at": midnight, "mark": mark, **{dim: {code: [row["red"], row["yellow"]] for code, row in lights[dim].items()}
                                                   for dim in ("all", "district", "department")}}
-        self.store.put_base(day, base)
-        self._base_checked = now
+        self.store.put_base(day, base, scope.key)
+        self._base_checked[scope.key] = now
         return base
 
     def _overdue(self, lights: dict[str, dict[str, dict[str, int]]], base: dict[str, Any],
-                 open_cases: int) -> dict[str, Any]:
+                 open_cases: int, scope: Scope = CITY_SCOPE) -> dict[str, Any]:
         def row(dim: str, code: str, names: tuple[str, str]) -> dict[str, Any]:
             counts = lights[dim].get(code) or dict.fromkeys(LIGHTS, 0)
             red0, yellow0 = base.get(dim, {}).get(code, [0, 0])
@@ -224,6 +262,9 @@ class WallBoard:
         else:  # no list to check against: every code the cases carry
             district_codes = set(lights["district"]) | set(base.get("district", {}))
             department_codes = set(lights["department"]) | set(base.get("department", {}))
+        district_codes = {c for c in district_codes if scope.sees_area(c)}
+        if not scope.whole:  # the departments that have the scope's cases, not every squad of the city
+            department_codes &= set(lights["department"]) | set(base.get("department", {}))
         total = row("all", "all", ("", ""))
 
         def unknown(dim: str, listed: set[str]) -> dict[str, int]:
@@ -242,10 +283,12 @@ class WallBoard:
         }
 
     # --- rankings ------------------------------------------------------------------------------
-    def _ranking(self, kind: str, rows: Mapping[str, Counters] | None) -> dict[str, Any]:
+    def _ranking(self, kind: str, rows: Mapping[str, Counters] | None, scope: Scope = CITY_SCOPE) -> dict[str, Any]:
+        if kind == "department" and not scope.whole:
+            return {"kind": kind, "ready": False, "city_only": True, "rows": []}
         if rows is None:
             return {"kind": kind, "ready": False, "rows": []}
-        rows = dict(rows)
+        rows = {code: c for code, c in rows.items() if scope.sees_area(code)}
         if kind == "department":
             formula, rate, preset = "department", "on_time_disposal_rate", self.preset
             known = [d.code for d in self.city.departments] if self.city is not None else []
@@ -253,7 +296,7 @@ class WallBoard:
         else:
             formula, rate, preset = "region", "on_time_close_rate", self.region_preset
             areas = (self.city.districts if kind == "district" else self.city.streets) if self.city is not None else ()
-            known = [a.code for a in areas]
+            known = [a.code for a in areas if scope.sees_area(a.code)]
             name = self.names.area
         if self.city is None:  # no list of the city's objects: every code is a row
             ranked, unlisted = rank(rows, formula, preset), Counters()
@@ -300,11 +343,12 @@ class WallBoard:
         return items[:TICKER_MAX]
 
     # --- the rotating views --------------------------------------------------------------------
-    def _hourly(self, day: str, now: float, reported_today: int | None = None) -> dict[str, Any]:
+    def _hourly(self, day: str, now: float, reported_today: int | None = None,
+                scope: Scope = CITY_SCOPE) -> dict[str, Any]:
         """Reports and closures by local hour, from SQL at most once a minute; sooner (after
         HOURLY_CATCH_UP_S) while the bars do not add up to the 上报 tile, so a wall started
         during a backlog does not show an empty chart for a minute."""
-        cached = self.store.hourly()
+        cached = self.store.hourly(scope.key)
         if cached is not None and cached.get("day") == day and 0 <= now - cached["at"] < HOURLY_S:
             behind = reported_today is not None and sum(cached["reported"]) != reported_today
             if not behind or now - cached["at"] < HOURLY_CATCH_UP_S:
@@ -312,13 +356,13 @@ class WallBoard:
         start, end = period_range("day", now, self.timezone)
         cutoff = min(end, now)
         reported, closed = [0] * 24, [0] * 24
-        for rep, clo in case_history.report_and_close_times(self.engine, start, cutoff):
+        for rep, clo in case_history.report_and_close_times(self.engine, start, cutoff, scope.districts):
             if rep is not None and start <= rep < cutoff:
                 reported[local_hour(rep, self.zone)] += 1
             if clo is not None and start <= clo < cutoff:
                 closed[local_hour(clo, self.zone)] += 1
         doc = {"day": day, "at": now, "hour": local_hour(now, self.zone), "reported": reported, "closed": closed}
-        self.store.put_hourly(doc, int(2 * HOURLY_S))
+        self.store.put_hourly(doc, int(2 * HOURLY_S), scope.key)
         return doc
 
     def _categories(self, cases: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -338,11 +382,13 @@ class WallBoard:
                     for (cat, code), n in top],
         }
 
-    def _vehicles(self, seen: Sequence[tuple[bytes, float]], now: float) -> dict[str, Any]:
+    def _vehicles(self, seen: Sequence[tuple[bytes, float]], now: float, scope: Scope = CITY_SCOPE) -> dict[str, Any]:
         ids = [i for i, _ in seen]
         docs = self.store.device_docs(ids)
         rows: dict[str, dict[str, int]] = {s: {"total": 0, "online": 0, "moving": 0, "parked": 0} for s in VEHICLE_SUBTYPES}
         for (_id, last), doc in zip(seen, docs, strict=True):
+            if not scope.sees(doc):
+                continue
             subtype = str(doc.get("subtype") or "other")
             row = rows.setdefault(subtype, {"total": 0, "online": 0, "moving": 0, "parked": 0})
             row["total"] += 1

@@ -8,7 +8,7 @@ dashboard/screens/wall.py.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from itertools import groupby
 
 from sqlalchemy import Engine, func, select
@@ -57,11 +57,15 @@ def events_before(engine: Engine, case_ids: list[str], start: float, mark: int) 
                                           dict(r.payload or {}), r.source) for r in group]
 
 
-def report_and_close_times(engine: Engine, start: float, cutoff: float) -> Iterator[tuple[float | None, float | None]]:
+def report_and_close_times(engine: Engine, start: float, cutoff: float,
+                           districts: Collection[str] | None = None) -> Iterator[tuple[float | None, float | None]]:
     """(reported_at, closed_at) of every case that can have been reported or closed in
-    [start, cutoff). span_end/span_start bound every instant a case counts at, its report and
-    closing included: the condition reads the span index instead of the whole table."""
+    [start, cutoff), of ``districts`` only when given. span_end/span_start bound every instant
+    a case counts at, its report and closing included: the condition reads the span index
+    instead of the whole table."""
     query = select(CaseStatRow.reported_at, CaseStatRow.closed_at).where(
         CaseStatRow.span_end >= start, CaseStatRow.span_start < cutoff)
+    if districts is not None:
+        query = query.where(CaseStatRow.district.in_(sorted(districts)))
     with engine.connect() as conn:
         yield from conn.execute(query).tuples()

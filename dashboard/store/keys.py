@@ -113,6 +113,14 @@ BOARD: Final = f"{P}:snap:board"
 BOARD_VER: Final = f"{P}:snap:board:ver"
 BOARD_HOURLY: Final = f"{P}:board:hourly"
 BOARD_LOCK: Final = f"{P}:board:lock"
+# The district lists (comma-joined codes) that district-limited screens asked for, scored by when:
+# the board's builder makes a board and a KPI for each one asked for lately (dashboard/access/scope.py).
+BOARD_SCOPES: Final = f"{P}:board:scopes"
+
+
+def scoped_key(key: str, scope_key: str) -> str:
+    """A board or KPI key for a district-limited scope; the whole city's is the key itself."""
+    return key if scope_key == "city" else f"{key}:{scope_key}"
 
 
 def board_base_key(day: str) -> str:

@@ -25,6 +25,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from werkzeug.serving import make_server
 
+from dashboard.access.scope import Scope
 from dashboard.app import create_app
 from dashboard.city.model import load_city
 from dashboard.config import ASSETS_DIR, Settings
@@ -237,6 +238,40 @@ def test_panels_show_the_board_in_place(start_wall, browser, artifacts: Path) ->
     assert js(browser, "return document.querySelector('#gw-rank-dept > div').dataset.probe"
                        " + document.getElementById('gw-today-reported').dataset.probe;") == "samesame"
     no_console_errors(browser)
+
+
+@EMBEDDED
+def test_a_district_limited_wall_shows_its_district_and_says_what_it_leaves_out(start_wall, browser,
+                                                                                artifacts: Path) -> None:
+    """A wall token limited to one district (docs/access.md "Districts"): its own KPI and board,
+    built by the worker for its scope once it asked, the department ranking left to the city's
+    wall with a sentence that says so, and the layout unchanged."""
+    wall = start_wall()
+    district = CITY.districts[0]
+    token = grant(wall.settings.resolved_database_url, "wall", "district wall", [district.code], token="")
+    authorize(browser, token)
+    browser.get(wall.url)
+    # The first poll says the scope is wanted (503 until its board is there); the worker's tick builds it.
+    eventually(lambda: wall.board.store.wanted(time.time()) == [[district.code]], 15, "the scope asked for")
+    board = wall.board.update(END, Scope.of([district.code]))
+    eventually(lambda: js(browser, "var p = window.gridwall && gridwall.panels; return !!(p && p.applies > 0);"),
+               30, "the district's board applied")
+    ov = board["overdue"]
+    eventually(lambda: text(browser, "gw-kpi-overdue") == str(ov["red"]), 10, "the district's overdue total")
+    city = wall.board.update(END)["overdue"]
+    assert ov["red"] < city["red"], "(the other districts have overdue cases the district wall must not count)"
+    assert js(browser, "return Array.from(document.querySelectorAll('#gw-ov-district > div')).map(function (r) {"
+                       " return r.children[0].textContent; });") == [district.name_zh]
+    assert text(browser, "gw-rank-dept") == "部门排名仅在全市大屏显示"
+    region = rank_rows(browser, "gw-rank-region")
+    assert [r["code"] for r in region] == [r["code"] for r in board["rank"]["region"]["rows"]]
+    assert all(r["code"].startswith(district.code) for r in region) and region
+    browser.save_screenshot(str(artifacts / "wall-district-1920x1080.png"))
+    no_overflow(browser)
+    # The polls before the scope's first board were 503 "no picture yet", as documented; nothing else.
+    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"
+              and not ("/wall/poll" in e["message"] and "503" in e["message"])]
+    assert errors == [], errors
 
 
 def _sound(browser: Any) -> dict[str, Any]:

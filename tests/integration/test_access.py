@@ -16,12 +16,15 @@ import orjson
 import pytest
 from helpers import ROOT, grant
 
+from dashboard.access.scope import Scope
 from dashboard.access.secrets import hash_password
 from dashboard.app import create_app
 from dashboard.config import Settings
+from dashboard.screens.wall import BoardMaker
 from dashboard.store import db
 from dashboard.store.accounts import Accounts
-from dashboard.store.hot import HotStore, connect
+from dashboard.store.board import BoardStore
+from dashboard.store.hot import DeviceFix, HotStore, connect
 from feeds.steps.publish import Ticker
 
 PASSWORD = "a long enough password"
@@ -68,6 +71,8 @@ def make_site(settings: Settings) -> Site:
         accounts.add_user(name, role, districts, HASHED, now)
     hot = HotStore(connect(settings.resolved_redis_url))
     Ticker(hot).tick(now)  # a KPI snapshot: the poll has a picture to give
+    # ... and the district user's, as the ingest worker builds it for a scope that asked.
+    BoardMaker(hot, db.engine_for(settings.resolved_database_url), settings).update(now, Scope.of(["330106"]))
     return Site(settings, create_app(settings), accounts)
 
 
@@ -80,6 +85,7 @@ def site(stack, tmp_path: Path) -> Site:
 
 PRINCIPALS = ("anonymous", "wall", "revoked", "leader", "dispatcher", "admin", "district")
 SIGNED_IN = ("wall", "leader", "dispatcher", "admin", "district")
+DESK = ("leader", "dispatcher", "admin", "district")
 # route -> what each principal gets: a status, or (status, a check of the body)
 DETAILED = lambda r: "parts" in r.get_json()  # noqa: E731
 BARE = lambda r: r.get_json() in ({"status": "up"}, {"status": "down"})  # noqa: E731
@@ -93,6 +99,10 @@ MATRIX: dict[str, dict[str, Any]] = {
     "/assets/gridwall-core.js": dict.fromkeys(PRINCIPALS, 200),
     "/assets/city/city.json": dict.fromkeys(PRINCIPALS, 200),
     "/no/such/page": {"anonymous": 302, "revoked": 302, **dict.fromkeys(SIGNED_IN, 200)},
+    # The desk (issue 12): leaders and dispatchers; a wall is refused the page and its data.
+    "/desk": {"anonymous": 302, "revoked": 302, "wall": 403, **dict.fromkeys(DESK, 200)},
+    "/desk/api/cases": {"anonymous": 401, "revoked": 401, "wall": 403, **dict.fromkeys(DESK, 200)},
+    "/desk/api/board": {"anonymous": 401, "revoked": 401, "wall": 403, **dict.fromkeys(DESK, 200)},
 }
 
 
@@ -103,7 +113,7 @@ def test_every_route_against_every_principal(site: Site) -> None:
         for route, expected in MATRIX.items():
             want = expected[principal]
             status, check = want if isinstance(want, tuple) else (want, None)
-            resp = client.get(route, headers=HTML if not route.startswith(("/wall", "/_dash", "/healthz")) else {})
+            resp = client.get(route, headers=HTML if not route.startswith(("/wall", "/_dash", "/healthz", "/desk/api")) else {})
             if status is not None and resp.status_code != status:
                 problems.append(f"{principal} GET {route}: {resp.status_code}, expected {status}")
             if check is not None and not check(resp):
@@ -120,6 +130,30 @@ def test_an_anonymous_poll_gets_no_byte_of_the_picture(site: Site) -> None:
         resp = site.client(principal).get("/wall/poll?v=&b=")
         assert resp.status_code == 401 and b"C1" not in resp.data and "张三".encode() not in resp.data
         assert orjson.loads(resp.data)["reason"] in ("login", "login_token")
+
+
+def test_a_district_limited_user_polls_its_districts_picture_and_counters(site: Site) -> None:
+    hot = HotStore(connect(site.settings.resolved_redis_url))
+    mine, other = "33010600100101", "33010200100101"
+    hot.write_positions([DeviceFix(d, time.time(), 30.27, 120.16, {"id": d, "kind": "collector", "ts": time.time(),
+                                                                   "name": n, "grid_code": g})
+                         for d, n, g in (("C-mine", "张三", mine), ("C-other", "李四", other))])
+    hot.put_cases([{"case_id": k, "open": True, "district": g[:6], "grid_code": g, "due": time.time() - 60,
+                    "warn_at": time.time() - 120, "title": t} for k, g, t in (("K-mine", mine, "井盖"), ("K-other", other, "垃圾"))])
+    ticker = Ticker(hot)
+    ticker.note(["C-mine", "C-other"], ["K-mine", "K-other"])
+    ticker.tick()
+    BoardMaker(hot, db.engine_for(site.settings.resolved_database_url), site.settings).update(time.time(), Scope.of(["330106"]))
+    district = site.client("district").get("/wall/poll?v=&b=")
+    assert district.status_code == 200
+    body = district.get_json()
+    assert [d["id"] for d in body["live"]["full"]] == ["C-mine"] and [c["case_id"] for c in body["live"]["cases"]] == ["K-mine"]
+    assert body["kpi"]["cases"] == {"open": 1, "overdue": 1, "warn": 0} and body["kpi"]["scope"] == ["330106"]
+    assert b"C-other" not in district.data and "李四".encode() not in district.data and b"K-other" not in district.data
+    leader = site.client("leader").get("/wall/poll?v=&b=").get_json()
+    assert {d["id"] for d in leader["live"]["full"]} == {"C-mine", "C-other"} and leader["kpi"]["cases"]["open"] == 2
+    # The scope said it is wanted: the worker builds it every second from now on.
+    assert BoardStore(hot.r).wanted(time.time()) == [["330106"]]
 
 
 def test_a_page_the_role_may_not_see_is_refused_and_its_layout_withheld(site: Site) -> None:
@@ -300,6 +334,10 @@ def test_the_proxy_header_is_honoured_only_from_the_proxy(stack, tmp_path: Path)
     assert unknown.status_code == 403
     refused = [e for e in site.accounts.audit_log(10) if e.action == "proxy_refused"]
     assert refused and refused[0].address == "127.0.0.1"
+    # A flood of spoofed headers is refused every time but written once a minute per address.
+    for _ in range(50):
+        assert c.get("/wall/poll?v=&b=", headers={"X-Remote-User": "admin"}).status_code == 403
+    assert [e.action for e in site.accounts.audit_log(100)].count("proxy_refused") == 1
 
 
 # --- headers and bounds --------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import pytest
 from helpers import in_steps
 from sqlalchemy import func, select
 
+from dashboard.access.scope import Scope
 from dashboard.casework import lifecycle
 from dashboard.casework.counters import Counters
 from dashboard.casework.overdue import Light
@@ -26,7 +27,7 @@ from dashboard.config import ASSETS_DIR
 from dashboard.records import CaseEvent
 from dashboard.screens.wall import BoardMaker, case_light
 from dashboard.store import db
-from dashboard.store.board import BOARD, BOARD_VER, base_key, board_payload, publish_board
+from dashboard.store.board import BOARD, BOARD_LOCK, BOARD_VER, base_key, board_payload, publish_board
 from dashboard.store.evaluation import counters_by
 from dashboard.store.history_writer import HistoryWriter
 from dashboard.store.hot import DeviceFix, HotStore, connect
@@ -353,3 +354,70 @@ def test_the_hours_catch_up_with_the_reported_tile(setup) -> None:
     assert sum(board["hourly"]["reported"]) == 2 and board["hourly"]["at"] == END + 6  # not a minute later
     board = setup.board.update(END + 12)
     assert board["hourly"]["at"] == END + 6  # in step again: once a minute
+
+
+def test_a_district_scope_gets_a_board_and_kpi_of_its_districts_alone(setup) -> None:
+    """A screen limited to one district (dashboard/access/scope.py): the same build on that
+    district's cases, alerts and vehicles, today's counts and the region ranking of its streets
+    from SQL, the department ranking left to the city's wall; built by the worker's tick once a
+    screen of that scope asked, and never with another district's figure."""
+    world = World(CITY, SimConfig(seed=5, collectors=20, vehicles=0, backfill_days=8, cases_per_day=140), END)
+    events = [CaseEvent(**m.payload) for m in world.pop_case_events(END, 10**6)]
+    setup.run_to(events, END - 3 * 3600, END)
+    mine, other = CITY.districts[0].code, CITY.districts[1].code
+    grid_of = {d: next(g for g in GRIDS if g.startswith(d)) for d in (mine, other)}
+    setup.hot.put_alerts([
+        {"alert_id": "A-mine", "camera_id": "CAM1", "type": "烟火", "state": "new", "severity": "critical",
+         "start": END - 60, "grid_code": grid_of[mine]},
+        {"alert_id": "A-other", "camera_id": "CAM2", "type": "烟火", "state": "new", "severity": "critical",
+         "start": END - 30, "grid_code": grid_of[other]},
+    ])
+    setup.hot.write_positions([
+        DeviceFix(d, END - 5, 30.27, 120.16, {"id": d, "kind": "vehicle", "subtype": "muck_truck", "ts": END - 5,
+                                             "speed": 30.0, "grid_code": grid_of[district]})
+        for d, district in (("V-mine", mine), ("V-other", other), ("V-other2", other))])
+
+    # The city's board is built every tick; the scope's once a screen of it asked.
+    setup.board._next = 0.0
+    assert setup.board.tick(END)
+    assert not setup.client.exists(f"{BOARD}:{Scope.of([mine]).key}")
+    setup.board.store.want([mine], END)
+    setup.board._next = 0.0
+    setup.client.delete(BOARD_LOCK)  # (the turn the first tick took)
+    assert setup.board.tick(END)
+    scope = Scope.of([mine])
+    raw = board_payload(setup.client, None, scope.key)
+    assert raw is not None
+    board = orjson.loads(raw[0])
+    kpi = orjson.loads(setup.board.store.kpi_raw(scope.key))
+    day, month = period_range("day", END), period_range("month", END)
+
+    with setup.engine.connect() as conn:
+        district = counters_by(conn, "district", day, END, grid_codes=GRIDS)[mine]
+        today = board["today"]
+        assert [today[k] for k in ("reported", "filed", "dispatched", "closed")] == [
+            district.reported, district.filed, district.dispatched, district.closed_on_time + district.closed_late]
+        assert district.reported < counters_by(conn, "city", day, END, grid_codes=GRIDS)["city"].reported
+        streets = [s.code for s in CITY.streets if s.code.startswith(mine)]
+        expected = _ranked({k: v for k, v in counters_by(conn, "street", month, END, grid_codes=GRIDS).items()
+                            if k in streets}, "region", streets)
+        assert [(r["code"], r["pos"]) for r in board["rank"]["region"]["rows"]] == [(r.code, r.position) for r in expected]
+        assert sum(board["hourly"]["reported"]) == district.reported
+    assert board["rank"]["department"] == {"kind": "department", "ready": False, "city_only": True, "rows": []}
+
+    open_docs = [d for d in setup.hot.open_cases() if d.get("district") == mine]
+    states = setup.book.states([d["case_id"] for d in open_docs])
+    lights = casework_lights(states.values(), END, setup.book.rules, setup.book.policy, ("district", "department"))
+    ov = board["overdue"]
+    assert (ov["open"], ov["red"], ov["yellow"]) == (len(open_docs), lights["all"]["all"][Light.RED],
+                                                    lights["all"]["all"][Light.YELLOW])
+    assert [r["code"] for r in ov["district"]] == [mine]
+    assert kpi["cases"] == {"open": ov["open"], "overdue": ov["red"], "warn": ov["yellow"]}
+    assert kpi["devices"] == {"collector": 0, "vehicle": 1} and kpi["alerts_active"] == 1 and kpi["scope"] == [mine]
+    assert [i["id"] for i in board["ticker"] if i["kind"] == "alert"] == ["A-mine"]
+    assert {i["id"] for i in board["ticker"] if i["kind"] == "case"} <= {d["case_id"] for d in open_docs}
+    assert board["vehicles"]["total"]["total"] == 1
+    # Nothing of the other district anywhere in the bytes.
+    assert b"A-other" not in raw[0] and other.encode() not in raw[0]
+    # Forgotten once nobody asked for a while: not built again.
+    assert setup.board.store.wanted(END + 301) == []

@@ -16,10 +16,11 @@ import orjson
 import pytest
 
 from dashboard import contract
+from dashboard.access.principal import Principal
 from dashboard.config import load_settings
 from dashboard.i18n import LANGS, TEXT
 from dashboard.store.hot import FEEDS
-from layouts import wall
+from layouts import desk, wall
 
 ROOT = Path(__file__).resolve().parents[2]
 ASSETS = ROOT / "assets"
@@ -91,7 +92,8 @@ def test_every_contract_id_is_used_by_the_scripts() -> None:
 
 
 def test_the_scripts_look_up_no_id_outside_the_contract() -> None:
-    contract_ids = set(contract.element_ids()) | set(contract.ID_FAMILIES)
+    contract_ids = (set(contract.element_ids()) | set(contract.ID_FAMILIES) | set(contract.desk_element_ids())
+                    | set(contract.DESK_ID_FAMILIES))
     looked_up = set(re.findall(r'(?:byId|getElementById)\(\s*"([^"]+)"', ALL_JS))
     assert looked_up, "the pattern finds the scripts' look-ups"
     assert looked_up <= contract_ids, sorted(looked_up - contract_ids)
@@ -99,6 +101,24 @@ def test_the_scripts_look_up_no_id_outside_the_contract() -> None:
     page_ids = set().union(*(by_id(p) for p in LAYOUTS.values()))
     used = {lit for lit in LITERALS if lit in page_ids} | {m for m in re.findall(r"#(gw-[\w-]+)", ALL_JS) if m in page_ids}
     assert used <= contract_ids, sorted(used - contract_ids)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_desk_id_is_rendered_and_used(lang: str) -> None:
+    """The desk's ids (dashboard/contract.py DESK_*): each rendered by layouts/desk.py, each used
+    by the scripts, and the contract on the root."""
+    settings = load_settings(path=None, environ={})
+    principal = Principal("user", 1, "王值班", None)
+    props = list(walk(desk.layout(settings, lang, principal)))
+    ids = by_id(props)
+    assert [i for i in contract.desk_element_ids() if i not in ids] == []
+    unused = [i for i in contract.desk_element_ids()
+              if i not in LITERALS and not any(i.startswith(p) and p in LITERALS for p in contract.DESK_ID_FAMILIES)]
+    assert unused == []
+    for element_id, attrs in contract.DESK_DATA_ATTRS_READ.items():
+        assert all(a in ids[element_id] for a in attrs), element_id
+    carried = orjson.loads(ids["gw-desk"]["data-contract"])
+    assert set(carried["words"]) == set(contract.DESK_WORDS) and carried["lang"] == lang
 
 
 def test_every_id_family_covers_its_keys() -> None:
@@ -124,7 +144,8 @@ def test_every_attribute_the_scripts_read_is_rendered(key: tuple[str, str | None
 
 
 def test_every_attribute_is_used_by_the_scripts() -> None:
-    named = {a for attrs in contract.DATA_ATTRS_READ.values() for a in attrs} | set(contract.DATA_ATTRS_WRITTEN)
+    named = ({a for attrs in contract.DATA_ATTRS_READ.values() for a in attrs} | set(contract.DATA_ATTRS_WRITTEN)
+             | {a for attrs in contract.DESK_DATA_ATTRS_READ.values() for a in attrs})
     missing = sorted(a for a in named if a not in LITERALS)
     assert missing == [], missing
     read = set(re.findall(r'getAttribute\(\s*"(data-[\w-]+)"', ALL_JS)) | set(re.findall(r'canvasAttr\(\s*"(data-[\w-]+)"', ALL_JS))
@@ -155,11 +176,23 @@ def test_the_page_carries_the_contract(lang: str) -> None:
     assert all(isinstance(w, str) and w for w in carried["words"].values())
 
 
+def words_used(source: str) -> set[str]:
+    used = set(re.findall(r'gw\.word\(\s*"(\w+)"\s*[,)]', source)) | set(re.findall(r"\bwords(?:\(\))?\.(\w+)", source))
+    return used | set(re.findall(r'words(?:\(\))?\[\s*"(\w+)"\s*\]', source))
+
+
 def test_every_word_the_scripts_use_is_in_the_contract() -> None:
-    used = set(re.findall(r'gw\.word\(\s*"(\w+)"\s*[,)]', ALL_JS)) | set(re.findall(r"\bwords(?:\(\))?\.(\w+)", ALL_JS))
-    used |= set(re.findall(r'words(?:\(\))?\[\s*"(\w+)"\s*\]', ALL_JS))
+    # Each page carries its own words: the wall's scripts JS_WORDS, the desk's DESK_WORDS.
+    desk_js = "\n".join(src for name, src in JS.items() if name.startswith("gridwall-desk"))
+    used = words_used("\n".join(src for name, src in JS.items() if not name.startswith("gridwall-desk")))
     assert {"not_ready", "no_alerts", "history_loading", "seconds_ago"} <= used, "the patterns find the scripts' words"
     assert used <= set(contract.JS_WORDS), sorted(used - set(contract.JS_WORDS))
+    desk_used = words_used(desk_js)
+    assert {"desk_total", "overdue_for"} <= desk_used
+    assert desk_used <= set(contract.DESK_WORDS), sorted(desk_used - set(contract.DESK_WORDS))
+    assert {f"light_{v}" for v in ("red", "yellow", "green", "grey", "none")} <= set(contract.DESK_WORDS)
+    for key in contract.DESK_WORDS:
+        assert set(TEXT[key]) == set(LANGS), key
     # Built from a prefix: a badge per ticker severity, a name per watched feed.
     assert {f"sev_{s}" for s in ("critical", "alert", "detection", "urgent")} <= set(contract.JS_WORDS)
     assert {f"feed_{f}" for f in FEEDS} <= set(contract.JS_WORDS)

@@ -14,6 +14,8 @@ from typing import Any
 import orjson
 import pytest
 
+from dashboard.access.masking import Masking
+from dashboard.access.scope import Scope
 from dashboard.poll import live_payload
 from dashboard.store.hot import DELTA_PREFIX, DELTAS_KEPT, MAX_DELTAS, DeviceFix, HotStore, connect, delta_key
 from feeds.pipeline import BatchResult
@@ -202,3 +204,39 @@ def test_the_full_picture_scales_to_thousands_of_trails(hot):
     msg, _ = payload(hot, None, trail_points=20)
     assert len(msg["full"]) == 3000 and len(msg["trails"]) == 3000
     assert all(len(v.split(";")) == 3 for v in msg["trails"].values())
+
+
+def test_a_district_limited_screen_gets_its_districts_docs_and_nothing_else(hot):
+    """dashboard/access/scope.py on the poll's bytes: the whole picture and the deltas carry the
+    docs of the scope's districts only; a device that drives out is removed from the screen, one
+    that drives in appears; a city screen at the same version still gets everything."""
+    mine, other = "33990200100101", "33990300100101"
+    scope = Scope.of(["339902"])
+    t = time.time()
+    hot.write_positions([fix("C-in", 30.27, 120.15, t - 10, grid_code=mine),
+                         fix("C-out", 30.28, 120.16, t - 10, grid_code=other, name="李四")])
+    hot.put_cases([case("K-in", district="339902", grid_code=mine), case("K-out", district="339903", grid_code=other)])
+    hot.put_alerts([alert("A-in", grid_code=mine), alert("A-out", grid_code=other)])
+    v1 = tick(hot, ["C-in", "C-out"], ["K-in", "K-out"], ["A-in", "A-out"])
+    msg, _ = payload(hot, None, trail_points=5, scope=scope)
+    assert [d["id"] for d in msg["full"]] == ["C-in"] and list(msg["trails"]) == ["C-in"]
+    assert [c["case_id"] for c in msg["cases"]] == ["K-in"] and [a["alert_id"] for a in msg["alerts"]] == ["A-in"]
+    body, _ = live_payload(hot, None, trail_points=5, scope=scope)
+    assert b"C-out" not in body and b"K-out" not in body and b"A-out" not in body and "李四".encode() not in body
+    city, _ = payload(hot, None, trail_points=5)
+    assert {d["id"] for d in city["full"]} == {"C-in", "C-out"}, "the city's picture is its own"
+
+    # C-in drives out, C-out drives in, K-out changes: one tick.
+    hot.write_positions([fix("C-in", 30.28, 120.16, t, grid_code=other), fix("C-out", 30.27, 120.15, t, grid_code=mine, name="李四")])
+    hot.put_cases([case("K-out", district="339903", grid_code=other, urgent=True)])
+    tick(hot, ["C-in", "C-out"], ["K-out"])
+    msg, _ = payload(hot, v1, scope=scope)
+    (delta,) = msg["deltas"]
+    assert [d["id"] for d in delta["devices"]] == ["C-out"] and delta["devices_gone"] == ["C-in"]
+    assert "cases" not in delta
+    masked = Masking.for_role(True, b"k" * 32, "street")
+    msg, _ = payload(hot, v1, scope=scope, masking=masked)
+    (delta,) = msg["deltas"]
+    assert delta["devices"][0]["name"] == "李*" and delta["devices_gone"] != ["C-in"], "aliased, after the cut"
+    city, _ = payload(hot, v1)
+    assert {d["id"] for d in city["deltas"][0]["devices"]} == {"C-in", "C-out"}

@@ -1,0 +1,267 @@
+/* The dispatch desk's page (layouts/desk.py): the wall's numbers as links to their cases, and
+ * the case list those links open. Everything arrives from /desk/api/ (dashboard/desk_api.py)
+ * and is written as text, never as HTML: titles and addresses came in payloads.
+ *
+ * The list's state is the page's address: a number's link, the filters' search, the breadcrumb
+ * and the pager all change the address (history.pushState) and load the list for it, so Back
+ * and a bookmark work. The numbers refresh every NUMBERS_MS, the list every LIST_MS. */
+(function () {
+  "use strict";
+  if (typeof window === "undefined") { return; }
+  var NUMBERS_MS = 5000, LIST_MS = 15000;
+  var lib, root, words, lang, query = {}, boardVersion = null, board = null;
+  var numbersTimer = null, listTimer = null, listSeq = 0;
+  var lastKpi = null, lastPage = null; // what is drawn, to draw again into a page Dash rendered anew
+
+  function byId(id) { return document.getElementById(id); }
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) { e.className = cls; }
+    if (text !== undefined && text !== null) { e.textContent = String(text); }
+    return e;
+  }
+  function link(text, changes, cls) {
+    var a = el("a", cls, text);
+    a.href = lib.href(query.lang ? {lang: query.lang} : {}, changes);
+    a.setAttribute("data-desk", "1");
+    return a;
+  }
+  function getJSON(url) {
+    return fetch(url, {credentials: "same-origin", headers: {Accept: "application/json"}}).then(function (resp) {
+      if (resp.status === 401) { window.location.assign("/login?next=" + encodeURIComponent(location.pathname + location.search)); }
+      return resp.json().then(function (body) { return {status: resp.status, body: body}; });
+    });
+  }
+
+  // --- the numbers ---------------------------------------------------------------------------
+  function label(key, value) {
+    if (key === "city") { return words.desk_city; }
+    if (key === "light") { return words["light_" + value] || value; }
+    if (key === "urgent") { return words.desk_urgent; }
+    if (key === "text") { return "“" + value + "”"; }
+    var names = (board && board.names) || {};
+    if (board) {
+      var rows = (board.overdue && board.overdue[key]) || [];
+      for (var i = 0; i < rows.length; i++) {
+        if (rows[i].code === value) { return lang === "en" ? rows[i].en : rows[i].zh; }
+      }
+    }
+    var select = byId("gw-d-f-" + key);
+    if (select && select.options) {
+      for (var j = 0; j < select.options.length; j++) {
+        if (select.options[j].value === value) { return select.options[j].textContent; }
+      }
+    }
+    return names[value] || value;
+  }
+
+  function drawNumbers(kpi, b) {
+    var cases = (kpi && kpi.cases) || {};
+    var grey = b && b.overdue ? b.overdue.grey : null;
+    var tiles = {open: cases.open, red: cases.overdue, yellow: cases.warn, grey: grey};
+    Object.keys(tiles).forEach(function (k) {
+      var num = byId("gw-d-kpi-" + k), a = byId("gw-d-tile-" + k);
+      if (num) { num.textContent = tiles[k] === null || tiles[k] === undefined ? "—" : String(tiles[k]); }
+      if (a) { a.href = lib.href(query.lang ? {lang: query.lang} : {}, k === "open" ? {} : {light: k}); a.setAttribute("data-desk", "1"); }
+    });
+    if (!b || !b.overdue) { return; }
+    ["district", "department"].forEach(function (dim) {
+      var body = byId("gw-d-ov-" + dim);
+      if (!body) { return; }
+      body.textContent = "";
+      (b.overdue[dim] || []).forEach(function (r) {
+        if (!r.red && !r.yellow && !r.grey) { return; }
+        var tr = el("tr");
+        var name = el("td"), change = {};
+        change[dim] = r.code;
+        name.appendChild(link(lang === "en" ? r.en : r.zh, change));
+        tr.appendChild(name);
+        ["red", "yellow", "grey"].forEach(function (light) {
+          var td = el("td", "gw-d-n gw-d-" + light);
+          var c = {light: light};
+          c[dim] = r.code;
+          td.appendChild(r[light] ? link(r[light], c) : el("span", "gw-d-zero", "0"));
+          tr.appendChild(td);
+        });
+        body.appendChild(tr);
+      });
+    });
+  }
+
+  function loadNumbers() {
+    clearTimeout(numbersTimer);
+    var url = "/desk/api/board" + (boardVersion !== null ? "?b=" + boardVersion : "");
+    getJSON(url).then(function (res) {
+      if (res.status === 200) {
+        if (res.body.board) { board = res.body.board; boardVersion = res.body.b; }
+        lastKpi = res.body.kpi;
+        drawNumbers(lastKpi, board);
+        drawCrumbs();
+      }
+    }).catch(function () { /* the next round tries again */ }).then(function () {
+      numbersTimer = setTimeout(loadNumbers, NUMBERS_MS);
+    });
+  }
+
+  // --- the list ------------------------------------------------------------------------------
+  function drawCrumbs() {
+    var nav = byId("gw-d-crumbs");
+    if (!nav) { return; }
+    nav.textContent = "";
+    lib.crumbs(query, label).forEach(function (c, i, all) {
+      if (i > 0) { nav.appendChild(el("span", "gw-d-sep", "›")); }
+      if (i === all.length - 1) { nav.appendChild(el("span", "gw-d-here", c.text)); return; }
+      var a = el("a", "gw-d-crumb", c.text);
+      a.href = c.href;
+      a.setAttribute("data-desk", "1");
+      nav.appendChild(a);
+    });
+  }
+
+  function showError(text) {
+    var box = byId("gw-d-error");
+    if (!box) { return; }
+    box.hidden = !text;
+    box.textContent = text || "";
+  }
+
+  function drawList(page) {
+    var now = page.now;
+    var body = byId("gw-d-rows");
+    body.textContent = "";
+    page.rows.forEach(function (r) {
+      var tr = el("tr", "gw-d-row gw-d-l-" + (r.light || "none"));
+      tr.setAttribute("data-case", r.case_id);
+      var id = el("td", "gw-d-col_case");
+      id.appendChild(el("span", "gw-d-dot"));
+      id.appendChild(el("span", "gw-d-caseid", r.case_id));
+      if (r.urgent) { id.appendChild(el("span", "gw-d-badge", words.desk_urgent)); }
+      tr.appendChild(id);
+      var problem = el("td", "gw-d-col_problem");
+      problem.appendChild(el("div", "gw-d-strong", lang === "en" ? r.problem_en : r.problem_zh));
+      if (r.title) { problem.appendChild(el("div", "gw-d-sub", r.title)); }
+      tr.appendChild(problem);
+      var place = el("td", "gw-d-col_place");
+      place.appendChild(el("div", null, (lang === "en" ? r.district_en + " · " + r.street_en : r.district_zh + " " + r.street_zh)));
+      if (r.address) { place.appendChild(el("div", "gw-d-sub", r.address)); }
+      tr.appendChild(place);
+      tr.appendChild(el("td", "gw-d-col_department", lang === "en" ? r.department_en : r.department_zh));
+      tr.appendChild(el("td", "gw-d-col_reported", r.reported_at ? new Date(r.reported_at * 1000).toLocaleString(lang === "en" ? "en-GB" : "zh-CN", {timeZone: root.getAttribute("data-tz") || undefined, month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit"}) : "—"));
+      tr.appendChild(el("td", "gw-d-col_due gw-d-" + (r.light || "none"), lib.dueText(r, now, words)));
+      body.appendChild(tr);
+    });
+    if (!page.rows.length) {
+      var empty = el("tr", "gw-d-empty");
+      var td = el("td", null, words.desk_none);
+      td.colSpan = 6;
+      empty.appendChild(td);
+      body.appendChild(empty);
+    }
+    byId("gw-d-total").textContent = lib.fill(words.desk_total, {n: page.total});
+    var lights = byId("gw-d-lights");
+    lights.textContent = "";
+    ["red", "yellow", "green", "grey", "none"].forEach(function (k) {
+      if (page.lights[k]) { lights.appendChild(el("span", "gw-d-chip gw-d-" + k, words["light_" + k] + " " + page.lights[k])); }
+    });
+    var p = lib.pages(page.total, page.offset, page.limit);
+    byId("gw-d-pageno").textContent = lib.fill(words.desk_page, {p: p.page, n: p.count});
+    [["gw-d-prev", p.prev], ["gw-d-next", p.next]].forEach(function (pair) {
+      var a = byId(pair[0]);
+      a.hidden = pair[1] === null;
+      if (pair[1] !== null) { a.href = lib.href(query, {offset: pair[1] || null}); a.setAttribute("data-desk", "1"); }
+    });
+  }
+
+  function loadList() {
+    clearTimeout(listTimer);
+    var seq = ++listSeq;
+    var qs = lib.href(query, {}).replace(/^\/desk/, "");
+    getJSON("/desk/api/cases" + qs).then(function (res) {
+      if (seq !== listSeq) { return; } // a newer query was asked meanwhile
+      if (res.status === 200) { showError(null); lastPage = res.body; drawList(lastPage); }
+      else if (res.status === 400) { showError(lib.fill(words.desk_bad_filter, {detail: res.body.detail || res.body.reason})); }
+      else { showError(words.desk_unavailable); }
+    }).catch(function () { showError(words.desk_unavailable); }).then(function () {
+      if (seq === listSeq) { listTimer = setTimeout(loadList, LIST_MS); }
+    });
+  }
+
+  function fillForm() {
+    var form = byId("gw-d-filters");
+    if (!form) { return; }
+    Array.prototype.forEach.call(form.elements, function (input) {
+      if (input.name) { input.value = query[input.name] || (input.name === "sort" ? "overdue" : ""); }
+    });
+  }
+
+  function go(url, push) {
+    query = lib.parse(url.indexOf("?") >= 0 ? url.slice(url.indexOf("?")) : "");
+    if (push) { history.pushState(null, "", url); }
+    var drilled = lib.FILTERS.some(function (k) { return query[k] !== undefined; });
+    root.classList.toggle("gw-d-drilled", drilled);
+    fillForm();
+    drawCrumbs();
+    loadList();
+  }
+
+  function bindForm() {
+    byId("gw-d-filters").addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var changes = {};
+      Array.prototype.forEach.call(ev.target.elements, function (input) {
+        if (input.name) { changes[input.name] = input.value || null; }
+      });
+      go(lib.href(query, changes), true);
+    });
+  }
+
+  // Dash renders a page's layout anew when its router sees the address change (a Back that
+  // reached it, a language link): the new elements are empty. Draw what we have into them.
+  function adopt() {
+    var now = byId("gw-desk");
+    if (!now || now === root) { return; }
+    root = now;
+    bindForm();
+    query = lib.parse(location.search);
+    root.classList.toggle("gw-d-drilled", lib.FILTERS.some(function (k) { return query[k] !== undefined; }));
+    fillForm();
+    drawCrumbs();
+    if (lastKpi) { drawNumbers(lastKpi, board); }
+    if (lastPage) { drawList(lastPage); }
+    loadList();
+  }
+
+  function start() {
+    root = byId("gw-desk");
+    lib = window.gridwall && window.gridwall.deskLib;
+    if (!root || !lib) { return false; }
+    new MutationObserver(adopt).observe(document.body, {childList: true, subtree: true});
+    var contract = JSON.parse(root.getAttribute("data-contract") || "{}");
+    words = contract.words || {};
+    lang = contract.lang || "zh";
+    document.body.classList.add("gw-desk-page");
+    document.addEventListener("click", function (ev) {
+      var a = ev.target.closest && ev.target.closest("a[data-desk]");
+      if (!a || ev.ctrlKey || ev.metaKey || ev.shiftKey || ev.button !== 0) { return; }
+      ev.preventDefault();
+      go(a.getAttribute("href"), true);
+    });
+    bindForm();
+    // Back and Forward within the desk are the list's own: Dash's router would render the whole
+    // page again for the new address (and lose what is drawn), so it does not see them. A
+    // capturing listener on window runs before Dash's.
+    window.addEventListener("popstate", function (ev) {
+      if (location.pathname !== "/desk") { return; }
+      ev.stopImmediatePropagation();
+      go(location.pathname + location.search, false);
+    }, true);
+    go(location.pathname + location.search, false);
+    loadNumbers();
+    return true;
+  }
+
+  // The page is rendered by Dash after the scripts ran: wait for its root.
+  (function wait(tries) {
+    if (!start() && tries < 600) { setTimeout(function () { wait(tries + 1); }, 50); }
+  })(0);
+})();

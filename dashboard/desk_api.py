@@ -1,0 +1,60 @@
+"""The dispatch desk's JSON routes (docs/desk.md): what the page at /desk fetches.
+
+- ``GET /desk/api/board?b=<version>``: the wall's numbers for the desk, ``{"now", "kpi",
+  "board", "b"}``: the same KPI and board the wall polls (the caller's districts' own when it is
+  limited: dashboard/access/scope.py), without the live picture.
+- ``GET /desk/api/cases?<query>``: one page of the open cases behind a number
+  (dashboard/screens/desk.py ``CaseQuery``; a bad query is a 400 with its reason).
+
+Every route needs ``see.desk`` (ROUTES in dashboard/access/web.py): the guard refuses the
+request itself, whatever the page shows. Masking and districts are applied here, on the server.
+"""
+
+from __future__ import annotations
+
+import time
+
+import flask
+import orjson
+
+from dashboard.access.masking import Masking
+from dashboard.access.web import Guard
+from dashboard.config import Settings
+from dashboard.poll import board_answer, parse_version
+from dashboard.screens.desk import CaseQuery, QueryError, case_list
+from dashboard.screens.names import load_names
+from dashboard.store.hot import REDIS_DOWN, HotStore
+
+JSON = "application/json"
+
+
+def _json(body: bytes, status: int = 200) -> flask.Response:
+    return flask.Response(body, status=status, mimetype=JSON, headers={"Cache-Control": "no-store"})
+
+
+def install(server: flask.Flask, guard: Guard, settings: Settings, hot: HotStore) -> None:
+    names = load_names(settings.city_dir)
+
+    def masking() -> Masking:
+        return Masking.for_role(guard.principal().masked, guard.alias_key, settings.mask_address)  # type: ignore[arg-type]
+
+    @server.get("/desk/api/board")
+    @guard.limit(settings.poll_rate)
+    def _desk_board() -> flask.Response:
+        body, status = board_answer(hot, parse_version(flask.request.args.get("b")), guard.principal().scope)
+        return _json(body, status)
+
+    @server.get("/desk/api/cases")
+    @guard.limit(settings.poll_rate)
+    def _desk_cases() -> flask.Response:
+        try:
+            query = CaseQuery.from_args(flask.request.args)
+        except QueryError as exc:
+            return _json(orjson.dumps({"reason": exc.reason, "detail": exc.detail}), 400)
+        now = time.time()
+        try:
+            docs = hot.open_cases()
+        except REDIS_DOWN:
+            return _json(orjson.dumps({"now": now, "reason": "redis_down"}), 503)
+        page = case_list(docs, query, now, names, masking(), guard.principal().scope)
+        return _json(orjson.dumps({"now": now, "query": query.args(), **page}))

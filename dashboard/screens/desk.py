@@ -1,0 +1,202 @@
+"""The dispatch desk's screen model: from a number on the wall to the cases behind it.
+
+The wall's live numbers (the overdue counters per district and department, the title bar's open,
+overdue and due-soon counts) are counted from the open cases' hot docs by the one light rule
+(dashboard.casework.overdue, through ``doc_light``). The desk's drill-down lists the same docs
+through the same rule and the same grouping values, so a list is exactly the set its number
+counted: tests/integration/test_desk.py holds the two together against SQL's case states.
+
+A query is data (``CaseQuery``, parsed from the request's arguments and refused with a reason
+when it is not one the desk can answer); the list is sorted (most overdue first by default) and
+paged, with the light counts of the whole filtered set for the filter bar. Personal data is
+masked by the caller's masking (dashboard/access/masking.py) and the list is cut to the
+caller's districts (dashboard/access/scope.py), both here on the server.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+from dashboard.access.masking import Masking
+from dashboard.access.scope import CITY_SCOPE, Scope
+from dashboard.casework.overdue import UNKNOWN, Light
+from dashboard.screens.names import Names
+from dashboard.store.hotdoc import doc_light
+
+# The values a list can be narrowed by: each is a field of the hot doc (dashboard/store/hotdoc.py).
+# ``unknown`` asks for the docs without one, as the counters group them (casework.overdue UNKNOWN).
+MATCH_FIELDS: tuple[str, ...] = ("district", "street", "grid_code", "department", "category", "small_code",
+                                 "source", "state")
+LIGHTS: tuple[str, ...] = tuple(light.value for light in Light)
+SORTS: tuple[str, ...] = ("overdue", "reported", "reported_asc", "due")
+PAGE_MAX = 100  # rows per page at the most: a phone shows 20, a desk monitor 50
+TEXT_MAX = 64  # the free-text box: a case number or a few words of an address
+VALUE_MAX = 64
+OFFSET_MAX = 100_000  # deeper than any list the desk shows; bounds the work of a crafted request
+
+
+class QueryError(ValueError):
+    """A query the desk refuses; ``reason`` is the word the page shows (dashboard/i18n.py)."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True, slots=True)
+class CaseQuery:
+    light: str | None = None
+    district: str | None = None
+    street: str | None = None
+    grid_code: str | None = None
+    department: str | None = None
+    category: str | None = None
+    small_code: str | None = None
+    source: str | None = None
+    state: str | None = None
+    urgent: bool | None = None
+    text: str | None = None
+    sort: str = "overdue"
+    offset: int = 0
+    limit: int = 50
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> CaseQuery:
+        """The query a request names (``?light=red&district=339902&offset=50``). Anything the
+        desk cannot answer is refused with a reason, never guessed: an unknown light or sort,
+        a value too long, a page out of bounds, an argument it does not know."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(args) - known - {"lang"})
+        if unknown:
+            raise QueryError("bad_filter", f"unknown argument {unknown[0][:32]!r}")
+        values: dict[str, Any] = {}
+        for name in MATCH_FIELDS:
+            value = (args.get(name) or "").strip()
+            if value:
+                if len(value) > VALUE_MAX or not value.isprintable():
+                    raise QueryError("bad_filter", f"{name} is not a code")
+                values[name] = value
+        light = (args.get("light") or "").strip()
+        if light:
+            if light not in LIGHTS:
+                raise QueryError("bad_filter", f"light must be one of {', '.join(LIGHTS)}")
+            values["light"] = light
+        text = (args.get("text") or "").strip()
+        if text:
+            if len(text) > TEXT_MAX or not text.isprintable():
+                raise QueryError("bad_filter", f"text: at most {TEXT_MAX} printable characters")
+            values["text"] = text
+        urgent = (args.get("urgent") or "").strip()
+        if urgent:
+            if urgent not in ("0", "1"):
+                raise QueryError("bad_filter", "urgent must be 0 or 1")
+            values["urgent"] = urgent == "1"
+        sort = (args.get("sort") or "overdue").strip()
+        if sort not in SORTS:
+            raise QueryError("bad_filter", f"sort must be one of {', '.join(SORTS)}")
+        values["sort"] = sort
+        values["offset"] = _whole(args.get("offset"), "offset", 0, OFFSET_MAX, 0)
+        values["limit"] = _whole(args.get("limit"), "limit", 1, PAGE_MAX, 50)
+        return cls(**values)
+
+    def matches(self, doc: Mapping[str, Any], light: Light | None) -> bool:
+        if self.light is not None and (light.value if light is not None else None) != self.light:
+            return False
+        for name in MATCH_FIELDS:
+            wanted = getattr(self, name)
+            if wanted is not None:
+                value = doc.get(name)
+                key = UNKNOWN if value is None or value == "" else str(value)
+                if key != wanted:
+                    return False
+        if self.urgent is not None and bool(doc.get("urgent")) != self.urgent:
+            return False
+        if self.text is not None:
+            needle = self.text.casefold()
+            hay = " ".join(str(doc.get(k) or "") for k in ("case_id", "address", "title")).casefold()
+            if needle not in hay:
+                return False
+        return True
+
+    def args(self) -> dict[str, str]:
+        """The query as the arguments that name it (the page's address, the breadcrumb's links)."""
+        out: dict[str, str] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            default = f.default
+            if value is not None and value != default:
+                out[f.name] = ("1" if value else "0") if isinstance(value, bool) else str(value)
+        return out
+
+
+def _whole(raw: str | None, name: str, low: int, high: int, default: int) -> int:
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or len(raw) > 7 or not low <= int(raw) <= high:
+        raise QueryError("bad_filter", f"{name} must be a whole number from {low} to {high}")
+    return int(raw)
+
+
+# Most overdue first: red by how long past due (the oldest due first), then yellow by the
+# nearest due, then green, then the suspended (挂账: no clock runs), then cases without a clock.
+_LIGHT_ORDER = {Light.RED: 0, Light.YELLOW: 1, Light.GREEN: 2, Light.GREY: 3, None: 4}
+
+
+def _sort_key(sort: str, doc: Mapping[str, Any], light: Light | None) -> tuple[Any, ...]:
+    due = doc.get("due")
+    due_key = float(due) if isinstance(due, int | float) else float("inf")
+    reported = float(doc.get("reported_at") or 0.0)
+    if sort == "overdue":
+        return _LIGHT_ORDER[light], due_key, str(doc.get("case_id"))
+    if sort == "due":
+        return due_key, str(doc.get("case_id"))
+    if sort == "reported_asc":
+        return reported, str(doc.get("case_id"))
+    return -reported, str(doc.get("case_id"))
+
+
+def case_list(docs: Iterable[Mapping[str, Any]], query: CaseQuery, now: float, names: Names,
+              masking: Masking, scope: Scope = CITY_SCOPE) -> dict[str, Any]:
+    """One page of the open cases the query names, as the desk's list shows them:
+    ``{"total", "offset", "limit", "lights": {light: n}, "rows": [...]}``. ``total`` and
+    ``lights`` are of the whole filtered set (before paging)."""
+    picked: list[tuple[Mapping[str, Any], Light | None]] = []
+    lights: Counter[str] = Counter()
+    for doc in docs:
+        if not scope.sees(doc):
+            continue
+        light = doc_light(doc, now)
+        if not query.matches(doc, light):
+            continue
+        picked.append((doc, light))
+        lights[light.value if light is not None else "none"] += 1
+    picked.sort(key=lambda dl: _sort_key(query.sort, dl[0], dl[1]))
+    page = picked[query.offset:query.offset + query.limit]
+    return {"total": len(picked), "offset": query.offset, "limit": query.limit, "lights": dict(lights),
+            "rows": [_row(doc, light, now, names, masking) for doc, light in page]}
+
+
+def _row(doc: Mapping[str, Any], light: Light | None, now: float, names: Names, masking: Masking) -> dict[str, Any]:
+    shown = masking.case(dict(doc)) if masking.active else doc
+    due = doc.get("due")
+    district, street = names.area(doc.get("district")), names.area(doc.get("street"))
+    department = names.department(doc.get("department"))
+    problem = names.problem_class(doc.get("category"), doc.get("small_code"))
+    return {
+        "case_id": doc.get("case_id"), "light": light.value if light is not None else None,
+        "state": doc.get("state"), "urgent": bool(doc.get("urgent")), "source": doc.get("source"),
+        "district": doc.get("district"), "district_zh": district[0], "district_en": district[1],
+        "street": doc.get("street"), "street_zh": street[0], "street_en": street[1],
+        "department": doc.get("department"), "department_zh": department[0], "department_en": department[1],
+        "category": doc.get("category"), "small_code": doc.get("small_code"),
+        "problem_zh": problem[0], "problem_en": problem[1],
+        "title": shown.get("title"), "address": shown.get("address"),
+        "reported_at": doc.get("reported_at"), "due": due,
+        # How long past due, in seconds of the wall clock (the light itself is on the case's own clock).
+        "overdue_s": round(now - float(due)) if light is Light.RED and isinstance(due, int | float) else None,
+        "lat": doc.get("lat"), "lon": doc.get("lon"),
+    }

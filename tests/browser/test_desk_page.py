@@ -1,0 +1,153 @@
+"""The dispatch desk in a real headless Chromium (layouts/desk.py, assets/gridwall-desk*.js):
+the Dash app over HTTP on a real Redis and database filled by the case pipeline's own steps.
+A number opens exactly its cases, the breadcrumb and Back lead back, the filters narrow the
+list, a payload's text stays text, and the page works at 1920×1080 and on a 390×844 phone.
+Screenshots go to test-artifacts/."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browser_support import chrome, js
+from helpers import eventually, grant
+from werkzeug.serving import make_server
+
+from dashboard.app import create_app
+from dashboard.city.model import load_city
+from dashboard.config import ASSETS_DIR
+from dashboard.launcher import free_port
+from dashboard.records import CaseEvent
+from dashboard.screens.wall import BoardMaker
+from dashboard.store import db
+from dashboard.store.history_writer import HistoryWriter
+from dashboard.store.hot import HotStore, connect
+from dashboard.store.liverank import LiveRank
+from feeds.simulator.world import SimConfig, World
+from feeds.steps.cases import CaseBook
+from feeds.steps.publish import Ticker
+
+pytestmark = [pytest.mark.browser, pytest.mark.parametrize("stack", ["embedded"], indirect=True)]
+CITY = load_city(ASSETS_DIR / "city")
+
+
+@pytest.fixture
+def desk(stack, tmp_path: Path) -> Iterator[tuple[str, Any, dict]]:
+    """A served app whose Redis holds a simulated city's open cases, the KPI and the board, as of now."""
+    settings = stack.settings(tmp_path)
+    db.upgrade(settings.resolved_database_url)
+    engine = db.engine_for(settings.resolved_database_url)
+    client = connect(settings.resolved_redis_url)
+    hot = HotStore(client)
+    book, writer = CaseBook(engine, settings), HistoryWriter(engine)
+    now = time.time()
+    world = World(CITY, SimConfig(seed=11, collectors=20, vehicles=0, backfill_days=6, cases_per_day=160), now - 60)
+    events = [CaseEvent(**m.payload) for m in world.pop_case_events(now - 60, 10**6)]
+    for i in range(0, len(events), 500):
+        outcome = book(events[i:i + 500])
+        writer.write(events=outcome.applied, cases=outcome.rows, case_stats=outcome.stats, case_steps=outcome.steps)
+        hot.put_cases(outcome.docs)
+    # A payload's text is shown as text: a title that is markup.
+    doc = dict(hot.open_cases()[0])
+    doc["title"] = '<img src=x onerror="window.__pwned=1">井盖'
+    hot.put_cases([doc])
+    Ticker(hot).tick(now)
+    board = BoardMaker(hot, engine, settings, LiveRank(client, settings.timezone, reconcile_s=10**9)).update(now)
+    grant(settings.resolved_database_url)  # the token the tests' browsers carry (admin: may see the desk)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = make_server("127.0.0.1", free_port(), create_app(settings).server, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}", settings, board
+    server.shutdown()
+    engine.dispose()
+
+
+def rows(driver: Any) -> list[str]:
+    return js(driver, "return Array.from(document.querySelectorAll('#gw-d-rows tr[data-case]')).map("
+                      "function (r) { return r.getAttribute('data-case'); });")
+
+
+def text(driver: Any, element_id: str) -> str:
+    return js(driver, "var e = document.getElementById(arguments[0]); return e ? e.textContent : null;", element_id)
+
+
+def no_sideways_scroll(driver: Any) -> None:
+    width = js(driver, "return [document.documentElement.scrollWidth, document.documentElement.clientWidth];")
+    assert width[0] <= width[1], width
+
+
+def test_a_number_opens_its_cases_and_the_breadcrumb_leads_back(desk, browser, artifacts: Path) -> None:
+    url, _, board = desk
+    browser.get(url + "/desk")
+    ov = board["overdue"]
+    eventually(lambda: text(browser, "gw-d-kpi-red") == str(ov["red"]), 20, "the desk's numbers")
+    eventually(lambda: len(rows(browser)) > 0, 10, "the list")
+    assert text(browser, "gw-d-total") == f"共 {ov['open']} 件"
+    # The district with the most overdue cases: its red count is a link to exactly those.
+    top = ov["district"][0]
+    assert top["red"] > 0
+    link = browser.find_element("css selector", f"#gw-d-ov-district a[href='/desk?district={top['code']}&light=red']")
+    link.click()
+    eventually(lambda: text(browser, "gw-d-total") == f"共 {top['red']} 件", 10, "the district's overdue cases")
+    assert len(rows(browser)) == min(top["red"], 50)
+    assert js(browser, "return location.search;") == f"?district={top['code']}&light=red"
+    crumbs = js(browser, "return Array.from(document.getElementById('gw-d-crumbs').children).map(function (c) {"
+                         " return c.textContent; });")
+    assert crumbs == ["全市", "›", top["zh"], "›", "超期"]
+    lights = js(browser, "return Array.from(document.querySelectorAll('#gw-d-rows .gw-d-col_due')).map(function (c) {"
+                         " return c.textContent; });")
+    assert all(t.startswith("超期 ") for t in lights), lights
+    browser.save_screenshot(str(artifacts / "desk-district-overdue-1920x1080.png"))
+    # The crumb of the district: all its open cases; Back: the overdue ones again.
+    browser.find_element("css selector", f"#gw-d-crumbs a[href='/desk?district={top['code']}']").click()
+    eventually(lambda: js(browser, "return location.search;") == f"?district={top['code']}", 10, "the district crumb")
+    browser.back()
+    eventually(lambda: text(browser, "gw-d-total") == f"共 {top['red']} 件", 10, "Back")
+    no_sideways_scroll(browser)
+    assert js(browser, "return window.__pwned === undefined;"), "a payload's markup ran"
+    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == [], errors
+
+
+def test_the_filters_narrow_the_list_and_a_bad_one_is_explained(desk, browser) -> None:
+    url, _, board = desk
+    department = next(r for r in board["overdue"]["department"] if r["yellow"] > 0)
+    browser.get(url + f"/desk?department={department['code']}&light=yellow")
+    eventually(lambda: text(browser, "gw-d-total") == f"共 {department['yellow']} 件", 20, "the filtered list")
+    assert js(browser, "return document.getElementById('gw-d-f-light').value;") == "yellow"
+    assert js(browser, "return document.getElementById('gw-d-f-department').value;") == department["code"]
+    browser.get(url + "/desk?light=purple")
+    eventually(lambda: "查询条件有误" in (text(browser, "gw-d-error") or ""), 20, "the refusal explained")
+
+
+def test_the_desk_on_a_phone(desk, need_chromium, artifacts: Path) -> None:
+    url, _, board = desk
+    driver = chrome(390, 844, scale=2.0)
+    try:
+        driver.get(url + "/desk?light=red")
+        eventually(lambda: len(rows(driver)) > 0, 20, "the list on a phone")
+        no_sideways_scroll(driver)
+        # One column, each case a card as wide as the screen; drilled down, the cases come first.
+        boxes = js(driver, "return ['gw-d-numbers', 'gw-d-list'].map(function (i) {"
+                           " var r = document.getElementById(i).getBoundingClientRect(); return [r.left, r.right, r.top]; });")
+        assert boxes[1][2] < boxes[0][2] and all(b[0] >= 0 and b[1] <= 390 for b in boxes), boxes
+        driver.save_screenshot(str(artifacts / "desk-phone-390x844.png"))
+    finally:
+        driver.quit()
+
+
+def test_a_wall_token_is_refused_the_desk(desk, need_chromium) -> None:
+    url, settings, _ = desk
+    token = grant(settings.resolved_database_url, "wall", "lobby", token="")
+    driver = chrome(1280, 800, token=token)
+    try:
+        driver.get(url + "/desk")
+        eventually(lambda: "无权访问此页面" in driver.page_source, 10, "the refusal")
+        assert not js(driver, "return !!document.getElementById('gw-desk');")
+    finally:
+        driver.quit()
