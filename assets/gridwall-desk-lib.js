@@ -15,7 +15,8 @@
   // The filters, in the breadcrumb's order (wider first), then the list's own settings.
   var FILTERS = ["district", "street", "grid_code", "department", "light", "category", "small_code", "source",
     "state", "urgent", "text"];
-  var KEYS = FILTERS.concat(["sort", "offset", "limit", "lang"]);
+  // "case": the case open in the panel; the page's own, like "lang", never a filter of the list.
+  var KEYS = FILTERS.concat(["sort", "offset", "limit", "lang", "case"]);
   var DEFAULTS = {sort: "overdue", offset: "0", limit: "50"};
 
   // "?light=red&district=339902" -> {light: "red", district: "339902"}: known keys only, the
@@ -40,10 +41,10 @@
     var refilter = false;
     for (k in (changes || {})) {
       if (!Object.prototype.hasOwnProperty.call(changes, k)) { continue; }
-      if (k !== "offset" && k !== "lang") { refilter = true; }
+      if (k !== "offset" && k !== "lang" && k !== "case") { refilter = true; }
       if (changes[k] === null || changes[k] === undefined || changes[k] === "") { delete next[k]; } else { next[k] = String(changes[k]); }
     }
-    if (refilter && !(changes && "offset" in changes)) { delete next.offset; }
+    if (refilter && !(changes && ("offset" in changes || "case" in changes))) { delete next.offset; }
     var parts = [];
     KEYS.forEach(function (key) {
       if (next[key] !== undefined && next[key] !== DEFAULTS[key]) {
@@ -98,6 +99,13 @@
             next: offset + limit < total ? offset + limit : null};
   }
 
-  return {KEYS: KEYS, FILTERS: FILTERS, parse: parse, href: href, crumbs: crumbs, duration: duration,
+  // The list's own arguments (for /desk/api/cases): the address without the open case.
+  function listQuery(query) {
+    var out = {};
+    for (var k in query) { if (Object.prototype.hasOwnProperty.call(query, k) && k !== "case") { out[k] = query[k]; } }
+    return out;
+  }
+
+  return {listQuery: listQuery, KEYS: KEYS, FILTERS: FILTERS, parse: parse, href: href, crumbs: crumbs, duration: duration,
           dueText: dueText, pages: pages, fill: fill};
 });

@@ -132,6 +132,7 @@
     page.rows.forEach(function (r) {
       var tr = el("tr", "gw-d-row gw-d-l-" + (r.light || "none"));
       tr.setAttribute("data-case", r.case_id);
+      tr.tabIndex = 0;
       var id = el("td", "gw-d-col_case");
       id.appendChild(el("span", "gw-d-dot"));
       id.appendChild(el("span", "gw-d-caseid", r.case_id));
@@ -175,7 +176,7 @@
   function loadList() {
     clearTimeout(listTimer);
     var seq = ++listSeq;
-    var qs = lib.href(query, {}).replace(/^\/desk/, "");
+    var qs = lib.href(lib.listQuery(query), {}).replace(/^\/desk/, "");
     getJSON("/desk/api/cases" + qs).then(function (res) {
       if (seq !== listSeq) { return; } // a newer query was asked meanwhile
       if (res.status === 200) { showError(null); lastPage = res.body; drawList(lastPage); }
@@ -184,6 +185,123 @@
     }).catch(function () { showError(words.desk_unavailable); }).then(function () {
       if (seq === listSeq) { listTimer = setTimeout(loadList, LIST_MS); }
     });
+  }
+
+  // --- the case panel ------------------------------------------------------------------------
+  function time(t, withDate) {
+    if (t === null || t === undefined) { return "—"; }
+    var opts = {timeZone: root.getAttribute("data-tz") || undefined, hour: "2-digit", minute: "2-digit"};
+    if (withDate) { opts.month = "2-digit"; opts.day = "2-digit"; }
+    return new Date(t * 1000).toLocaleString(lang === "en" ? "en-GB" : "zh-CN", opts);
+  }
+  function section(parent, title) {
+    var box = el("section", "gw-d-case-sec");
+    box.appendChild(el("h3", "gw-d-h3", title));
+    parent.appendChild(box);
+    return box;
+  }
+  function kv(parent, key, value) {
+    var row = el("div", "gw-d-kv");
+    row.appendChild(el("span", "gw-d-k", key));
+    row.appendChild(el("span", "gw-d-v", value));
+    parent.appendChild(row);
+  }
+
+  function drawCase(c) {
+    var body = byId("gw-d-case-body");
+    body.textContent = "";
+    var st = c.status || {}, cs = c.case || {};
+    var head = el("div", "gw-d-case-head");
+    head.appendChild(el("span", "gw-d-dot gw-d-dot-" + (st.light || "none")));
+    head.appendChild(el("h2", "gw-d-case-id", c.case_id));
+    if (st.light) { head.appendChild(el("span", "gw-d-chip gw-d-" + st.light, words["light_" + st.light])); }
+    if (cs.urgent) { head.appendChild(el("span", "gw-d-badge", words.desk_urgent)); }
+    body.appendChild(head);
+    body.appendChild(el("div", "gw-d-strong", lang === "en" ? cs.problem_en : cs.problem_zh));
+    if (cs.title) { body.appendChild(el("div", "gw-d-sub", cs.title)); }
+    var facts = el("div", "gw-d-facts");
+    kv(facts, words.district, (lang === "en" ? cs.district_en + " · " + cs.street_en : cs.district_zh + " " + cs.street_zh)
+      + (cs.address ? " · " + cs.address : ""));
+    kv(facts, words.department, lang === "en" ? cs.department_en : cs.department_zh);
+    kv(facts, words.case_reported, time(cs.reported_at, true));
+    kv(facts, words.case_deadline, st.deadline ? time(st.deadline, true) + " · " +
+      lib.dueText({due: st.due, light: st.light}, c.now, words) : "—");
+    body.appendChild(facts);
+
+    var steps = section(body, words.case_steps);
+    (c.steps || []).forEach(function (s) {
+      var row = el("div", "gw-d-step" + (s.on_time === false ? " gw-d-late" : ""));
+      row.appendChild(el("span", "gw-d-step-name", lang === "en" ? s.stage : s.name_zh));
+      var spent = lib.duration(s.spent_s, words), limit = s.limit_s ? lib.duration(s.limit_s, words) : "—";
+      row.appendChild(el("span", "gw-d-step-time", lib.fill(words.case_spent, {a: spent, b: limit})));
+      var waiting = s.ended_at === null;
+      row.appendChild(el("span", "gw-d-step-ok", s.on_time === false ? words.case_late + (waiting ? " · " + words.case_waiting : "")
+        : waiting ? words.case_waiting : s.on_time ? words.case_on_time : ""));
+      if (s.actor) { row.appendChild(el("span", "gw-d-sub", s.actor)); }
+      steps.appendChild(row);
+    });
+
+    var tl = section(body, words.case_timeline);
+    var list = el("ol", "gw-d-timeline");
+    (c.entries || []).forEach(function (e) {
+      var li = el("li", "gw-d-tl" + (e.error ? " gw-d-tl-refused" : ""));
+      li.appendChild(el("span", "gw-d-tl-time", time(e.ts, true)));
+      li.appendChild(el("span", "gw-d-tl-action", lang === "en" ? e.action : e.action_zh));
+      if (e.actor) { li.appendChild(el("span", "gw-d-sub", e.actor)); }
+      (e.marks || []).forEach(function (m) { li.appendChild(el("span", "gw-d-mark", words["mark_" + m] || m)); });
+      list.appendChild(li);
+    });
+    tl.appendChild(list);
+
+    var near = section(body, words.case_nearby);
+    if (!(c.nearby || []).length) { near.appendChild(el("div", "gw-d-sub", words.case_none)); }
+    (c.nearby || []).forEach(function (n) {
+      var row = el("div", "gw-d-near");
+      row.setAttribute("data-id", n.id);
+      row.appendChild(el("span", "gw-d-strong", n.name || n.id));
+      row.appendChild(el("span", "gw-d-sub", lang === "en" ? n.department_en : n.department_zh));
+      row.appendChild(el("span", "gw-d-near-d", lib.fill(words.case_walk, {m: n.distance_m, t: lib.duration(n.walk_s, words)})));
+      near.appendChild(row);
+    });
+
+    if ((c.media || []).length) {
+      var media = section(body, words.case_media);
+      c.media.forEach(function (m) {
+        var a = el("a", "gw-d-media", (m.phase === "after" ? words.case_after : words.case_before) + " · " + time(m.ts, true));
+        a.href = m.url; // http(s) only: the case page keeps no other (dashboard/casework/timeline.py)
+        a.target = "_blank";
+        a.rel = "noopener noreferrer";
+        media.appendChild(a);
+      });
+    }
+
+    var hist = section(body, words.case_history);
+    if (!(c.history || []).length) { hist.appendChild(el("div", "gw-d-sub", words.case_none)); }
+    (c.history || []).forEach(function (h) {
+      var row = el("div", "gw-d-hist");
+      row.appendChild(link(h.case_id, {"case": h.case_id}, "gw-d-caseid"));
+      row.appendChild(el("span", null, lang === "en" ? h.en : h.zh));
+      row.appendChild(el("span", "gw-d-sub", time(h.reported_at, true)));
+      hist.appendChild(row);
+    });
+  }
+
+  var caseSeq = 0;
+  function loadCase() {
+    var panel = byId("gw-d-case");
+    if (!panel) { return; }
+    var id = query["case"];
+    panel.hidden = !id;
+    root.classList.toggle("gw-d-case-open", !!id);
+    if (!id) { return; }
+    var seq = ++caseSeq;
+    getJSON("/desk/api/case/" + encodeURIComponent(id)).then(function (res) {
+      if (seq !== caseSeq) { return; }
+      if (res.status === 200) { drawCase(res.body); return; }
+      var body = byId("gw-d-case-body");
+      body.textContent = "";
+      body.appendChild(el("div", "gw-d-error", res.status === 404 ? words.case_not_found : words.desk_unavailable));
+    }).catch(function () { /* the panel keeps what it shows */ });
   }
 
   function fillForm() {
@@ -195,8 +313,11 @@
   }
 
   function go(url, push) {
+    var before = lib.href(lib.listQuery(query), {});
     query = lib.parse(url.indexOf("?") >= 0 ? url.slice(url.indexOf("?")) : "");
     if (push) { history.pushState(null, "", url); }
+    loadCase();
+    if (push && lib.href(lib.listQuery(query), {}) === before) { return; } // only the open case changed
     var drilled = lib.FILTERS.some(function (k) { return query[k] !== undefined; });
     root.classList.toggle("gw-d-drilled", drilled);
     fillForm();
@@ -229,6 +350,7 @@
     if (lastKpi) { drawNumbers(lastKpi, board); }
     if (lastPage) { drawList(lastPage); }
     loadList();
+    loadCase();
   }
 
   function start() {
@@ -247,6 +369,17 @@
       go(a.getAttribute("href"), true);
     });
     bindForm();
+    // A row opens its case; the panel's button closes it (the address says which is open).
+    document.addEventListener("click", function (ev) {
+      if (ev.target.closest && ev.target.closest("#gw-d-case-close")) { go(lib.href(query, {"case": null}), true); return; }
+      var row = ev.target.closest && ev.target.closest("#gw-d-rows tr[data-case]");
+      if (row && !ev.target.closest("a")) { go(lib.href(query, {"case": row.getAttribute("data-case")}), true); }
+    });
+    document.addEventListener("keydown", function (ev) {
+      var row = ev.target.closest && ev.target.closest("#gw-d-rows tr[data-case]");
+      if (row && ev.key === "Enter") { go(lib.href(query, {"case": row.getAttribute("data-case")}), true); }
+      if (ev.key === "Escape" && query["case"]) { go(lib.href(query, {"case": null}), true); }
+    });
     // Back and Forward within the desk are the list's own: Dash's router would render the whole
     // page again for the new address (and lose what is drawn), so it does not see them. A
     // capturing listener on window runs before Dash's.

@@ -54,7 +54,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     dash.register_page("desk", path="/desk", title="gridwall · 值班台", layout=guard.page(
         "/desk", "see.desk", lambda lang="zh", **_: desk.layout(settings, pick_lang(lang), guard.principal())))
     app.layout = html.Div([dash.page_container])
-    desk_api.install(server, guard, settings, hot)
+    desk_api.install(server, guard, settings, hot, db.engine_for(settings.resolved_database_url))
 
     @server.get("/healthz")
     def _healthz() -> flask.Response:

@@ -130,6 +130,7 @@ DESK_ELEMENT_IDS: Final = (
     "gw-desk",            # the page's root; carries the desk's contract and time zone
     "gw-d-crumbs", "gw-d-filters", "gw-d-error", "gw-d-rows", "gw-d-total", "gw-d-lights",
     "gw-d-pageno", "gw-d-prev", "gw-d-next",
+    "gw-d-case", "gw-d-case-body", "gw-d-case-close",   # the case panel
 )
 DESK_ID_FAMILIES: Final[Mapping[str, tuple[tuple[str, ...], ...]]] = {
     "gw-d-kpi-": (DESK_TILES,),    # the number
@@ -152,6 +153,10 @@ DESK_WORDS: Final = (
     "light_red", "light_yellow", "light_green", "light_grey", "light_none", "overdue_for", "due_in",
     "unit_day", "unit_hour", "unit_minute", "desk_urgent", "district", "department", "overdue", "warn",
     "open_cases", "suspended",
+    "case_close", "case_steps", "case_timeline", "case_nearby", "case_history", "case_media", "case_none",
+    "case_not_found", "case_deadline", "case_reported", "case_spent", "case_on_time", "case_late", "case_waiting",
+    "case_walk", "case_before", "case_after",
+    "mark_return", "mark_extend", "mark_suspend", "mark_resume", "mark_rework", "mark_void",
 )
 
 

@@ -97,6 +97,15 @@ def case_list(lang: str) -> html.Section:
     ], className="gw-d-list", id="gw-d-list")
 
 
+def case_panel(lang: str) -> html.Aside:
+    """One case, opened from the list (``case=<id>`` in the address): filled by the JS."""
+    return html.Aside([
+        html.Button(t("case_close", lang), id="gw-d-case-close", className="gw-d-btn gw-d-btn-quiet gw-d-case-close",
+                    type="button"),
+        html.Div(id="gw-d-case-body", className="gw-d-case-body"),
+    ], id="gw-d-case", className="gw-d-case", hidden=True, role="dialog")
+
+
 def layout(settings: Settings, lang: str, principal: Principal) -> html.Div:
     contract: dict[str, Any] = desk_contract(lang)
     return html.Div([
@@ -113,5 +122,6 @@ def layout(settings: Settings, lang: str, principal: Principal) -> html.Div:
         ], className="gw-d-head"),
         html.Main([numbers(lang), html.Section([filters(settings, lang, principal), case_list(lang)],
                                                 className="gw-d-main")], className="gw-d-body"),
+        case_panel(lang),
     ], id="gw-desk", className="gw-desk", lang=lang,
         **{"data-contract": orjson.dumps(contract).decode(), "data-tz": settings.timezone})

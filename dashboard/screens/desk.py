@@ -16,14 +16,16 @@ caller's districts (dashboard/access/scope.py), both here on the server.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from dashboard.access.masking import Masking
 from dashboard.access.scope import CITY_SCOPE, Scope
+from dashboard.casework.nearest import Nearest
 from dashboard.casework.overdue import UNKNOWN, Light
 from dashboard.screens.names import Names
+from dashboard.store.case_page import CasePage
 from dashboard.store.hotdoc import doc_light
 
 # The values a list can be narrowed by: each is a field of the hot doc (dashboard/store/hotdoc.py).
@@ -70,7 +72,7 @@ class CaseQuery:
         desk cannot answer is refused with a reason, never guessed: an unknown light or sort,
         a value too long, a page out of bounds, an argument it does not know."""
         known = {f.name for f in fields(cls)}
-        unknown = sorted(set(args) - known - {"lang"})
+        unknown = sorted(set(args) - known - {"lang", "case"})  # (the page's own: its language, the case open)
         if unknown:
             raise QueryError("bad_filter", f"unknown argument {unknown[0][:32]!r}")
         values: dict[str, Any] = {}
@@ -200,3 +202,46 @@ def _row(doc: Mapping[str, Any], light: Light | None, now: float, names: Names, 
         "overdue_s": round(now - float(due)) if light is Light.RED and isinstance(due, int | float) else None,
         "lat": doc.get("lat"), "lon": doc.get("lon"),
     }
+
+
+# --- the case page -------------------------------------------------------------------------------
+
+def case_view(page: CasePage, nearby: Sequence[Nearest], now: float, names: Names, masking: Masking) -> dict[str, Any]:
+    """What the desk's case panel shows: the case page (dashboard/store/case_page.py) with names
+    for its codes, and the nearest on-duty collectors (dashboard/store/nearby.py), masked by the
+    caller's role: the case's texts and names through the one table (masking.py ``PERSONAL``),
+    each actor's name, each collector's name and id; media left out (a photo may show faces)."""
+    case = masking.case(dict(page.case)) if masking.active else dict(page.case)
+    district, street = names.area(case.get("district")), names.area(case.get("street"))
+    department = names.department(case.get("department"))
+    problem = names.problem_class(case.get("category"), case.get("small_code"))
+    case.update({"district_zh": district[0], "district_en": district[1], "street_zh": street[0],
+                 "street_en": street[1], "department_zh": department[0], "department_en": department[1],
+                 "problem_zh": problem[0], "problem_en": problem[1]})
+
+    def actor(name: str | None) -> str | None:
+        return masking.case({"actor": name}).get("actor") if masking.active and name else name
+
+    steps = [replace(s, actor=actor(s.actor)) for s in page.steps]
+    entries = [replace(e, actor=actor(e.actor), step=replace(e.step, actor=actor(e.step.actor)) if e.step else None)
+               for e in page.entries]
+    collectors = []
+    for n in nearby:
+        doc = masking.device(dict(n.doc)) if masking.active else n.doc
+        dept = names.department(doc.get("department"))
+        collectors.append({"id": masking.device_id(n.device_id), "name": doc.get("name"),
+                           "department_zh": dept[0], "department_en": dept[1],
+                           "distance_m": round(n.distance_m), "walk_s": round(n.walk_s), "last_fix": n.last_fix})
+    return {
+        "now": now, "case_id": page.case_id, "case": case, "status": page.status, "steps": steps,
+        "entries": entries, "media": [] if masking.active else list(page.media),
+        "history": [{**dict(zip(("zh", "en"), names.problem_class(h.category, h.small_code), strict=True)),
+                     **_history_fields(h)} for h in page.history],
+        "events_cut": page.events_cut, "complete": page.complete, "nearby": collectors,
+    }
+
+
+def _history_fields(row: Any) -> dict[str, Any]:
+    out = {f.name: getattr(row, f.name) for f in fields(row)}
+    out.pop("title", None)  # free text of another case: the list names its problem instead
+    return out

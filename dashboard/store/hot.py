@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 import redis
 
+from dashboard.casework.nearest import Nearest
 from dashboard.store.catchup import CatchUp
 from dashboard.store.keys import (
     ALERT,
@@ -40,6 +41,7 @@ from dashboard.store.keys import (
     trail_key,
 )
 from dashboard.store.liverank import LiveRank
+from dashboard.store.nearby import nearest_collectors
 
 FEEDS = ("gps", "video", "case")
 
@@ -512,6 +514,10 @@ class HotStore:
         pipe.zcount(CASE_WARN, "-inf", now)
         open_, overdue, warned = pipe.execute()
         return {"open": int(open_), "overdue": int(overdue), "warn": max(int(warned) - int(overdue), 0)}
+
+    def nearest_collectors(self, lat: float, lon: float, now: float, limit: int = 10) -> list[Nearest]:
+        """The on-duty collectors nearest to a point, from the geo index (dashboard/store/nearby.py)."""
+        return nearest_collectors(self.r, lat, lon, now, limit=limit)
 
     def open_cases(self) -> list[dict[str, Any]]:
         return [orjson.loads(v) for v in self.r.hvals(CASE)]  # type: ignore[union-attr]

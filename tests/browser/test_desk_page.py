@@ -26,7 +26,7 @@ from dashboard.records import CaseEvent
 from dashboard.screens.wall import BoardMaker
 from dashboard.store import db
 from dashboard.store.history_writer import HistoryWriter
-from dashboard.store.hot import HotStore, connect
+from dashboard.store.hot import DeviceFix, HotStore, connect
 from dashboard.store.liverank import LiveRank
 from feeds.simulator.world import SimConfig, World
 from feeds.steps.cases import CaseBook
@@ -52,6 +52,11 @@ def desk(stack, tmp_path: Path) -> Iterator[tuple[str, Any, dict]]:
         outcome = book(events[i:i + 500])
         writer.write(events=outcome.applied, cases=outcome.rows, case_stats=outcome.stats, case_steps=outcome.steps)
         hot.put_cases(outcome.docs)
+    # Collectors on duty around the city (the case panel lists the nearest).
+    docs = hot.open_cases()
+    hot.write_positions([DeviceFix(f"C{i:04d}", now - 5, d["lat"] + 0.001, d["lon"], {
+        "id": f"C{i:04d}", "kind": "collector", "ts": now - 5, "lat": d["lat"] + 0.001, "lon": d["lon"],
+        "name": "王五", "department": "CGZFJ"}) for i, d in enumerate(docs[:40]) if d.get("lat") is not None])
     # A payload's text is shown as text: a title that is markup.
     doc = dict(hot.open_cases()[0])
     doc["title"] = '<img src=x onerror="window.__pwned=1">井盖'
@@ -112,6 +117,39 @@ def test_a_number_opens_its_cases_and_the_breadcrumb_leads_back(desk, browser, a
     assert js(browser, "return window.__pwned === undefined;"), "a payload's markup ran"
     errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert errors == [], errors
+
+
+def test_a_row_opens_its_case_with_timeline_steps_and_nearest_collectors(desk, browser, artifacts: Path) -> None:
+    url, settings, board = desk
+    browser.get(url + "/desk?light=red")
+    eventually(lambda: len(rows(browser)) > 0, 20, "the list")
+    first = rows(browser)[0]
+    browser.find_element("css selector", f"#gw-d-rows tr[data-case='{first}']").click()
+    eventually(lambda: text(browser, "gw-d-case-body") and first in text(browser, "gw-d-case-body"), 10, "the case panel")
+    assert js(browser, "return new URLSearchParams(location.search).get('case');") == first
+    entries = js(browser, "return document.querySelectorAll('#gw-d-case-body .gw-d-tl').length;")
+    events = page_events(settings, first)
+    assert entries == events > 0, "one timeline entry per stored event"
+    assert js(browser, "return document.querySelectorAll('#gw-d-case-body .gw-d-step').length;") > 0
+    assert "超期" in text(browser, "gw-d-case-body")
+    near = js(browser, "return Array.from(document.querySelectorAll('#gw-d-case-body .gw-d-near')).map(function (r) {"
+                       " return r.getAttribute('data-id'); });")
+    assert near, "the on-duty collectors nearest to the case"
+    browser.save_screenshot(str(artifacts / "desk-case-1920x1080.png"))
+    # Escape closes it; the list stays where it was.
+    browser.find_element("css selector", "body").send_keys("\ue00c")
+    eventually(lambda: js(browser, "return document.getElementById('gw-d-case').hidden;"), 10, "closed")
+    assert js(browser, "return location.search;") == "?light=red"
+    assert js(browser, "return window.__pwned === undefined;")
+
+
+def page_events(settings: Any, case_id: str) -> int:
+    from sqlalchemy import func, select
+
+    from dashboard.store.models import CaseEventRow
+
+    with db.engine_for(settings.resolved_database_url).connect() as conn:
+        return conn.execute(select(func.count()).select_from(CaseEventRow).where(CaseEventRow.case_id == case_id)).scalar_one()
 
 
 def test_the_filters_narrow_the_list_and_a_bad_one_is_explained(desk, browser) -> None:

@@ -21,7 +21,7 @@ from dashboard.casework.overdue import disposal_light
 from dashboard.city.model import load_city
 from dashboard.config import ASSETS_DIR
 from dashboard.records import CaseEvent
-from dashboard.screens.desk import CaseQuery, QueryError, case_list
+from dashboard.screens.desk import CaseQuery, QueryError, case_list, case_view
 from dashboard.screens.names import load_names
 from dashboard.screens.wall import BoardMaker
 from dashboard.store import db
@@ -176,3 +176,57 @@ def test_the_routes_need_the_desk_right_mask_and_cut_to_districts(city) -> None:
     assert body["total"] < everything
     status, body = get("/desk/api/board", leader)
     assert status == 200 and body["kpi"]["cases"]["open"] == everything
+
+
+def test_the_case_page_route_its_timeline_masking_and_districts(city) -> None:
+    settings, hot, book, _ = city
+    app = create_app(settings).server
+    leader = grant(settings.resolved_database_url, "leader", "leader2", token="")
+    wall = grant(settings.resolved_database_url, "wall", "wall2", token="")
+    docs = hot.open_cases()
+    case = next(d for d in docs if d.get("district") == CITY.districts[0].code)
+    other = next(d for d in docs if d.get("district") not in (None, CITY.districts[0].code))
+    limited = grant(settings.resolved_database_url, "leader", "limited2", [CITY.districts[0].code], token="")
+    c = app.test_client()
+
+    def get(path: str, token: str) -> tuple[int, dict]:
+        resp = c.get(path, headers={"Authorization": f"Bearer {token}"})
+        return resp.status_code, orjson.loads(resp.data)
+
+    status, body = get(f"/desk/api/case/{case['case_id']}", leader)
+    assert status == 200 and body["case_id"] == case["case_id"]
+    with db.engine_for(settings.resolved_database_url).connect() as conn:
+        from sqlalchemy import select
+
+        from dashboard.store.models import CaseEventRow
+        stored = conn.execute(select(CaseEventRow.event_id).where(CaseEventRow.case_id == case["case_id"])
+                              .order_by(CaseEventRow.id)).scalars().all()
+    assert [e["event_id"] for e in body["entries"]] == list(stored), "the timeline is the stored events, in order"
+    assert body["status"]["light"] == (case_list([case], CaseQuery(), time.time(), NAMES, NONE)["rows"][0]["light"])
+    assert body["case"]["district_zh"] == CITY.names[case["district"]]
+    assert get(f"/desk/api/case/{case['case_id']}", wall)[0] == 403
+    assert get(f"/desk/api/case/{case['case_id']}", limited)[0] == 200
+    assert get(f"/desk/api/case/{other['case_id']}", limited)[0] == 404, "not told another district's case exists"
+    assert get("/desk/api/case/NO-SUCH-CASE", leader)[0] == 404
+    status, body = get("/desk/api/case/" + "x" * 300, leader)
+    assert status == 400 and body["reason"] == "bad_case_id"
+
+
+def test_the_case_view_masks_for_a_masked_role(city) -> None:
+    settings, hot, book, _ = city
+    from dashboard.casedata import city_rules
+    from dashboard.casework.nearest import Nearest
+    from dashboard.store.case_page import case_page
+
+    rules, policy = city_rules(settings.section("casework"))
+    case_id = next(d["case_id"] for d in hot.open_cases() if d.get("lat") is not None)
+    page = case_page(db.engine_for(settings.resolved_database_url), case_id, rules, policy, END)
+    near = [Nearest("C0007", 120.0, 130.0, END - 5, {"id": "C0007", "kind": "collector", "name": "张三丰"})]
+    clear = case_view(page, near, END, NAMES, NONE)
+    masked = case_view(page, near, END, NAMES, Masking.on(b"k" * 32))
+    actors = [e.actor for e in clear["entries"] if e.actor]
+    assert actors and all(e.actor is None or e.actor.endswith("*") or e.actor == m
+                          for e, m in zip(masked["entries"], [e.actor for e in masked["entries"]], strict=True))
+    assert clear["nearby"][0] == {**clear["nearby"][0], "id": "C0007", "name": "张三丰"}
+    assert masked["nearby"][0]["name"] == "张*" and masked["nearby"][0]["id"] != "C0007"
+    assert masked["media"] == []
