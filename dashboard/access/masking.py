@@ -30,8 +30,8 @@ Flag = Literal["names", "phones", "device_ids", "address"]
 
 PERSONAL: Final[Mapping[DocKind, Mapping[str, Rule]]] = MappingProxyType({
     "device": MappingProxyType({"id": "alias", "name": "name", "status": "phones_in", "phone": "phone"}),
-    "case": MappingProxyType({"title": "phones_in", "address": "address", "actor": "name", "reporter": "name",
-                              "reporter_phone": "phone"}),
+    "case": MappingProxyType({"title": "phones_in", "description": "phones_in", "address": "address", "actor": "name",
+                              "reporter": "name", "reporter_phone": "phone"}),
     "alert": MappingProxyType({"snapshot_url": "drop"}),
 })  # fmt: skip
 

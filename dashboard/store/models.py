@@ -195,7 +195,8 @@ class CaseStatRow(Base):
     span_end: Mapped[float] = mapped_column(Float)
 
     # The ranking reads a period as a range of span_end and filters span_start in the index.
-    __table_args__ = (Index("ix_case_stat_span", "span_end", "span_start"),)
+    __table_args__ = (Index("ix_case_stat_span", "span_end", "span_start"),
+                      Index("ix_case_stat_grid_reported", "grid_code", "reported_at"))  # the case page's grid history
 
 
 class CaseStepRow(Base):
