@@ -164,6 +164,10 @@
     ["red", "yellow", "green", "grey", "none"].forEach(function (k) {
       if (page.lights[k]) { lights.appendChild(el("span", "gw-d-chip gw-d-" + k, words["light_" + k] + " " + page.lights[k])); }
     });
+    ["xlsx", "csv"].forEach(function (fmt) { // the export of this very list (present for a role that may export)
+      var a = byId("gw-d-export-" + fmt);
+      if (a) { a.href = lib.href(lib.listQuery(query), {}).replace(/^\/desk/, "/desk/api/cases." + fmt); }
+    });
     var p = lib.pages(page.total, page.offset, page.limit);
     byId("gw-d-pageno").textContent = lib.fill(words.desk_page, {p: p.page, n: p.count});
     [["gw-d-prev", p.prev], ["gw-d-next", p.next]].forEach(function (pair) {

@@ -132,6 +132,8 @@ DESK_ELEMENT_IDS: Final = (
     "gw-d-pageno", "gw-d-prev", "gw-d-next",
     "gw-d-case", "gw-d-case-body", "gw-d-case-close",   # the case panel
 )
+# Rendered only for a role that may export (see.reports); the script fills them when they are there.
+DESK_OPTIONAL_FAMILIES: Final[Mapping[str, tuple[tuple[str, ...], ...]]] = {"gw-d-export-": (("xlsx", "csv"),)}
 DESK_ID_FAMILIES: Final[Mapping[str, tuple[tuple[str, ...], ...]]] = {
     "gw-d-kpi-": (DESK_TILES,),    # the number
     "gw-d-tile-": (DESK_TILES,),   # its link

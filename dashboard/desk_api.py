@@ -5,6 +5,9 @@
   limited: dashboard/access/scope.py), without the live picture.
 - ``GET /desk/api/cases?<query>``: one page of the open cases behind a number
   (dashboard/screens/desk.py ``CaseQuery``; a bad query is a 400 with its reason).
+- ``GET /desk/api/cases.xlsx?<query>`` and ``.csv``: the whole list (up to EXPORT_MAX rows),
+  masked as the screen is, as a spreadsheet (dashboard/exports.py); needs ``see.reports`` and is
+  written to the audit log, because it leaves the building.
 - ``GET /desk/api/case/<case_id>``: the case page (dashboard/store/case_page.py: its timeline,
   steps against their limits, media, the grid's 90 days) and the on-duty collectors nearest to
   it now (dashboard/store/nearby.py). 404 for a case SQL does not hold, or one outside the
@@ -16,7 +19,10 @@ request itself, whatever the page shows. Masking and districts are applied here,
 
 from __future__ import annotations
 
+import dataclasses
 import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import flask
 import orjson
@@ -26,8 +32,10 @@ from dashboard import casedata
 from dashboard.access.masking import Masking
 from dashboard.access.web import Guard
 from dashboard.config import Settings
+from dashboard.exports import to_csv, to_xlsx
+from dashboard.i18n import pick_lang, t
 from dashboard.poll import board_answer, parse_version
-from dashboard.screens.desk import CaseQuery, QueryError, case_list, case_view
+from dashboard.screens.desk import EXPORT_MAX, CaseQuery, QueryError, case_list, case_view, export_table
 from dashboard.screens.names import load_names
 from dashboard.store.case_page import case_page
 from dashboard.store.hot import REDIS_DOWN, HotStore
@@ -69,6 +77,41 @@ def install(server: flask.Flask, guard: Guard, settings: Settings, hot: HotStore
             return _json(orjson.dumps({"now": now, "reason": "redis_down"}), 503)
         page = case_list(docs, query, now, names, masking(), guard.principal().scope)
         return _json(orjson.dumps({"now": now, "query": query.args(), **page}))
+
+    @server.get("/desk/api/cases.<fmt>")
+    @guard.limit(settings.poll_rate)
+    def _desk_export(fmt: str) -> flask.Response:
+        if fmt not in ("xlsx", "csv"):
+            return _json(b'{"reason":"bad_format"}', 404)
+        args = {k: v for k, v in flask.request.args.items() if k not in ("offset", "limit")}
+        try:
+            query = dataclasses.replace(CaseQuery.from_args(args), offset=0, limit=EXPORT_MAX)
+        except QueryError as exc:
+            return _json(orjson.dumps({"reason": exc.reason, "detail": exc.detail}), 400)
+        now = time.time()
+        try:
+            docs = hot.open_cases()
+        except REDIS_DOWN:
+            return _json(orjson.dumps({"now": now, "reason": "redis_down"}), 503)
+        principal = guard.principal()
+        page = case_list(docs, query, now, names, masking(), principal.scope)
+        lang = pick_lang(flask.request.args.get("lang"))
+        columns, cells = export_table(page["rows"], lang, settings.timezone)
+        at = datetime.fromtimestamp(now, ZoneInfo(settings.timezone))
+        shown = " ".join(f"{k}={v}" for k, v in query.args().items() if k not in ("offset", "limit")) or "—"
+        note = t("export_note", lang).format(who=principal.name, at=at.strftime("%Y-%m-%d %H:%M"), tz=settings.timezone,
+                                             query=shown, n=page["total"])
+        if page["total"] > len(cells):
+            note += t("export_cut", lang).format(n=len(cells))
+        guard.audit("export", what="cases", format=fmt, query=query.args(), rows=len(cells))
+        if fmt == "xlsx":
+            body, mime = to_xlsx(columns, cells, t("desk_cases", lang), note), \
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        else:
+            body, mime = to_csv(columns, cells), "text/csv; charset=utf-8"
+        name = f"cases-{at:%Y%m%d-%H%M}.{fmt}"
+        return flask.Response(body, mimetype=mime, headers={"Cache-Control": "no-store",
+                                                             "Content-Disposition": f'attachment; filename="{name}"'})
 
     @server.get("/desk/api/case/<path:case_id>")
     @guard.limit(settings.poll_rate)

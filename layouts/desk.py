@@ -79,11 +79,14 @@ def numbers(lang: str) -> html.Section:
     ], className="gw-d-numbers", id="gw-d-numbers")
 
 
-def case_list(lang: str) -> html.Section:
+def case_list(lang: str, principal: Principal) -> html.Section:
     cols = ("col_case", "col_problem", "col_place", "col_department", "col_reported", "col_due")
+    # The list as a spreadsheet, for the roles whose exports may leave the building.
+    exports = [html.A(f"{t('desk_export', lang)} {fmt.upper()}", id=f"gw-d-export-{fmt}", className="gw-d-link gw-d-export",
+                      href=f"/desk/api/cases.{fmt}") for fmt in ("xlsx", "csv")] if principal.may("see.reports") else []
     return html.Section([
-        html.Div([html.Span(id="gw-d-total", className="gw-d-total"), html.Span(id="gw-d-lights", className="gw-d-lights")],
-                 className="gw-d-summary"),
+        html.Div([html.Span(id="gw-d-total", className="gw-d-total"), html.Span(id="gw-d-lights", className="gw-d-lights"),
+                  *exports], className="gw-d-summary"),
         html.Div(id="gw-d-error", className="gw-d-error", hidden=True, role="alert"),
         html.Div(html.Table([
             html.Thead(html.Tr([html.Th(t(c, lang), className=f"gw-d-{c}") for c in cols])),
@@ -120,7 +123,7 @@ def layout(settings: Settings, lang: str, principal: Principal) -> html.Div:
                 html.A(t("logout", lang), href="/login", className="gw-d-link"),
             ], className="gw-d-user"),
         ], className="gw-d-head"),
-        html.Main([numbers(lang), html.Section([filters(settings, lang, principal), case_list(lang)],
+        html.Main([numbers(lang), html.Section([filters(settings, lang, principal), case_list(lang, principal)],
                                                 className="gw-d-main")], className="gw-d-body"),
         case_panel(lang),
     ], id="gw-desk", className="gw-desk", lang=lang,

@@ -48,6 +48,7 @@ ROUTES: dict[str, str | None] = {
     "/_favicon.ico": None,
     "/wall/poll": "see.wall",
     "/desk/api/": "see.desk",  # the desk's page itself is guarded as a page (Guard.page)
+    "/desk/api/cases.": "see.reports",  # the list's export (.xlsx, .csv): it leaves the building
     "/_dash-layout": AUTH,
     "/_dash-dependencies": AUTH,
     "/_dash-update-component": AUTH,

@@ -18,12 +18,16 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from dashboard.access.masking import Masking
 from dashboard.access.scope import CITY_SCOPE, Scope
 from dashboard.casework.nearest import Nearest
 from dashboard.casework.overdue import UNKNOWN, Light
+from dashboard.exports import Column
+from dashboard.i18n import TEXT, t
 from dashboard.screens.names import Names
 from dashboard.store.case_page import CasePage
 from dashboard.store.hotdoc import doc_light
@@ -245,3 +249,35 @@ def _history_fields(row: Any) -> dict[str, Any]:
     out = {f.name: getattr(row, f.name) for f in fields(row)}
     out.pop("title", None)  # free text of another case: the list names its problem instead
     return out
+
+
+# --- the list's export ---------------------------------------------------------------------------
+
+EXPORT_MAX = 10_000  # rows in one export: a district's open cases several times over
+
+
+def export_table(rows: Sequence[Mapping[str, Any]], lang: str, timezone: str) -> tuple[list[Column], list[list[Any]]]:
+    """The list's rows (``case_list``'s, already masked) as an export's columns and cells, in
+    ``lang``, times in the city's zone."""
+    zone = ZoneInfo(timezone)
+
+    def when(t: Any) -> str | None:
+        return datetime.fromtimestamp(float(t), zone).strftime("%Y-%m-%d %H:%M") if isinstance(t, int | float) else None
+
+    def word(key: str, fallback: Any) -> Any:
+        return t(key, lang) if key in TEXT else fallback
+
+    en = lang == "en"
+    columns = [Column(t(k, lang), w) for k, w in (
+        ("col_case", 16), ("col_light", 8), ("col_state", 10), ("col_urgent", 6), ("col_source", 10),
+        ("col_district", 10), ("col_street", 12), ("col_department", 14), ("col_problem", 14), ("col_title", 36),
+        ("col_address", 28), ("col_reported", 17), ("col_due", 17), ("col_overdue_h", 10))]
+    cells = [[
+        r["case_id"], word(f"light_{r['light'] or 'none'}", r["light"]), word(f"state_{r['state']}", r["state"]),
+        t("yes", lang) if r["urgent"] else None, word(f"source_{r['source']}", r["source"]),
+        r["district_en" if en else "district_zh"], r["street_en" if en else "street_zh"],
+        r["department_en" if en else "department_zh"], r["problem_en" if en else "problem_zh"],
+        r["title"], r["address"], when(r["reported_at"]), when(r["due"]),
+        round(r["overdue_s"] / 3600, 1) if r["overdue_s"] is not None else None,
+    ] for r in rows]
+    return columns, cells

@@ -230,3 +230,50 @@ def test_the_case_view_masks_for_a_masked_role(city) -> None:
     assert clear["nearby"][0] == {**clear["nearby"][0], "id": "C0007", "name": "张三丰"}
     assert masked["nearby"][0]["name"] == "张*" and masked["nearby"][0]["id"] != "C0007"
     assert masked["media"] == []
+
+
+def test_the_list_exports_as_xlsx_and_csv_masked_audited_and_never_as_formulas(city) -> None:
+    """The list leaves the building as a real spreadsheet: the same cases as the screen's list,
+    every text a text (a title that starts with = is not run), times in the city's zone, masked
+    for a masked role, written to the audit log; refused to a role without see.reports."""
+    import csv
+    import io
+
+    import openpyxl
+
+    from dashboard.store.accounts import Accounts
+
+    settings, hot, _, _ = city
+    docs = hot.open_cases()
+    evil = dict(docs[0], title='=HYPERLINK("http://evil.example","点我") 13812341234')
+    hot.put_cases([evil])
+    app = create_app(settings).server
+    leader = grant(settings.resolved_database_url, "leader", "exporter", token="")
+    wall = grant(settings.resolved_database_url, "wall", "wall3", token="")
+    c = app.test_client()
+    auth = {"Authorization": f"Bearer {leader}"}
+    listed = orjson.loads(c.get("/desk/api/cases?light=red&limit=100", headers=auth).data)
+    resp = c.get("/desk/api/cases.xlsx?light=red", headers=auth)
+    assert resp.status_code == 200 and resp.headers["Content-Disposition"].startswith('attachment; filename="cases-')
+    sheet = openpyxl.load_workbook(io.BytesIO(resp.data)).active
+    table = [row for row in sheet.iter_rows(values_only=True)]
+    header, body = table[0], [r for r in table[1:] if r[0] and str(r[0]).startswith("2")]
+    assert header[:3] == ("案件号", "灯色", "状态")
+    assert len(body) == listed["total"] > 100
+    assert [r[0] for r in body[:100]] == [r["case_id"] for r in listed["rows"]], "the screen's list, in its order"
+    assert all(r[1] == "超期" for r in body)
+    assert any("导出于" in str(r[0]) and "light=red" in str(r[0]) for r in table if r[0]), "who, when and the filter"
+    # All cases, and the evil title is a string cell, not a formula.
+    everything = openpyxl.load_workbook(io.BytesIO(c.get("/desk/api/cases.xlsx", headers=auth).data)).active
+    cell = next(row[9] for row in everything.iter_rows() if row[0].value == evil["case_id"])
+    assert cell.data_type == "s" and cell.value.startswith("=HYPERLINK")
+    text = c.get("/desk/api/cases.csv?lang=en", headers=auth).data
+    assert text.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(text.decode("utf-8-sig"))))
+    assert rows[0][0] == "Case" and len(rows) - 1 == len(docs)
+    assert next(r for r in rows if r[0] == evil["case_id"])[9].startswith("'="), "CSV: a formula start is quoted"
+    audit = [e for e in Accounts(db.engine_for(settings.resolved_database_url)).audit_log(20) if e.action == "export"]
+    assert len(audit) == 3 and audit[-1].detail["rows"] == listed["total"]
+    assert c.get("/desk/api/cases.xlsx", headers={"Authorization": f"Bearer {wall}"}).status_code == 403
+    assert c.get("/desk/api/cases.pdf", headers=auth).status_code == 404
+    assert c.get("/desk/api/cases.xlsx?light=purple", headers=auth).status_code == 400

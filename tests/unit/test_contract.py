@@ -17,6 +17,7 @@ import pytest
 
 from dashboard import contract
 from dashboard.access.principal import Principal
+from dashboard.access.roles import load_roles
 from dashboard.config import load_settings
 from dashboard.i18n import LANGS, TEXT
 from dashboard.store.hot import FEEDS
@@ -93,7 +94,7 @@ def test_every_contract_id_is_used_by_the_scripts() -> None:
 
 def test_the_scripts_look_up_no_id_outside_the_contract() -> None:
     contract_ids = (set(contract.element_ids()) | set(contract.ID_FAMILIES) | set(contract.desk_element_ids())
-                    | set(contract.DESK_ID_FAMILIES))
+                    | set(contract.DESK_ID_FAMILIES) | set(contract.DESK_OPTIONAL_FAMILIES))
     looked_up = set(re.findall(r'(?:byId|getElementById)\(\s*"([^"]+)"', ALL_JS))
     assert looked_up, "the pattern finds the scripts' look-ups"
     assert looked_up <= contract_ids, sorted(looked_up - contract_ids)
@@ -117,6 +118,11 @@ def test_every_desk_id_is_rendered_and_used(lang: str) -> None:
     assert unused == []
     for element_id, attrs in contract.DESK_DATA_ATTRS_READ.items():
         assert all(a in ids[element_id] for a in attrs), element_id
+    # The export links: rendered for a role that may export, and only then.
+    assert not any(i.startswith(tuple(contract.DESK_OPTIONAL_FAMILIES)) for i in ids)
+    leader = Principal("user", 2, "李领导", load_roles()["leader"])
+    with_exports = by_id(list(walk(desk.layout(settings, lang, leader))))
+    assert {p + k for p, parts in contract.DESK_OPTIONAL_FAMILIES.items() for k in parts[0]} <= set(with_exports)
     carried = orjson.loads(ids["gw-desk"]["data-contract"])
     assert set(carried["words"]) == set(contract.DESK_WORDS) and carried["lang"] == lang
 
