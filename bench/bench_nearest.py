@@ -10,10 +10,10 @@ call from a random point in the city: the GEOSEARCH steps, the ZMSCORE and HMGET
 JSON of the docs and the ranking (dashboard/casework/nearest.py), round trips included.
 
 Scenarios: ``day`` (limit 10, the desk's list), ``day_limit50`` (the cap), ``night`` (30
-collectors on duty, the others silent for hours: the search widens over vehicles and silent
-collectors, which never leave Redis) and ``lunch``: every collector signed off but still sending,
-so every query searches the whole city and reads every collector's doc, the worst case of a full
-index. Per scenario: p50, p95 and max in ms, the Redis commands a query took on average (INFO
+collectors on duty, the others silent for hours: the search widens over silent collectors, which
+never leave Redis; it reads the collectors' own index, {gw}:geo:collector, so never a vehicle) and
+``lunch``: every collector signed off but still sending, so every query searches the whole city
+and reads every collector's doc, the worst case of a full index. Per scenario: p50, p95 and max in ms, the Redis commands a query took on average (INFO
 commandstats: one script call per step of the search, and the commands it ran) and Redis's own
 time per query. Prints one JSON document.
 

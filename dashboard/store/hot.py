@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 import redis
 
-from dashboard.casework.nearest import Nearest
+from dashboard.casework.nearest import COLLECTOR, Nearest
 from dashboard.store.catchup import CatchUp
 from dashboard.store.keys import (
     ALERT,
@@ -27,6 +27,7 @@ from dashboard.store.keys import (
     DEV_LAST,
     DEV_TS,
     GEO,
+    GEO_COLLECTOR,
     REBUILD_LOCK,
     SNAP_KPI,
     SNAP_VER,
@@ -102,9 +103,13 @@ def connect(url: str) -> redis.Redis:
 # a device not in the hot state yet is refused (-1) once {gw}:dev:last holds max_devices, so
 # workers writing at the same time cannot overshoot it. (A device written before {gw}:dev:last
 # existed is known by {gw}:dev:ts, and registered by its next fix.) The trail expires
-# device_retention_s after its last write, in case nothing prunes it.
-# KEYS: dev, dev:ts, geo, trail:<id>, seen:<kind>, dev:last
-# ARGV: id, ts, lon, lat, doc, trail length, max devices, trail TTL (s), trail points...
+# device_retention_s after its last write, in case nothing prunes it. The collectors' own index
+# ({gw}:geo:collector, what the nearest-collector search reads) follows the fix's kind: a fix
+# that says "collector" places the device there, any other takes it out (a device whose kind
+# changed does not stay).
+# KEYS: dev, dev:ts, geo, trail:<id>, seen:<kind>, dev:last, geo:collector
+# ARGV: id, ts, lon, lat, doc, trail length, max devices, trail TTL (s), collector ('1' or '0'),
+#       trail points...
 _POSITION_LUA = """
 local known = redis.call('ZSCORE', KEYS[6], ARGV[1]) or redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1
 if not known and redis.call('ZCARD', KEYS[6]) >= tonumber(ARGV[7]) then return -1 end
@@ -113,10 +118,15 @@ if tonumber(ARGV[2]) <= cur then return 0 end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[5])
 redis.call('GEOADD', KEYS[3], ARGV[3], ARGV[4], ARGV[1])
+if ARGV[9] == '1' then
+  redis.call('GEOADD', KEYS[7], ARGV[3], ARGV[4], ARGV[1])
+else
+  redis.call('ZREM', KEYS[7], ARGV[1])
+end
 redis.call('ZADD', KEYS[5], ARGV[2], ARGV[1])
 redis.call('ZADD', KEYS[6], ARGV[2], ARGV[1])
-if #ARGV >= 9 then
-  for i = 9, #ARGV do redis.call('LPUSH', KEYS[4], ARGV[i]) end
+if #ARGV >= 10 then
+  for i = 10, #ARGV do redis.call('LPUSH', KEYS[4], ARGV[i]) end
   redis.call('LTRIM', KEYS[4], 0, tonumber(ARGV[6]) - 1)
   redis.call('EXPIRE', KEYS[4], tonumber(ARGV[8]))
 end
@@ -148,7 +158,7 @@ return refused
 # Devices silent since the cutoff leave every key of the hot state in one step (one that sent a
 # fix since the candidates were read stays), and, when screens may hold them (a version was
 # cut), a version whose delta removes them: screens learn it as they learn a closed case.
-# KEYS: dev:last, dev, dev:ts, geo, snap:ver, seen:<kind> x nk, trail:<id> x n
+# KEYS: dev:last, dev, dev:ts, geo, geo:collector, snap:ver, seen:<kind> x nk, trail:<id> x n
 # ARGV: cutoff, nk, delta key prefix, delta TTL, deltas kept, n, ids x n, JSON-encoded ids x n
 _PRUNE_LUA = """
 local cutoff, nk, n = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[6])
@@ -161,14 +171,15 @@ for i = 1, n do
     redis.call('HDEL', KEYS[2], id)
     redis.call('HDEL', KEYS[3], id)
     redis.call('ZREM', KEYS[4], id)
-    for k = 1, nk do redis.call('ZREM', KEYS[5 + k], id) end
-    redis.call('DEL', KEYS[5 + nk + i])
+    redis.call('ZREM', KEYS[5], id)
+    for k = 1, nk do redis.call('ZREM', KEYS[6 + k], id) end
+    redis.call('DEL', KEYS[6 + nk + i])
     gone[#gone + 1] = id
     json[#json + 1] = ARGV[6 + n + i]
   end
 end
-if #gone > 0 and tonumber(redis.call('GET', KEYS[5]) or '0') > 0 then
-  local v = redis.call('INCR', KEYS[5])
+if #gone > 0 and tonumber(redis.call('GET', KEYS[6]) or '0') > 0 then
+  local v = redis.call('INCR', KEYS[6])
   redis.call('SET', ARGV[3] .. v, '{"devices_gone":[' .. table.concat(json, ',') .. ']}', 'EX', tonumber(ARGV[4]))
   redis.call('DEL', ARGV[3] .. (v - tonumber(ARGV[5])))
 end
@@ -269,9 +280,11 @@ class HotStore:
         pipe = self.r.pipeline(transaction=False)
         for f in fixes:
             trail = [f"{lon:.6f},{lat:.6f},{ts:.1f}" for lon, lat, ts in f.trail]
+            kind = str(f.doc.get("kind", "other"))
             self._position(
-                keys=[DEV, DEV_TS, GEO, trail_key(f.device_id), seen_key(str(f.doc.get("kind", "other"))), DEV_LAST],
-                args=[f.device_id, f.ts, f.lon, f.lat, orjson.dumps(f.doc), TRAIL_LEN, max_devices, ttl, *trail],
+                keys=[DEV, DEV_TS, GEO, trail_key(f.device_id), seen_key(kind), DEV_LAST, GEO_COLLECTOR],
+                args=[f.device_id, f.ts, f.lon, f.lat, orjson.dumps(f.doc), TRAIL_LEN, max_devices, ttl,
+                      1 if kind == COLLECTOR else 0, *trail],
                 client=pipe,
             )
         results = pipe.execute()
@@ -302,7 +315,7 @@ class HotStore:
             return []
         kinds = [seen_key(k) for k in DEVICE_KINDS]
         gone = self._prune(
-            keys=[DEV_LAST, DEV, DEV_TS, GEO, SNAP_VER, *kinds, *(trail_key(i) for i in ids)],
+            keys=[DEV_LAST, DEV, DEV_TS, GEO, GEO_COLLECTOR, SNAP_VER, *kinds, *(trail_key(i) for i in ids)],
             args=[cutoff, len(kinds), DELTA_PREFIX, DELTA_TTL_S, DELTAS_KEPT, len(ids), *ids, *(orjson.dumps(i) for i in ids)],
         )
         return [i.decode() for i in gone]

@@ -8,6 +8,9 @@ The live picture (dashboard/store/hot.py):
                             HGETALL instead of 10k round trips)
   {gw}:dev:ts         HASH  device id -> fix time of that state ("newer wins" compares here)
   {gw}:geo            GEO   device positions, for radius queries
+  {gw}:geo:collector  GEO   the positions of the devices whose latest fix says kind "collector",
+                            and only those: what the nearest-collector search reads
+                            (dashboard/store/nearby.py), so it never walks past the vehicles
   {gw}:trail:<id>     LIST  "lon,lat,ts" newest first, capped; expires device_retention_s after
                             its last write
   {gw}:seen:<kind>    ZSET  device id -> last fix time, per kind: ZCOUNT gives who is online
@@ -61,6 +64,7 @@ P: Final = "{gw}"
 DEV: Final = f"{P}:dev"
 DEV_TS: Final = f"{P}:dev:ts"
 GEO: Final = f"{P}:geo"
+GEO_COLLECTOR: Final = f"{P}:geo:collector"
 ALERT: Final = f"{P}:alert"
 ALERT_RECENT: Final = f"{P}:alert:recent"
 CASE: Final = f"{P}:case"

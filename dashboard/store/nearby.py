@@ -1,14 +1,17 @@
 """The nearest on-duty collectors to a point, from the live geo index (the desk's dispatch helper).
 
-``{gw}:geo`` holds every device's last position (vehicles too: three in ten devices of a city
-are collectors), written with each fix by the position script of dashboard/store/hot.py. A query
-never reads the whole fleet: GEOSEARCH from the point outwards, nearest first, starting with a
-small circle and widening it until ``limit`` collectors are certain, the radius asked for is
-reached or the circle holds every device of the index. Each step is one script in Redis
-(``_STEP_LUA``) that returns only the collectors heard from within the offline window
-(``{gw}:seen:collector``, the set the wall's online counts read) in the ring the circle grew by,
-with their docs (``{gw}:dev``); vehicles and silent collectors never leave Redis. What counts as
-on duty, the distance, the walking time and the order are dashboard/casework/nearest.py's.
+``{gw}:geo:collector`` holds the last position of every device whose latest fix says it is a
+collector, and of nothing else (``{gw}:geo`` beside it holds every device, vehicles too: seven in
+ten devices of a city), written with each fix and removed with each prune by the scripts of
+dashboard/store/hot.py. A query never reads the whole fleet, nor any vehicle: GEOSEARCH from the
+point outwards, nearest first, starting with a small circle and widening it until ``limit``
+collectors are certain, the radius asked for is reached or the circle holds every collector of
+the index. Each step is one script in Redis (``_STEP_LUA``) that returns only the collectors heard
+from within the offline window (``{gw}:seen:collector``, the set the wall's online counts read: a
+guard as well, as a vehicle is not in it) in the ring the circle grew by, with their docs
+(``{gw}:dev``); silent collectors never leave Redis. What counts as on duty, the distance, the
+walking time and the order are dashboard/casework/nearest.py's (a doc that is not a collector's
+is left out there too).
 
 "Certain": a collector is in the answer only when no device outside the searched circle can be
 nearer. Redis measures on a sphere of 6,372,797.56 m, dashboard.geo on 6,371,008.8 m (0.028 %
@@ -18,7 +21,7 @@ certain within the circle's radius shrunk by ``_SURE_RATIO`` and ``_SURE_SLACK_M
 Bounded work whatever is asked: ``limit`` is capped at ``LIMIT_MAX`` and the radius at
 ``RADIUS_MAX_M``; the circle grows at least twofold a step, so a search takes at most
 1 + ⌈log2(radius / START_RADIUS_M)⌉ steps (7 for the default radius), fewer as it grows by what
-it found (``_next_radius``); a circle holding more than ``COUNT_MAX`` devices stops the search
+it found (``_next_radius``); a circle holding more than ``COUNT_MAX`` collectors stops the search
 with the collectors certain within its nearest ``COUNT_MAX`` (a pathological fleet: 50,000
 devices is the hot state's bound, dashboard/store/hot.py MAX_DEVICES).
 """
@@ -45,7 +48,7 @@ from dashboard.casework.nearest import (
     rank,
 )
 from dashboard.contract import OFFLINE_AFTER_S
-from dashboard.store.keys import DEV, GEO, seen_key
+from dashboard.store.keys import DEV, GEO_COLLECTOR, seen_key
 
 LIMIT_MAX: Final = 50  # a desk shows ten; more is a list, not a dispatch choice
 # From anywhere in the demo city (12 km corner to corner) the whole city; 20 km is some six hours
@@ -55,24 +58,24 @@ RADIUS_MAX_M: Final = 50_000.0
 # The first circle: a fleet of ~40 collectors a km² (3,000 in the demo city's 70 km²) has ten
 # within ~300 m, so one step usually answers; a sparse one (the demo's 120) takes a step or two more.
 START_RADIUS_M: Final = 500.0
-COUNT_MAX: Final = 20_000  # devices in one reply at the most
+COUNT_MAX: Final = 20_000  # collectors in one reply at the most
 GEO_LAT_MAX: Final = 85.05112878  # Redis GEO indexes no further north or south (Web Mercator's edge)
 _SURE_RATIO: Final = 0.9997  # Redis's Earth radius / dashboard.geo's, with room to spare
 _SURE_SLACK_M: Final = 1.0  # the geohash cell and the doc's rounding to 1e-6°
 
 
 # One step of the search, in Redis, so that only what may be an answer crosses the wire: the
-# devices the circle grew by (its first entries, nearest first, are the last circle's, looked at
-# already), of them the collectors heard from since the offline window's start
-# ({gw}:seen:collector: a vehicle is not in it; ZMSCORE in chunks, as Lua's unpack takes at most
-# ~8,000 values), and their docs. Measured over 10,000 devices, the names alone cost ~4 ms in
-# here and ~12 ms read by Python with their distances; a search that covered the city read them
-# twice or three times over and spent most of its time on replies. The distance is asked for
-# only when the reply was cut at ``count``, to say how far it reached.
-# KEYS: geo, seen:collector, dev
+# collectors the circle grew by (its first entries, nearest first, are the last circle's, looked
+# at already), of them those heard from since the offline window's start ({gw}:seen:collector,
+# which also keeps out whatever else the index might hold; ZMSCORE in chunks, as Lua's unpack
+# takes at most ~8,000 values), and their docs. Measured over 10,000 devices, the names alone
+# cost ~4 ms in here and ~12 ms read by Python with their distances; a search that covered the
+# city read them twice or three times over and spent most of its time on replies. The distance is
+# asked for only when the reply was cut at ``count``, to say how far it reached.
+# KEYS: geo:collector, seen:collector, dev
 # ARGV: lon, lat, radius (m), count, entries to pass over, oldest fresh fix time
-# Returns: devices within the circle, the distance of the last one when cut ('0' otherwise),
-# devices in the index, then the fresh collectors: names, fix times, docs.
+# Returns: entries within the circle, the distance of the last one when cut ('0' otherwise),
+# entries in the index, then the fresh collectors: names, fix times, docs.
 _STEP_LUA = """
 local hits = redis.call('GEOSEARCH', KEYS[1], 'FROMLONLAT', ARGV[1], ARGV[2], 'BYRADIUS', ARGV[3], 'm',
                         'ASC', 'COUNT', ARGV[4])
@@ -128,7 +131,7 @@ def nearest_collectors(client: redis.Redis, lat: float, lon: float, now: float, 
     limit, radius = min(limit, LIMIT_MAX), min(float(radius_m), RADIUS_MAX_M)  # NaN failed above; inf is cut
 
     step = client.register_script(_STEP_LUA)
-    keys = [GEO, seen_key(COLLECTOR), DEV]
+    keys = [GEO_COLLECTOR, seen_key(COLLECTOR), DEV]
     since = fresh_since(now, offline_after_s)
     looked: set[bytes | str] = set()
     out: list[Nearest] = []  # the best ``limit`` so far: the best of a union is the best of the bests
@@ -140,7 +143,7 @@ def nearest_collectors(client: redis.Redis, lat: float, lon: float, now: float, 
                               off_statuses=off_statuses, detour=detour, speed_mps=speed_mps), limit=limit)
         if in_circle >= COUNT_MAX:  # the circle holds more than a reply may: keep what is certain
             return [n for n in out if n.distance_m <= _certain_within(float(last))]
-        if r >= radius or in_circle >= total:  # the radius asked for, or every device, searched
+        if r >= radius or in_circle >= total:  # the radius asked for, or every collector, searched
             return out
         if len(out) >= limit and out[-1].distance_m <= _certain_within(r):
             return out
@@ -148,7 +151,7 @@ def nearest_collectors(client: redis.Redis, lat: float, lon: float, now: float, 
 
 
 def _next_radius(r: float, radius: float, in_circle: int, total: int, found: int, limit: int) -> float:
-    """The next circle. Every circle costs Redis the devices inside it (GEOSEARCH has no offset),
+    """The next circle. Every circle costs Redis the collectors inside it (GEOSEARCH has no offset),
     so it should be the last: where the on-duty collectors found so far, spread evenly, put
     ``limit`` (their number grows with the area), a quarter wider, at least twice and at most four
     times as wide. With none found yet four times, unless the circle holds an eighth of the index

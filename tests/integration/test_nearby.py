@@ -1,7 +1,8 @@
-"""The nearest on-duty collectors from the live geo index (dashboard/store/nearby.py), against a
-real Redis on both stacks. The fleet is written by the store's own writer (HotStore.write_positions,
-the position script every fix goes through) and last wills by set_device_fields, as ingest does;
-every answer is held to a brute force over the whole fleet."""
+"""The nearest on-duty collectors from the live geo index of the collectors (dashboard/store/nearby.py),
+against a real Redis on both stacks. The fleet is written by the store's own writer
+(HotStore.write_positions, the position script every fix goes through), last wills by
+set_device_fields and prunes by prune_devices, as ingest does; every answer is held to a brute
+force over the whole fleet, and the collectors' index to the fleet's collectors."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from dashboard.contract import OFFLINE_AFTER_S
 from dashboard.geo import haversine_m
 from dashboard.store import nearby
 from dashboard.store.hot import DeviceFix, HotStore, connect
+from dashboard.store.keys import GEO, GEO_COLLECTOR
 from dashboard.store.nearby import LIMIT_MAX, nearest_collectors
 
 NOW = 1_795_230_000.0
@@ -118,8 +120,51 @@ def test_a_device_that_became_a_vehicle_is_not_a_collector(hot: HotStore):
     # Its old fix left it in {gw}:seen:collector; the doc, rewritten by the newer fix, says what it is now.
     lat, lon = 30.27, 120.16
     write(hot, {"D1": doc("D1", lat, lon, age_s=20)})
+    assert hot.r.zscore(GEO_COLLECTOR, "D1") is not None
     write(hot, {"D1": doc("D1", lat, lon, age_s=10, kind="vehicle")})
+    assert hot.r.zscore(GEO_COLLECTOR, "D1") is None and hot.r.zscore(GEO, "D1") is not None
     assert nearest_collectors(hot.r, lat, lon, NOW) == []
+    write(hot, {"D1": doc("D1", lat, lon, age_s=30)})  # an older fix changes nothing, the index included
+    assert hot.r.zscore(GEO_COLLECTOR, "D1") is None
+    write(hot, {"D1": doc("D1", lat, lon, age_s=5)})  # a collector again
+    assert [n.device_id for n in nearest_collectors(hot.r, lat, lon, NOW)] == ["D1"]
+
+
+def members(hot: HotStore, key: str) -> set[str]:
+    return {m.decode() for m in hot.r.zrange(key, 0, -1)}
+
+
+def test_the_collector_index_holds_the_collectors_and_nothing_else(hot: HotStore):
+    rng = random.Random(17)
+    fleet, wills = random_fleet(rng, collectors=300, vehicles=700)
+    write(hot, fleet, wills)
+    collectors = {i for i, d in fleet.items() if d["kind"] == "collector"}
+    assert members(hot, GEO_COLLECTOR) == collectors  # silent, signed off and last wills too: the search filters them
+    assert members(hot, GEO) == set(fleet)
+    for i in rng.sample(sorted(collectors), 20):  # the same places as in {gw}:geo
+        assert hot.r.geopos(GEO_COLLECTOR, i) == hot.r.geopos(GEO, i)
+    # Moves: the collectors' index follows the newest fix, an older one is refused.
+    moved = {i: {**fleet[i], "lat": round(fleet[i]["lat"] + 0.001, 6), "ts": NOW} for i in ("C00000", "V00300")}
+    write(hot, moved)
+    stale = {"C00001": {**fleet["C00001"], "lat": round(fleet["C00001"]["lat"] + 0.002, 6), "ts": fleet["C00001"]["ts"] - 1}}
+    write(hot, stale)
+    assert hot.r.geopos(GEO_COLLECTOR, "C00000") == hot.r.geopos(GEO, "C00000")
+    assert hot.r.geopos(GEO_COLLECTOR, "C00001") == hot.r.geopos(GEO, "C00001")
+    assert hot.r.geopos(GEO_COLLECTOR, "C00000")[0][1] == pytest.approx(moved["C00000"]["lat"], abs=1e-5)
+    # Prunes: the devices silent for longer than the retention leave both indexes.
+    retention = 3600.0
+    gone = set(hot.prune_devices(NOW, retention_s=retention))
+    silent = {i for i, d in fleet.items() if max(d["ts"], moved.get(i, d)["ts"]) <= NOW - retention}
+    assert gone == silent and any(i in collectors for i in gone) and any(i not in collectors for i in gone)
+    assert members(hot, GEO_COLLECTOR) == collectors - gone
+    assert members(hot, GEO) == set(fleet) - gone
+    # A pruned collector is found nowhere, however near; one that comes back is found again.
+    c = next(i for i in sorted(gone) if i in collectors)
+    lat, lon = fleet[c]["lat"], fleet[c]["lon"]
+    assert c not in {n.device_id for n in nearest_collectors(hot.r, lat, lon, NOW, LIMIT_MAX, radius_m=10)}
+    write(hot, {c: {**{k: v for k, v in fleet[c].items() if k != "online"}, "ts": NOW, "status": "patrol"}})
+    assert c in members(hot, GEO_COLLECTOR)
+    assert [n.device_id for n in nearest_collectors(hot.r, lat, lon, NOW, 1)] == [c]
 
 
 def test_limit_is_respected_and_capped(hot: HotStore):
@@ -189,15 +234,19 @@ def test_an_empty_index_or_a_fleet_off_duty_gives_nobody(hot: HotStore):
 
 
 def test_a_circle_fuller_than_one_reply_keeps_only_what_is_certain(hot: HotStore, monkeypatch: pytest.MonkeyPatch):
-    # Bounded work: with a reply of 40 devices at most, the collector behind 100 vehicles cannot be
-    # told apart from one a device further out, so it is left out rather than guessed.
+    # Bounded work: with a reply of 40 collectors at most, the collector behind 100 signed-off ones
+    # cannot be told apart from one a collector further out, so it is left out rather than guessed.
+    # (Vehicles are not in the collectors' index: however many, they never fill a reply.)
     lat, lon = 30.27, 120.16
     fleet = {"C-near": doc("C-near", *north_of(lat, lon, 20)), "C-far": doc("C-far", *north_of(lat, lon, 1_000))}
-    fleet |= {f"V{i:03d}": doc(f"V{i:03d}", *north_of(lat, lon, 30 + i * 2), kind="vehicle") for i in range(100)}
+    fleet |= {f"O{i:03d}": doc(f"O{i:03d}", *north_of(lat, lon, 30 + i * 2), status="off_duty") for i in range(100)}
+    fleet |= {f"V{i:03d}": doc(f"V{i:03d}", *north_of(lat, lon, 25 + i), kind="vehicle") for i in range(100)}
     write(hot, fleet)
     assert [i for _, i in ranked(hot, lat, lon, 2)] == ["C-near", "C-far"]
     monkeypatch.setattr(nearby, "COUNT_MAX", 40)
     assert [i for _, i in ranked(hot, lat, lon, 2)] == ["C-near"]
+    monkeypatch.setattr(nearby, "COUNT_MAX", 150)  # the 102 collectors fit: the vehicles take no room
+    assert [i for _, i in ranked(hot, lat, lon, 2)] == ["C-near", "C-far"]
 
 
 @pytest.mark.parametrize("args", [
