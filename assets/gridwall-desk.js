@@ -9,7 +9,7 @@
   "use strict";
   if (typeof window === "undefined") { return; }
   var NUMBERS_MS = 5000, LIST_MS = 15000;
-  var lib, root, words, lang, query = {}, boardVersion = null, board = null;
+  var lib, root, words, lang, may = [], query = {}, boardVersion = null, board = null;
   var numbersTimer = null, listTimer = null, listSeq = 0;
   var lastKpi = null, lastPage = null; // what is drawn, to draw again into a page Dash rendered anew
 
@@ -26,6 +26,17 @@
     a.setAttribute("data-desk", "1");
     return a;
   }
+  // An action: a POST with the CSRF token the page's cookie carries (dashboard/access/web.py).
+  function postJSON(url, body) {
+    var m = /(?:^|;\s*)_csrf_token=([^;]+)/.exec(document.cookie);
+    return fetch(url, {method: "POST", credentials: "same-origin", body: JSON.stringify(body),
+      headers: {"Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": m ? decodeURIComponent(m[1]) : ""}
+    }).then(function (resp) {
+      return resp.json().catch(function () { return {}; }).then(function (b) { return {status: resp.status, body: b}; });
+    });
+  }
+  function mayDo(right) { return may.indexOf(right) >= 0; }
+
   function getJSON(url) {
     return fetch(url, {credentials: "same-origin", headers: {Accept: "application/json"}}).then(function (resp) {
       if (resp.status === 401) { window.location.assign("/login?next=" + encodeURIComponent(location.pathname + location.search)); }
@@ -75,6 +86,13 @@
         var name = el("td"), change = {};
         change[dim] = r.code;
         name.appendChild(link(lang === "en" ? r.en : r.zh, change));
+        if (dim === "department" && r.red > 0 && mayDo("act.supervise")) {
+          var press = el("button", "gw-d-mini", words.sup_button);
+          press.type = "button";
+          press.setAttribute("data-code", r.code);
+          press.addEventListener("click", function () { superviseDepartment(r); });
+          name.appendChild(press);
+        }
         tr.appendChild(name);
         ["red", "yellow", "grey"].forEach(function (light) {
           var td = el("td", "gw-d-n gw-d-" + light);
@@ -137,6 +155,7 @@
       id.appendChild(el("span", "gw-d-dot"));
       id.appendChild(el("span", "gw-d-caseid", r.case_id));
       if (r.urgent) { id.appendChild(el("span", "gw-d-badge", words.desk_urgent)); }
+      if (r.supervised) { id.appendChild(el("span", "gw-d-badge gw-d-sup", words.sup_badge + (r.supervised > 1 ? " ×" + r.supervised : ""))); }
       tr.appendChild(id);
       var problem = el("td", "gw-d-col_problem");
       problem.appendChild(el("div", "gw-d-strong", lang === "en" ? r.problem_en : r.problem_zh));
@@ -232,6 +251,9 @@
       lib.dueText({due: st.due, light: st.light}, c.now, words) : "—");
     body.appendChild(facts);
 
+    if (cs.supervisions) { head.appendChild(el("span", "gw-d-badge gw-d-sup", words.sup_badge + " ×" + cs.supervisions)); }
+    if (st.open && mayDo("act.supervise")) { superviseForm(body, c); }
+
     var steps = section(body, words.case_steps);
     (c.steps || []).forEach(function (s) {
       var row = el("div", "gw-d-step" + (s.on_time === false ? " gw-d-late" : ""));
@@ -252,6 +274,7 @@
       li.appendChild(el("span", "gw-d-tl-time", time(e.ts, true)));
       li.appendChild(el("span", "gw-d-tl-action", lang === "en" ? e.action : e.action_zh));
       if (e.actor) { li.appendChild(el("span", "gw-d-sub", e.actor)); }
+      if (e.note) { li.appendChild(el("span", "gw-d-note", e.note)); }
       (e.marks || []).forEach(function (m) { li.appendChild(el("span", "gw-d-mark", words["mark_" + m] || m)); });
       list.appendChild(li);
     });
@@ -287,6 +310,46 @@
       row.appendChild(el("span", null, lang === "en" ? h.en : h.zh));
       row.appendChild(el("span", "gw-d-sub", time(h.reported_at, true)));
       hist.appendChild(row);
+    });
+  }
+
+  function superviseForm(body, c) {
+    var box = section(body, words.sup_button);
+    var form = el("form", "gw-d-sup-form");
+    var note = el("textarea");
+    note.name = "note"; note.maxLength = 500; note.rows = 3; note.required = true; note.placeholder = words.sup_note;
+    var when = el("input");
+    when.type = "datetime-local"; when.name = "deadline_request";
+    var label = el("label", "gw-d-field", null);
+    label.appendChild(el("span", "gw-d-flabel", words.sup_deadline));
+    label.appendChild(when);
+    var send = el("button", "gw-d-btn", words.sup_send);
+    send.type = "submit";
+    var said = el("div", "gw-d-sup-said");
+    form.appendChild(note); form.appendChild(label); form.appendChild(send); form.appendChild(said);
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      send.disabled = true;
+      // datetime-local is the browser's zone; the desk's users sit in the city's.
+      var request = when.value ? new Date(when.value).getTime() / 1000 : null;
+      postJSON("/desk/api/act/supervise", {case_id: c.case_id, note: note.value, deadline_request: request,
+                                           version: (c.case || {}).version}).then(function (res) {
+        send.disabled = false;
+        if (res.status === 202) { said.textContent = words.sup_sent; note.value = ""; setTimeout(loadCase, 1500); }
+        else { said.textContent = lib.fill(words.sup_failed, {detail: res.body.detail || res.body.reason || res.status}); }
+      }).catch(function () { send.disabled = false; said.textContent = words.desk_unavailable; });
+    });
+    box.appendChild(form);
+  }
+
+  function superviseDepartment(r) {
+    var name = lang === "en" ? r.en : r.zh;
+    if (!window.confirm(lib.fill(words.sup_dept_confirm, {name: name, n: r.red}))) { return; }
+    var note = window.prompt(words.sup_note, "");
+    if (!note) { return; }
+    postJSON("/desk/api/act/supervise-department", {department: r.code, note: note}).then(function (res) {
+      showError(res.status === 202 ? null : lib.fill(words.sup_failed, {detail: res.body.detail || res.body.reason || res.status}));
+      if (res.status === 202) { setTimeout(loadList, 1500); }
     });
   }
 
@@ -364,6 +427,7 @@
     new MutationObserver(adopt).observe(document.body, {childList: true, subtree: true});
     var contract = JSON.parse(root.getAttribute("data-contract") || "{}");
     words = contract.words || {};
+    may = contract.may || [];
     lang = contract.lang || "zh";
     document.body.classList.add("gw-desk-page");
     document.addEventListener("click", function (ev) {

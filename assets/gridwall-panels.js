@@ -234,12 +234,15 @@
       var el = els[i], c = el.children;
       // A Frigate review names its own severity: a class and a word only when the page knows it.
       var sev = fmt().known(it.sev, words(), "sev_", "detection");
-      setClass(el, "gw-titem gw-sev-" + sev + (it.active ? "" : " gw-ended") + (it.kind === "case" && it.light ? " gw-light-" + it.light : ""));
+      setClass(el, "gw-titem gw-sev-" + sev + (it.active ? "" : " gw-ended") + (it.kind === "case" && it.light ? " gw-light-" + it.light : "")
+        + (it.sup ? " gw-supervised" : ""));
       el.setAttribute("data-id", it.id);
       el.setAttribute("data-kind", it.kind);
       setText(c[0], when(it.at, today));
       setText(c[1], gw.word("sev_" + sev));
-      setText(c[2], it.active ? (en ? it.en : it.zh) : fmt().isolate(en ? it.en : it.zh) + " · " + gw.word("ended"));
+      var name = it.active ? (en ? it.en : it.zh) : fmt().isolate(en ? it.en : it.zh) + " · " + gw.word("ended");
+      // 督办: a leader pressed this case on (the desk's action, docs/desk.md).
+      setText(c[2], it.sup ? fmt().isolate(name) + " · " + gw.word("sup_badge") : name);
       setText(c[3], en ? it.place_en : it.place_zh);
     });
     // Something new on top: show it now, whatever the scroll position was.

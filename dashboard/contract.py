@@ -17,7 +17,7 @@ Nothing here imports Dash: feeds/ reads the values too.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Final
 
 from dashboard.i18n import t
@@ -114,7 +114,7 @@ POLL_FIELDS: Final[Mapping[str, tuple[str, ...]]] = {
 # --- words ---------------------------------------------------------------------------------------
 # Every word the browser writes itself (the layouts write theirs through dashboard.i18n.t).
 JS_WORDS: Final = (
-    "sev_critical", "sev_alert", "sev_detection", "sev_urgent", "ended", "no_alerts", "not_ready", "rank_city_only",
+    "sev_critical", "sev_alert", "sev_detection", "sev_urgent", "ended", "no_alerts", "not_ready", "rank_city_only", "sup_badge",
     "since_day_start", "reported", "closed",                     # panels and ticker
     "seconds_ago", "minutes_ago", "hours_ago", "no_data",        # the data age
     "fresh_stale", "waiting_data",                               # ... with no answer; no picture yet
@@ -158,13 +158,20 @@ DESK_WORDS: Final = (
     "case_close", "case_steps", "case_timeline", "case_nearby", "case_history", "case_media", "case_none",
     "case_not_found", "case_deadline", "case_reported", "case_spent", "case_on_time", "case_late", "case_waiting",
     "case_walk", "case_before", "case_after",
-    "mark_return", "mark_extend", "mark_suspend", "mark_resume", "mark_rework", "mark_void",
+    "mark_return", "mark_extend", "mark_suspend", "mark_resume", "mark_rework", "mark_void", "mark_supervise",
+    "sup_button", "sup_badge", "sup_note", "sup_deadline", "sup_send", "sup_sent", "sup_dept_confirm", "sup_failed",
 )
 
 
-def desk_contract(lang: str) -> dict[str, Any]:
+# The rights the desk's page asks about, to show an action's button (the server refuses the
+# request itself to whoever lacks the right: the button is a convenience, not the check).
+DESK_ACTION_RIGHTS: Final = ("act.supervise", "act.dispatch", "see.reports")
+
+
+def desk_contract(lang: str, may: Iterable[str] = ()) -> dict[str, Any]:
     """What the desk's page carries for the browser (``data-contract`` on ``#gw-desk``)."""
-    return {"lang": lang, "words": {key: t(key, lang) for key in DESK_WORDS}}
+    return {"lang": lang, "words": {key: t(key, lang) for key in DESK_WORDS},
+            "may": [r for r in DESK_ACTION_RIGHTS if r in set(may)]}
 
 
 def page_contract(lang: str) -> dict[str, Any]:

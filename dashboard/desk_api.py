@@ -13,6 +13,16 @@
   it now (dashboard/store/nearby.py). 404 for a case SQL does not hold, or one outside the
   caller's districts (a limited user is not told it exists); 400 for an id that cannot be one.
 
+Actions (``POST``, with the CSRF token in ``X-CSRFToken``; docs/desk.md "督办"):
+
+- ``POST /desk/api/act/supervise`` ``{"case_id", "note", "deadline_request"?, "version"}``: 督办
+  one case; 409 when the case moved on since the page showed it (``version``) or is finished.
+- ``POST /desk/api/act/supervise-department`` ``{"department", "note", "deadline_request"?}``:
+  督办 every overdue case of a department (the caller's districts' only).
+
+Each is audited and leaves as case events through the outbox (dashboard/screens/desk_actions.py);
+the answer is 202: queued, published by the ingest worker within about a second.
+
 Every route needs ``see.desk`` (ROUTES in dashboard/access/web.py): the guard refuses the
 request itself, whatever the page shows. Masking and districts are applied here, on the server.
 """
@@ -36,9 +46,11 @@ from dashboard.exports import to_csv, to_xlsx
 from dashboard.i18n import pick_lang, t
 from dashboard.poll import board_answer, parse_version
 from dashboard.screens.desk import EXPORT_MAX, CaseQuery, QueryError, case_list, case_view, export_table
+from dashboard.screens.desk_actions import DEPARTMENT_MAX, ActionError, parse_supervise, supervise_messages
 from dashboard.screens.names import load_names
-from dashboard.store.case_page import case_page
+from dashboard.store.case_page import case_head, case_page
 from dashboard.store.hot import REDIS_DOWN, HotStore
+from dashboard.store.outbox import Outbox
 
 JSON = "application/json"
 
@@ -48,11 +60,13 @@ def _json(body: bytes, status: int = 200) -> flask.Response:
 
 
 NEAREST = 8  # collectors listed on a case
+ACTION_RATE = "60/minute"  # a person's actions; a script pressing every case is refused
 
 
 def install(server: flask.Flask, guard: Guard, settings: Settings, hot: HotStore, engine: Engine) -> None:
     names = load_names(settings.city_dir)
     rules, policy = casedata.city_rules(settings.section("casework"))
+    outbox = Outbox(engine)
 
     def masking() -> Masking:
         return Masking.for_role(guard.principal().masked, guard.alias_key, settings.mask_address)  # type: ignore[arg-type]
@@ -112,6 +126,66 @@ def install(server: flask.Flask, guard: Guard, settings: Settings, hot: HotStore
         name = f"cases-{at:%Y%m%d-%H%M}.{fmt}"
         return flask.Response(body, mimetype=mime, headers={"Cache-Control": "no-store",
                                                              "Content-Disposition": f'attachment; filename="{name}"'})
+
+    def refused(exc: ActionError) -> flask.Response:
+        return _json(orjson.dumps({"reason": exc.reason, "detail": exc.detail}), exc.status)
+
+    @server.post("/desk/api/act/supervise")
+    @guard.limit(ACTION_RATE)
+    def _supervise_case() -> flask.Response:
+        now, principal = time.time(), guard.principal()
+        body = flask.request.get_json(silent=True)
+        try:
+            case_id = body.get("case_id") if isinstance(body, dict) else None
+            if not isinstance(case_id, str):
+                raise ActionError("bad_case_id", "case_id: the case's number")
+            request = parse_supervise({k: v for k, v in body.items() if k != "case_id"}, now, needs_version=True)
+            try:
+                head = case_head(engine, case_id)
+            except ValueError as exc:
+                raise ActionError("bad_case_id", str(exc)[:200]) from exc
+            if head is None or not principal.scope.sees({"district": head.district}):
+                raise ActionError("no_such_case", case_id[:64], 404)
+            if not head.open:
+                raise ActionError("case_finished", "a finished case has nobody to press", 409)
+            if head.version != request.version:
+                raise ActionError("stale", f"the case moved on (version {head.version}); look again", 409)
+            messages = supervise_messages([case_id], request, principal.name, now)
+        except ActionError as exc:
+            return refused(exc)
+        outbox.add(messages, now)
+        event_id = orjson.loads(messages[0][1])["event_id"]
+        guard.audit("supervise", case_id=case_id, event_id=event_id, note=request.note,
+                    deadline_request=request.deadline_request)
+        return _json(orjson.dumps({"queued": 1, "event_id": event_id}), 202)
+
+    @server.post("/desk/api/act/supervise-department")
+    @guard.limit(ACTION_RATE)
+    def _supervise_department() -> flask.Response:
+        now, principal = time.time(), guard.principal()
+        body = flask.request.get_json(silent=True)
+        try:
+            department = body.get("department") if isinstance(body, dict) else None
+            if not isinstance(department, str) or not department or len(department) > 64:
+                raise ActionError("bad_action", "department: its code")
+            request = parse_supervise({k: v for k, v in body.items() if k != "department"}, now, needs_version=False)
+            try:
+                docs = hot.open_cases()
+            except REDIS_DOWN as exc:
+                raise ActionError("unavailable", "the live cases cannot be read now", 503) from exc
+            # Exactly the cases the department's 超期 counts (the one light rule, in the caller's districts).
+            page = case_list(docs, dataclasses.replace(CaseQuery(light="red", department=department), limit=DEPARTMENT_MAX),
+                             now, names, Masking.none(), principal.scope)
+            case_ids = [r["case_id"] for r in page["rows"]]
+            if not case_ids:
+                raise ActionError("nothing_overdue", "the department has no overdue case", 409)
+            messages = supervise_messages(case_ids, request, principal.name, now)
+        except ActionError as exc:
+            return refused(exc)
+        outbox.add(messages, now)
+        guard.audit("supervise_department", department=department, cases=len(case_ids), note=request.note,
+                    deadline_request=request.deadline_request)
+        return _json(orjson.dumps({"queued": len(case_ids)}), 202)
 
     @server.get("/desk/api/case/<path:case_id>")
     @guard.limit(settings.poll_rate)

@@ -153,6 +153,14 @@ TEXT: dict[str, dict[str, str]] = {
     "desk_numbers": {"zh": "在办案件灯色", "en": "Open cases by light"},
     "case_close": {"zh": "关闭", "en": "Close"},
     "desk_export": {"zh": "导出", "en": "Export"},
+    "sup_button": {"zh": "督办", "en": "Supervise"},
+    "sup_badge": {"zh": "督办", "en": "Supervised"},
+    "sup_note": {"zh": "督办意见", "en": "Instruction"},
+    "sup_deadline": {"zh": "要求完成时间（可选）", "en": "Deadline asked for (optional)"},
+    "sup_send": {"zh": "发送督办", "en": "Send"},
+    "sup_sent": {"zh": "已发送督办", "en": "Sent"},
+    "sup_dept_confirm": {"zh": "对 {name} 的 {n} 件超期案件发出督办？", "en": "Supervise the {n} overdue cases of {name}?"},
+    "sup_failed": {"zh": "督办未发送：{detail}", "en": "Not sent: {detail}"},
     "col_light": {"zh": "灯色", "en": "Light"},
     "col_state": {"zh": "状态", "en": "State"},
     "col_urgent": {"zh": "紧急", "en": "Urgent"},
@@ -199,6 +207,7 @@ TEXT: dict[str, dict[str, str]] = {
     "mark_resume": {"zh": "恢复", "en": "Resumed"},
     "mark_rework": {"zh": "返工", "en": "Rework"},
     "mark_void": {"zh": "作废", "en": "Void"},
+    "mark_supervise": {"zh": "督办", "en": "Supervised"},
 }
 
 

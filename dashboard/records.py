@@ -93,6 +93,10 @@ class CaseEvent:
 
 Record = Position | DeviceStatus | Alert | CaseEvent
 
+# The case feed's topic (docs/mqtt.md §3.3): the native decoder subscribes to it with "+", the
+# desk publishes its actions on it (dashboard/screens/desk_actions.py), one spelling for both.
+CASE_TOPIC = "gridwall/case/{case_id}"
+
 
 def event_digest(event: CaseEvent) -> str:
     """What a case event says, as 32 hex digits: an identical redelivery has the same digest, a

@@ -37,10 +37,12 @@ from dashboard.store.history_writer import HistoryWriter
 from dashboard.store.hot import HotStore, connect, remove_worker, write_broker_state
 from dashboard.store.liverank import LiveRank
 from dashboard.store.liverank_keeper import RankKeeper
+from dashboard.store.outbox import Outbox
 from feeds.citygeo import city_bounds, grid_lookup
 from feeds.decoders import DecodeContext
 from feeds.intake import Intake
 from feeds.mqtt import make_client, parse_mqtt_url
+from feeds.outbox import OutboxPublisher
 from feeds.pipeline import Message, Pipeline
 from feeds.rebuild import rebuild_if_empty, reconcile
 from feeds.rejects import store_failed
@@ -117,6 +119,7 @@ class IngestWorker:
         self.ticker = Ticker(self.hot, settings.tick_s)
         self.ranks = RankKeeper(ranks, engine, book, city_grid_codes(settings.city_dir), self.worker_id)
         self.board = BoardMaker(self.hot, engine, settings, ranks, self.worker_id)
+        self.outbox = OutboxPublisher(Outbox(engine))  # the desk's actions, out over our connection
         self.intake = Intake()
         self.spooled = Intake()  # the spool's copies, handled in batches of their own
         self.processed = 0  # messages this worker took through the pipeline
@@ -169,6 +172,7 @@ class IngestWorker:
             on_subscribed=self.subscribed.set,
             reconnect_max_s=5,  # back soon after a broker restart
         )
+        self.outbox.attach(self.client)
         if self.spool is not None:
             self.spool.start()
 
@@ -273,6 +277,7 @@ class IngestWorker:
             if spooled:
                 self.process(spooled, spool=True)
             now = time.time()
+            self.outbox.tick(now, self.client, self.connected)
             if self.ticker.due(now):
                 self._tick(now)
             if now >= next_beat:

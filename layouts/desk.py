@@ -18,7 +18,7 @@ from dash import dcc, html
 from dashboard.access.principal import Principal
 from dashboard.casework.casestate import Source
 from dashboard.config import Settings
-from dashboard.contract import desk_contract
+from dashboard.contract import DESK_ACTION_RIGHTS, desk_contract
 from dashboard.i18n import t
 from dashboard.screens.desk import LIGHTS, SORTS
 from dashboard.screens.names import load_names
@@ -110,7 +110,7 @@ def case_panel(lang: str) -> html.Aside:
 
 
 def layout(settings: Settings, lang: str, principal: Principal) -> html.Div:
-    contract: dict[str, Any] = desk_contract(lang)
+    contract: dict[str, Any] = desk_contract(lang, [r for r in DESK_ACTION_RIGHTS if principal.may(r)])
     return html.Div([
         html.Header([
             html.H1(t("desk_title", lang), className="gw-d-title"),

@@ -39,7 +39,7 @@ def _need(missing: list[str], what: str) -> None:
 @dataclass
 class Stack:
     kind: str
-    mqtt_url: str  # ingest's: on the production stack, the ingest account (it may read, not publish)
+    mqtt_url: str  # ingest's: on the production stack, the ingest account (it reads; it publishes only the outbox)
     redis_url: str
     database_url_factory: object  # () -> str
     publish_url: str  # the tests' publishers': on the production stack, the gateway account (servers.py)

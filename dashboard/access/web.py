@@ -49,6 +49,7 @@ ROUTES: dict[str, str | None] = {
     "/wall/poll": "see.wall",
     "/desk/api/": "see.desk",  # the desk's page itself is guarded as a page (Guard.page)
     "/desk/api/cases.": "see.reports",  # the list's export (.xlsx, .csv): it leaves the building
+    "/desk/api/act/supervise": "act.supervise",  # 督办 (a case, a department)
     "/_dash-layout": AUTH,
     "/_dash-dependencies": AUTH,
     "/_dash-update-component": AUTH,

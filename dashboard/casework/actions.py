@@ -44,6 +44,7 @@ class Action(StrEnum):
     CHECK_FAIL = "check_fail"  # 核查不通过 -> 返工
     CLOSE = "close"  # 结案
     SELF_DISPOSE = "self_dispose"  # 自行处置 (minor, fixed by the supervisor)
+    SUPERVISE = "supervise"  # 督办: a leader presses the case on; the state stays (docs/desk.md)
 
 
 # States in which a case no longer needs anyone: they leave the open-case counters.

@@ -115,6 +115,8 @@ class CaseState:
     returns: int = 0  # 回退
     extensions: int = 0  # 延期
     suspensions: int = 0  # 挂账
+    supervisions: int = 0  # 督办: how often a leader pressed it
+    supervised_at: float | None = None  # the last 督办
     self_disposed: bool = False  # 自行处置
     # Its lifecycle runs in another case system (Open311): we see only report and close, so
     # CLOSE is taken from any open state.

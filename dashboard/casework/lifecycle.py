@@ -53,10 +53,10 @@ class EventIn(Protocol):
 @dataclass(frozen=True, slots=True)
 class Transition:
     sources: frozenset[State]  # empty: only a new case (上报)
-    target: State
+    target: State | None  # None: the case stays in its state (督办)
 
 
-def _t(sources: Iterable[State], target: State) -> Transition:
+def _t(sources: Iterable[State], target: State | None) -> Transition:
     return Transition(frozenset(sources), target)
 
 
@@ -80,6 +80,8 @@ TRANSITIONS: Mapping[Action, Transition] = {
     Action.CHECK_FAIL: _t([_S.AWAIT_CHECK], _S.IN_DISPOSAL),
     Action.CLOSE: _t([_S.AWAIT_CLOSE], _S.CLOSED),
     Action.SELF_DISPOSE: _t([_S.REPORTED], _S.CLOSED),
+    # 督办 presses an open case on, whatever step it is at; a finished case has nobody to press.
+    Action.SUPERVISE: _t([s for s in State if s not in TERMINAL_STATES], None),
 }
 
 ACTION_NAMES_ZH: Mapping[Action, str] = {
@@ -101,6 +103,7 @@ ACTION_NAMES_ZH: Mapping[Action, str] = {
     Action.CHECK_FAIL: "返工",
     Action.CLOSE: "结案",
     Action.SELF_DISPOSE: "自行处置",
+    Action.SUPERVISE: "督办",
 }
 
 
@@ -155,7 +158,8 @@ def apply(case: CaseState | None, event: EventIn, rules: Rules) -> CaseState:
     if "deadline" in fields and merged.dispatched_at is not None:
         merged = _refix_deadline(merged, rules)
     changes = _HANDLERS[action](merged, event, ts, rules)
-    return replace(merged, **changes, state=transition.target, updated_at=ts, version=case.version + 1)
+    state = transition.target or case.state
+    return replace(merged, **changes, state=state, updated_at=ts, version=case.version + 1)
 
 
 def replay(events: Iterable[EventIn], rules: Rules, case: CaseState | None = None) -> CaseState:
@@ -501,7 +505,14 @@ def _self_dispose(case: CaseState, event: EventIn, ts: float, rules: Rules) -> d
 
 
 _Handler = Callable[[CaseState, EventIn, float, Rules], dict[str, Any]]
+def _supervise(case: CaseState, event: EventIn, ts: float, rules: Rules) -> dict[str, Any]:
+    # A reminder with a note, not a step: no clock starts or stops, no deadline moves (a new
+    # deadline the leader asks for is a request; the case system answers it with 延期).
+    return {"supervisions": case.supervisions + 1, "supervised_at": ts}
+
+
 _HANDLERS: Mapping[Action, _Handler] = {
+    Action.SUPERVISE: _supervise,
     Action.VERIFY_REQUEST: _verify_request,
     Action.VERIFY: _verify,
     Action.ACCEPT: _accept,

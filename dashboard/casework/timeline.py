@@ -65,6 +65,7 @@ class Mark(StrEnum):
     RESUME = "resume"  # 挂账恢复: the clock runs again; the deadline moved by the paused time
     REWORK = "rework"  # 返工: the check failed, the disposal starts again (same deadline)
     VOID = "void"  # 作废 / 不予受理: the case ends without a disposal
+    SUPERVISE = "supervise"  # 督办: a leader pressed the case on (with a note, maybe a deadline asked for)
 
 
 class TimelineEvent(lifecycle.EventIn, Protocol):
@@ -116,6 +117,8 @@ class Entry:
     paused_s: float | None  # 挂账恢复: the time the clock stood still, on the case's clock
     returned_from: str | None  # 回退: the department that sent it back
     error: str | None  # why the lifecycle refused it (a stored event normally applies)
+    note: str | None = None  # what the sender said with it (a 督办's instruction, a close's notes)
+    deadline_request: float | None = None  # 督办: the deadline the leader asked for
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +212,14 @@ def waiting_step(case: CaseState, now: float, rules: Rules) -> StepTime | None:
                     on_time=False if late else None)
 
 
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _number(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
 def _marks(before: CaseState, after: CaseState) -> tuple[str, ...]:
     marks: list[str] = []
     if after.returns > before.returns:
@@ -223,6 +234,8 @@ def _marks(before: CaseState, after: CaseState) -> tuple[str, ...]:
         marks.append(Mark.REWORK.value)
     if after.voided_at is not None and before.voided_at is None:
         marks.append(Mark.VOID.value)
+    if after.supervisions > before.supervisions:
+        marks.append(Mark.SUPERVISE.value)
     return tuple(marks)
 
 
@@ -231,7 +244,7 @@ def _entry(seq: int, event: TimelineEvent, before: CaseState | None, after: Case
         seq=seq, event_id=event.event_id, action=event.action, action_zh=_action_zh(event.action),
         actor=event.actor, ts=float(event.ts), state=after.state.value, step=None, marks=(),
         deadline=after.deadline, previous_deadline=None, extension_s=None, paused_s=None, returned_from=None,
-        error=None,
+        error=None, note=_text(event.case.get("note")), deadline_request=_number(event.case.get("deadline_request")),
     )
     if before is None:  # the report: nothing ended, nothing moved
         return entry

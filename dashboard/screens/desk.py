@@ -195,6 +195,7 @@ def _row(doc: Mapping[str, Any], light: Light | None, now: float, names: Names, 
     return {
         "case_id": doc.get("case_id"), "light": light.value if light is not None else None,
         "state": doc.get("state"), "urgent": bool(doc.get("urgent")), "source": doc.get("source"),
+        "supervised": int(doc.get("supervised") or 0),
         "district": doc.get("district"), "district_zh": district[0], "district_en": district[1],
         "street": doc.get("street"), "street_zh": street[0], "street_en": street[1],
         "department": doc.get("department"), "department_zh": department[0], "department_en": department[1],

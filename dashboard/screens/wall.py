@@ -338,6 +338,7 @@ class WallBoard:
             place = self.names.area(c.get("street")) if c.get("street") else self.names.place(c.get("grid_code"))
             items.append({"kind": "case", "id": str(c["case_id"]), "at": c.get("reported_at"), "zh": zh, "en": en,
                           "sev": "urgent", "active": True, "light": case_light(c, now),
+                          "sup": int(c.get("supervised") or 0),
                           "place_zh": place[0], "place_en": place[1]})
         items.sort(key=lambda i: (-(i["at"] or 0), i["kind"], i["id"]))
         return items[:TICKER_MAX]

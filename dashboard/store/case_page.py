@@ -22,6 +22,7 @@ from typing import Any, Final
 from sqlalchemy import Connection, Engine, select
 
 from dashboard import limits
+from dashboard.casework.actions import TERMINAL_STATES, State
 from dashboard.casework.casestate import CaseState
 from dashboard.casework.overdue import LightPolicy
 from dashboard.casework.timelimits import Rules
@@ -165,7 +166,7 @@ class CasePage:
     replay_matches: bool
 
 
-_CASE_FIELDS = ("state", "source", "channel", "category", "class_code", "small_code", "condition", "grid_code",
+_CASE_FIELDS = ("version", "supervisions", "supervised_at", "state", "source", "channel", "category", "class_code", "small_code", "condition", "grid_code",
                 "department", "urgent", "reporter", "reported_at", "closed_at", "district", "street", "community")
 _EVENT_TEXTS = ("description", "ticket")  # wording only the events carry (the projection keeps title, address)
 
@@ -234,3 +235,26 @@ def same_state(replayed: CaseState, stored: CaseState) -> bool:
     from the time as sent, so a time sent with more digits comes back a fraction of a
     microsecond off (and every deadline computed from it with it)."""
     return _same(replayed, stored)
+
+
+@dataclass(frozen=True, slots=True)
+class CaseHead:
+    """What an action on a case is checked against: the version the caller saw, whether it is
+    open, and where it is (a limited user acts in its districts only)."""
+
+    case_id: str
+    version: int
+    open: bool
+    district: str | None
+    department: str | None
+
+
+def case_head(engine: Engine, case_id: str) -> CaseHead | None:
+    """The case's current version and place, by its key; None for a case SQL does not hold."""
+    check_case_id(case_id)
+    with engine.connect() as conn:
+        row = conn.execute(select(CaseRow.version, CaseRow.state, CaseRow.district, CaseRow.department)
+                           .where(CaseRow.case_id == case_id)).first()
+    if row is None:
+        return None
+    return CaseHead(case_id, int(row.version), State(row.state) not in TERMINAL_STATES, row.district, row.department)

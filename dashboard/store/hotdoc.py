@@ -37,6 +37,9 @@ def hot_doc(case: CaseState, extra: dict[str, Any], rules: Rules, policy: LightP
         "due": clock.due,
         "warn_at": clock.warn_at,
     }
+    if case.supervisions:  # 督办: the badge on the desk's list and the wall's ticker
+        doc["supervised"] = case.supervisions
+        doc["supervised_at"] = case.supervised_at
     doc.update({k: extra[k] for k in EXTRA_FIELDS if extra.get(k) is not None})
     return doc
 

@@ -362,3 +362,24 @@ class AuditRow(Base):
     address: Mapped[str | None] = mapped_column(String(limits.REMOTE_ADDRESS))
     action: Mapped[str] = mapped_column(String(32))
     detail: Mapped[dict[str, Any]] = mapped_column(JSONDoc)
+
+
+class OutboxRow(Base):
+    """A message the web wants published over MQTT (the desk's actions: docs/mqtt.md "Outgoing").
+    The web has no MQTT client (nothing in dashboard/ imports paho), so it writes the message
+    here in the request and an ingest worker publishes it at QoS 1 (feeds/outbox.py), marking it
+    sent on the broker's PUBACK: a crash of either side loses nothing. ``claim`` is the lease
+    of the worker that is sending it, so that several workers do not all send it."""
+
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    topic: Mapped[str] = mapped_column(Text)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[float] = mapped_column(Float)
+    next_try_at: Mapped[float] = mapped_column(Float)  # not before: the lease's end or the backoff's
+    claim: Mapped[str | None] = mapped_column(String(32))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[float | None] = mapped_column(Float)
+
+    __table_args__ = (Index("ix_outbox_pending", "sent_at", "next_try_at"),)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from dashboard.casework.actions import Action
-from dashboard.records import Alert, CaseEvent, Position, Record
+from dashboard.records import CASE_TOPIC, Alert, CaseEvent, Position, Record
 from feeds.decoders._fields import (
     Json,
     load_object,
@@ -173,6 +173,7 @@ CASE_STR_FIELDS: Final = (
     "source", "category", "class_code", "small_code", "grid_code", "department", "condition",
     "title", "description", "address", "media_url", "ticket",
     "extension",  # 延期: the approved time on the case's clock, e.g. "1 工作日"
+    "note",  # 督办 (and any action): what the sender says with it
 )  # fmt: skip
 
 
@@ -230,6 +231,11 @@ def case_fields(nested: Json, flat: Json, ctx: DecodeContext) -> dict[str, Any]:
     deadline = merged.get("deadline")
     if deadline is not None:
         case["deadline"] = parse_time(deadline, at + "deadline", ctx.naive_offset_s)
+    # 督办: the deadline a leader asks for. A request only: the lifecycle never reads it (the
+    # case system answers with 延期).
+    request = merged.get("deadline_request")
+    if request is not None:
+        case["deadline_request"] = parse_time(request, at + "deadline_request", ctx.naive_offset_s)
     return case
 
 
@@ -251,5 +257,5 @@ def _urgency(value: Any, at: str) -> bool:
 FORMATS: Final = (
     Format("native.gps", topics=("gridwall/gps/+/+",), qos=0, feed="gps", decode=decode_gps),
     Format("native.video", topics=("gridwall/video/+",), qos=1, feed="video", decode=decode_video),
-    Format("native.case", topics=("gridwall/case/+",), qos=1, feed="case", decode=decode_case),
+    Format("native.case", topics=(CASE_TOPIC.format(case_id="+"),), qos=1, feed="case", decode=decode_case),
 )

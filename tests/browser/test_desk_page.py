@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from browser_support import chrome, js
-from helpers import eventually, grant
+from helpers import eventually, grant, running_ingest
 from werkzeug.serving import make_server
 
 from dashboard.app import create_app
@@ -141,6 +141,36 @@ def test_a_row_opens_its_case_with_timeline_steps_and_nearest_collectors(desk, b
     eventually(lambda: js(browser, "return document.getElementById('gw-d-case').hidden;"), 10, "closed")
     assert js(browser, "return location.search;") == "?light=red"
     assert js(browser, "return window.__pwned === undefined;")
+
+
+def test_supervise_from_the_case_panel_goes_out_and_comes_back_on_the_timeline(desk, browser, artifacts: Path) -> None:
+    """督办 typed into the panel: refused while the note is empty (the browser's own check, then
+    the server's for an oversized one), sent, published by a real ingest worker, and back on the
+    case's timeline with its note and on the list as the badge."""
+    url, settings, _ = desk
+    browser.get(url + "/desk?light=red")
+    eventually(lambda: len(rows(browser)) > 0, 20, "the list")
+    first = rows(browser)[0]
+    browser.find_element("css selector", f"#gw-d-rows tr[data-case='{first}']").click()
+    eventually(lambda: js(browser, "return !!document.querySelector('#gw-d-case-body .gw-d-sup-form textarea');"), 10,
+               "the 督办 form")
+    before = page_events(settings, first)
+    form = browser.find_element("css selector", "#gw-d-case-body .gw-d-sup-form")
+    form.find_element("css selector", "textarea").send_keys("今天下班前处理完，拍照反馈")
+    browser.save_screenshot(str(artifacts / "desk-supervise-1920x1080.png"))
+    with running_ingest(settings):
+        form.find_element("css selector", "button[type=submit]").click()
+        eventually(lambda: "已发送督办" in (js(browser, "var s = document.querySelector('#gw-d-case-body .gw-d-sup-said');"
+                                             " return s ? s.textContent : '';") or ""), 10, "the desk says it is sent")
+        eventually(lambda: page_events(settings, first) == before + 1, 20, "the 督办 stored, through MQTT")
+        eventually(lambda: js(browser, "return document.querySelectorAll('#gw-d-case-body .gw-d-tl').length;") == before + 1,
+                   10, "its entry on the timeline")
+    last = js(browser, "var e = document.querySelectorAll('#gw-d-case-body .gw-d-tl'); return e[e.length - 1].textContent;")
+    assert "督办" in last and "今天下班前处理完，拍照反馈" in last, last
+    assert "督办" in text(browser, "gw-d-case-body")
+    browser.save_screenshot(str(artifacts / "desk-supervised-1920x1080.png"))
+    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == [], errors
 
 
 def page_events(settings: Any, case_id: str) -> int:

@@ -1,8 +1,10 @@
 """Who may publish and who may read, on mosquitto as deployed (docs/deploy/mosquitto.conf with
 its password file and docs/deploy/mosquitto.acl; docs/production.md §1): a device publishes its
-own topics only and reads nothing; each service publishes its own topics only; ingest publishes
-nothing and is the only account that reads, through its shared subscriptions and its spool
-session; a wrong password, an unknown account and no account at all are refused.
+own topics only and reads only the tasks sent to it; each service publishes its own topics only;
+ingest publishes only the desk's outgoing topics (case events, tasks) and is the only account
+that reads the feeds, through its shared subscriptions and its spool session (the case system
+reads the case events back); a wrong password, an unknown account and no account at all are
+refused.
 
 A refusal is proved by what ingest's own subscriptions get: the refused message never arrives,
 while a message sent after it on the same connection, which the ACL allows (the marker), does,
@@ -213,7 +215,8 @@ SERVICES = {
     "frigate": (["frigate/events", "frigate/reviews"], ["gridwall/video/CAM01", "traccar/events"]),
     "open311": (["open311/requests"], ["gridwall/case/K1"]),
     "osmand-bridge": (["osmand/C0012"], [OWN_FIX, "owntracks/zhang/phone"]),
-    "ingest": ([], list(OTHERS_TOPICS)),  # it reads; it never publishes
+    # It reads; it publishes only the desk's outbox (the task topic is tested with the handheld).
+    "ingest": (["gridwall/case/K1"], [t for t in OTHERS_TOPICS if t != "gridwall/case/K1"]),
     "monitor": ([], list(OTHERS_TOPICS)),
 }
 
@@ -281,6 +284,24 @@ def test_the_deployed_acl_lets_ingest_alone_read_every_routed_topic() -> None:
     assert ingest_reads == set(DEFAULT_TOPICS), "the ACL's ingest block and feeds/topics.py's defaults differ"
     readers = {(user, topic) for user, _kind, access, topic in rules
                if user != "ingest" and access in ("read", "readwrite") and not topic.startswith("$SYS/")}
-    assert not readers, f"accounts besides ingest that read feeds: {readers}"
-    assert not [r for r in rules if r[0] == "ingest" and r[2] != "read"], "ingest publishes nothing"
+    # The desk's outgoing messages: the case system reads case events, a handheld its own tasks.
+    assert readers == {("case-system", "gridwall/case/+"), (None, "gridwall/task/%u")}, readers
+    ingest_writes = {topic for user, _kind, access, topic in rules if user == "ingest" and access != "read"}
+    assert ingest_writes == {"gridwall/case/+", "gridwall/task/+"}, "ingest publishes the outbox's topics only"
+
+
+def test_a_handheld_reads_its_own_tasks_only(broker: servers.Mosquitto) -> None:
+    ingest = as_ingest(broker)
+    device = Probe(broker.url_as("C0012"))
+    nonce = uuid.uuid4().hex.encode()
+    try:
+        assert all(code < 0x80 for code in device.subscribe([("gridwall/task/C0012", 1), ("gridwall/task/C0013", 1)]))
+        assert ingest.publish("gridwall/task/C0013", b"not yours " + nonce) in (0, 16)
+        assert ingest.publish("gridwall/task/C0012", b"yours " + nonce) == 0
+        eventually(lambda: device.got(nonce) != [], 10, "the handheld's own task")
+        time.sleep(0.3)
+        assert device.got(nonce) == [("gridwall/task/C0012", b"yours " + nonce)]
+    finally:
+        device.close()
+        ingest.close()
 

@@ -66,6 +66,7 @@ COLUMNS: dict[tuple[str, str], str | None] = {
     ("access_token", "name"): "ACCOUNT_NAME", ("access_token", "role"): "ROLE", ("access_token", "digest"): None,
     ("access_token", "last_address"): "REMOTE_ADDRESS", ("audit_log", "who"): None,
     ("audit_log", "address"): "REMOTE_ADDRESS", ("audit_log", "action"): None,
+    ("outbox", "claim"): None,
 }  # fmt: skip
 
 
@@ -127,9 +128,9 @@ SCHEMA_OBJECTS: dict[str, list[tuple[tuple[str, ...], Mapping[str, int], dict[st
 # name), or another format brings them (an Open311 close's status notes).
 NOT_ON_THE_WIRE = {
     ("gps.schema.json", "source"), ("video-alert.schema.json", "source"),
-    ("case-event.schema.json", "source"), ("case-event.schema.json", "note"),
+    ("case-event.schema.json", "source"),
 }  # fmt: skip
-TIMES = {"ts", "start", "end", "time", "deadline"}
+TIMES = {"ts", "start", "end", "time", "deadline", "deadline_request"}
 
 
 def _types(prop: Mapping[str, Any]) -> set[str]:

@@ -7,7 +7,7 @@ from casework_support import GRID, RULES, at, drive, event, local
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dashboard.casework.actions import Action, State
+from dashboard.casework.actions import TERMINAL_STATES, Action, State
 from dashboard.casework.casestate import Source
 from dashboard.casework.errors import IllegalTransition, InvalidCaseData, UnknownAction
 from dashboard.casework.lifecycle import TRANSITIONS, apply
@@ -38,6 +38,8 @@ LEGAL: dict[tuple[State, Action], State] = {
     (S.AWAIT_CHECK, A.CHECK_PASS): S.AWAIT_CLOSE,
     (S.AWAIT_CHECK, A.CHECK_FAIL): S.IN_DISPOSAL,
     (S.AWAIT_CLOSE, A.CLOSE): S.CLOSED,
+    # 督办 (docs/desk.md): on any open case, which stays where it is.
+    **{(state, A.SUPERVISE): state for state in State if state not in TERMINAL_STATES},
 }
 
 _TO_DISPOSAL = ["report", "accept", "file", "dispatch", "sign"]
@@ -70,7 +72,7 @@ def case_in(state: State):
 
 
 def test_the_transition_table_is_exactly_the_domain_table() -> None:
-    table = {(src, action): t.target for action, t in TRANSITIONS.items() for src in t.sources}
+    table = {(src, action): t.target or src for action, t in TRANSITIONS.items() for src in t.sources}
     assert table == LEGAL
 
 
@@ -316,3 +318,16 @@ def test_random_event_sequences_keep_the_invariants(moves: list[tuple[Action, in
             assert case.state in (S.AWAIT_CHECK, S.AWAIT_CLOSE, S.CLOSED)
         assert all(m.due is None or m.due >= 0 for m in case.dispatch_marks)
     assert case.grid_code == GRID
+
+
+def test_supervise_counts_and_changes_nothing_else() -> None:
+    """督办 presses an open case on: counted, its time kept; no state, clock or deadline moves."""
+    case = case_in(S.IN_DISPOSAL)
+    after = apply(case, event("supervise", T0 + 3600, note="今天必须处理完", deadline_request=T0 + 7200), RULES)
+    assert (after.supervisions, after.supervised_at) == (1, T0 + 3600)
+    assert after.state is case.state and after.deadline == case.deadline and after.stage_deadline == case.stage_deadline
+    assert after.version == case.version + 1
+    again = apply(after, event("supervise", T0 + 3700), RULES)
+    assert again.supervisions == 2
+    with pytest.raises(IllegalTransition):
+        apply(case_in(S.CLOSED), event("supervise", T0 + 3600 * 24), RULES)
