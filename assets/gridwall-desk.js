@@ -288,6 +288,7 @@
       row.appendChild(el("span", "gw-d-strong", n.name || n.id));
       row.appendChild(el("span", "gw-d-sub", lang === "en" ? n.department_en : n.department_zh));
       row.appendChild(el("span", "gw-d-near-d", lib.fill(words.case_walk, {m: n.distance_m, t: lib.duration(n.walk_s, words)})));
+      if (st.open && mayDo("act.dispatch")) { row.appendChild(sendButton(c, n, st.state === "await_check" ? "check" : "verify")); }
       near.appendChild(row);
     });
 
@@ -340,6 +341,23 @@
       }).catch(function () { send.disabled = false; said.textContent = words.desk_unavailable; });
     });
     box.appendChild(form);
+  }
+
+  // 派核实 / 派核查: a task on the collector's handheld (POST /desk/api/act/send), after a confirm.
+  function sendButton(c, n, kind) {
+    var b = el("button", "gw-d-send", words["send_" + kind]);
+    b.type = "button";
+    b.addEventListener("click", function () {
+      var name = n.name || n.id;
+      if (!window.confirm(lib.fill(words.send_confirm, {name: name, kind: words["send_" + kind], m: n.distance_m}))) { return; }
+      b.disabled = true;
+      postJSON("/desk/api/act/send", {device_id: n.id, kind: kind, case_id: c.case_id}).then(function (res) {
+        b.textContent = res.status === 202 ? lib.fill(words.send_sent, {name: name})
+          : lib.fill(words.send_failed, {detail: res.body.detail || res.body.reason || res.status});
+        if (res.status !== 202) { b.disabled = false; }
+      }).catch(function () { b.disabled = false; b.textContent = words.desk_unavailable; });
+    });
+    return b;
   }
 
   function superviseDepartment(r) {
@@ -418,6 +436,7 @@
     if (lastPage) { drawList(lastPage); }
     loadList();
     loadCase();
+    if (window.gridwall.deskAlerts) { window.gridwall.deskAlerts.redraw(); }
   }
 
   function start() {
@@ -458,6 +477,11 @@
     }, true);
     go(location.pathname + location.search, false);
     loadNumbers();
+    // The video alerts (assets/gridwall-desk-alerts.js), with this page's helpers.
+    if (window.gridwall.deskAlerts) {
+      window.gridwall.deskAlerts.start({el: el, byId: byId, postJSON: postJSON, getJSON: getJSON, words: words, lang: lang,
+                                        mayDo: mayDo, time: time, lib: lib});
+    }
     return true;
   }
 

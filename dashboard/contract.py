@@ -131,6 +131,7 @@ DESK_ELEMENT_IDS: Final = (
     "gw-d-crumbs", "gw-d-filters", "gw-d-error", "gw-d-rows", "gw-d-total", "gw-d-lights",
     "gw-d-pageno", "gw-d-prev", "gw-d-next",
     "gw-d-case", "gw-d-case-body", "gw-d-case-close",   # the case panel
+    "gw-d-alerts-count", "gw-d-alerts-list", "gw-d-alerts-done",  # the video alerts
 )
 # Rendered only for a role that may export (see.reports); the script fills them when they are there.
 DESK_OPTIONAL_FAMILIES: Final[Mapping[str, tuple[tuple[str, ...], ...]]] = {"gw-d-export-": (("xlsx", "csv"),)}
@@ -160,6 +161,10 @@ DESK_WORDS: Final = (
     "case_walk", "case_before", "case_after",
     "mark_return", "mark_extend", "mark_suspend", "mark_resume", "mark_rework", "mark_void", "mark_supervise",
     "sup_button", "sup_badge", "sup_note", "sup_deadline", "sup_send", "sup_sent", "sup_dept_confirm", "sup_failed",
+    "alerts_none", "alert_ack", "alert_dismiss", "alert_case", "alert_snapshot", "alert_reason", "alert_case_note",
+    "alert_handled", "alert_done_ack", "alert_done_dismiss", "alert_done_case", "alert_failed",
+    "sev_detection", "sev_alert", "sev_critical",
+    "send_verify", "send_check", "send_confirm", "send_sent", "send_failed",
 )
 
 

@@ -46,8 +46,21 @@ from dashboard.exports import to_csv, to_xlsx
 from dashboard.i18n import pick_lang, t
 from dashboard.poll import board_answer, parse_version
 from dashboard.screens.desk import EXPORT_MAX, CaseQuery, QueryError, case_list, case_view, export_table
-from dashboard.screens.desk_actions import DEPARTMENT_MAX, ActionError, parse_supervise, supervise_messages
+from dashboard.screens.desk_actions import (
+    DEPARTMENT_MAX,
+    ActionError,
+    alert_case_report,
+    alert_message,
+    case_id_for_alert,
+    parse_alert_act,
+    parse_send,
+    parse_supervise,
+    supervise_messages,
+    task_message,
+)
+from dashboard.screens.desk_alerts import alert_list
 from dashboard.screens.names import load_names
+from dashboard.store.alert_handling import AlertHandling
 from dashboard.store.case_page import case_head, case_page
 from dashboard.store.hot import REDIS_DOWN, HotStore
 from dashboard.store.outbox import Outbox
@@ -60,6 +73,7 @@ def _json(body: bytes, status: int = 200) -> flask.Response:
 
 
 NEAREST = 8  # collectors listed on a case
+SEND_AMONG = 50  # a collector may be sent if among this many nearest on duty (the desk lists 8)
 ACTION_RATE = "60/minute"  # a person's actions; a script pressing every case is refused
 
 
@@ -67,6 +81,7 @@ def install(server: flask.Flask, guard: Guard, settings: Settings, hot: HotStore
     names = load_names(settings.city_dir)
     rules, policy = casedata.city_rules(settings.section("casework"))
     outbox = Outbox(engine)
+    handling = AlertHandling(engine, hot)
 
     def masking() -> Masking:
         return Masking.for_role(guard.principal().masked, guard.alias_key, settings.mask_address)  # type: ignore[arg-type]
@@ -186,6 +201,109 @@ def install(server: flask.Flask, guard: Guard, settings: Settings, hot: HotStore
         guard.audit("supervise_department", department=department, cases=len(case_ids), note=request.note,
                     deadline_request=request.deadline_request)
         return _json(orjson.dumps({"queued": len(case_ids)}), 202)
+
+    @server.get("/desk/api/alerts")
+    @guard.limit(settings.poll_rate)
+    def _desk_alerts() -> flask.Response:
+        now = time.time()
+        try:
+            active, handled, recent = hot.active_alerts(), handling.handled(), hot.recent_alerts()
+        except REDIS_DOWN:
+            return _json(orjson.dumps({"now": now, "reason": "redis_down"}), 503)
+        return _json(orjson.dumps(alert_list(active, handled, recent, names, masking(), guard.principal().scope, now)))
+
+    def alert_in_scope(alert_id: str) -> dict[str, object]:
+        try:
+            doc = hot.alert(alert_id)
+        except REDIS_DOWN as exc:
+            raise ActionError("unavailable", "the live alerts cannot be read now", 503) from exc
+        if doc is None or not guard.principal().scope.sees(doc):
+            raise ActionError("no_such_alert", alert_id[:64], 404)
+        return doc
+
+    @server.post("/desk/api/act/alert")
+    @guard.limit(ACTION_RATE)
+    def _handle_alert() -> flask.Response:
+        """确认 (ack) or 误报/无需处置 (dismiss), with a reason: the alert leaves the wall's ticker."""
+        now, principal = time.time(), guard.principal()
+        try:
+            act = parse_alert_act(flask.request.get_json(silent=True), to_case=False)
+            doc = alert_in_scope(act.alert_id)
+            message = alert_message(act, str(doc.get("camera_id")), principal.name, now)
+        except ActionError as exc:
+            return refused(exc)
+        if not handling.handle(act.alert_id, act.action, act.reason, principal.name, now, alert=doc):
+            return _json(b'{"reason":"already_handled","detail":"someone handled it first"}', 409)
+        outbox.add([message], now)
+        guard.audit("alert_" + act.action, alert_id=act.alert_id, reason=act.reason)
+        return _json(orjson.dumps({"handled": act.action}), 202)
+
+    @server.post("/desk/api/act/alert-case")
+    @guard.limit(ACTION_RATE)
+    def _alert_to_case() -> flask.Response:
+        """转案件: the alert becomes a case report (source 视频) through the case feed."""
+        now, principal = time.time(), guard.principal()
+        try:
+            act = parse_alert_act(flask.request.get_json(silent=True), to_case=True)
+            doc = alert_in_scope(act.alert_id)
+            stamp = datetime.fromtimestamp(now, ZoneInfo(settings.timezone)).strftime("%Y%m%d%H%M%S")
+            case_id = case_id_for_alert(act.alert_id, stamp)
+            mapped = names.catalogue.alert(str(doc.get("type", "")))
+            report = alert_case_report(doc, case_id, act.reason, principal.name, now,
+                                       mapped.small_code if mapped is not None else None)
+            message = alert_message(act, str(doc.get("camera_id")), principal.name, now, case_id=case_id)
+        except ActionError as exc:
+            return refused(exc)
+        if not handling.handle(act.alert_id, "case", act.reason, principal.name, now, case_id=case_id, alert=doc):
+            return _json(b'{"reason":"already_handled","detail":"someone handled it first"}', 409)
+        outbox.add([report, message], now)
+        guard.audit("alert_case", alert_id=act.alert_id, case_id=case_id, note=act.reason)
+        return _json(orjson.dumps({"handled": "case", "case_id": case_id}), 202)
+
+    @server.post("/desk/api/act/send")
+    @guard.limit(ACTION_RATE)
+    def _send_collector() -> flask.Response:
+        """A collector sent to 核实 or 核查 a case or an alert: a task on its handheld's topic. Only
+        one of the on-duty collectors the desk offers (the nearest, in the caller's districts)."""
+        now, principal = time.time(), guard.principal()
+        try:
+            send = parse_send(flask.request.get_json(silent=True))
+            if send.case_id is not None:
+                try:
+                    head = case_head(engine, send.case_id)
+                except ValueError as exc:
+                    raise ActionError("bad_case_id", str(exc)[:200]) from exc
+                if head is None or not principal.scope.sees({"district": head.district}):
+                    raise ActionError("no_such_case", send.case_id[:64], 404)
+                if not head.open:
+                    raise ActionError("case_finished", "a finished case needs nobody sent", 409)
+                target = {"case_id": head.case_id, "lat": head.lat, "lon": head.lon, "title": head.title,
+                          "grid_code": head.grid_code}
+            else:
+                doc = alert_in_scope(str(send.alert_id))
+                target = {"alert_id": send.alert_id, "lat": doc.get("lat"), "lon": doc.get("lon"),
+                          "title": doc.get("type"), "grid_code": doc.get("grid_code"),
+                          "snapshot_url": doc.get("snapshot_url")}
+            lat, lon = target.get("lat"), target.get("lon")
+            if not isinstance(lat, int | float) or not isinstance(lon, int | float):
+                raise ActionError("no_place", "it has no place to send anyone to", 409)
+            try:
+                near = [n for n in hot.nearest_collectors(float(lat), float(lon), now, limit=SEND_AMONG)
+                        if principal.scope.sees(n.doc)]
+            except REDIS_DOWN as exc:
+                raise ActionError("unavailable", "the live positions cannot be read now", 503) from exc
+            chosen = next((n for n in near if n.device_id == send.device_id), None)
+            if chosen is None:
+                raise ActionError("not_near", "not one of the on-duty collectors near it now; look again", 409)
+            message = task_message(send, target, principal.name, now)
+        except ActionError as exc:
+            return refused(exc)
+        outbox.add([message], now)
+        task_id = orjson.loads(message[1])["task_id"]
+        guard.audit("send_" + send.kind, device_id=send.device_id, case_id=send.case_id, alert_id=send.alert_id,
+                    task_id=task_id, distance_m=round(chosen.distance_m))
+        return _json(orjson.dumps({"queued": 1, "task_id": task_id, "distance_m": round(chosen.distance_m),
+                                   "walk_s": round(chosen.walk_s)}), 202)
 
     @server.get("/desk/api/case/<path:case_id>")
     @guard.limit(settings.poll_rate)

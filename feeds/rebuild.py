@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from dashboard.store.alert_handling import AlertHandling
 from dashboard.store.case_states import load_cases, open_cases
 from dashboard.store.feed_counters import FeedCounters
 from dashboard.store.hot import DeviceFix, HotStore
@@ -72,6 +73,7 @@ def rebuild(hot: HotStore, engine: Engine, book: CaseBook, now: float | None = N
     """Put the picture back from SQL (whatever Redis still has is kept or overwritten)."""
     now = time.time() if now is None else now
     known = read_last_known(engine, since=now - DEVICE_WINDOW_S)
+    AlertHandling(engine, hot).restore(now)  # first: put_alerts leaves the handled ones out
     alerts = [alert_doc(a) for a in known.alerts]
     hot.put_alerts(alerts)
     fixes = [DeviceFix(p.device_id, p.ts, p.lat, p.lon, device_doc(p)) for p in known.positions]

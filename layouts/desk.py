@@ -100,6 +100,17 @@ def case_list(lang: str, principal: Principal) -> html.Section:
     ], className="gw-d-list", id="gw-d-list")
 
 
+def alerts(lang: str) -> html.Section:
+    """The video alerts waiting for someone, newest first, and today's handled ones (the JS fills
+    them from /desk/api/alerts; the buttons only for a role that may act, act.dispatch)."""
+    return html.Section([
+        html.H2([t("alerts_title", lang), html.Span(id="gw-d-alerts-count", className="gw-d-count")], className="gw-d-h2"),
+        html.Ol(id="gw-d-alerts-list", className="gw-d-alerts-list"),
+        html.Details([html.Summary(t("alert_handled", lang)), html.Ol(id="gw-d-alerts-done", className="gw-d-alerts-list")],
+                     className="gw-d-alerts-done"),
+    ], className="gw-d-alerts", id="gw-d-alerts")
+
+
 def case_panel(lang: str) -> html.Aside:
     """One case, opened from the list (``case=<id>`` in the address): filled by the JS."""
     return html.Aside([
@@ -123,7 +134,7 @@ def layout(settings: Settings, lang: str, principal: Principal) -> html.Div:
                 html.A(t("logout", lang), href="/login", className="gw-d-link"),
             ], className="gw-d-user"),
         ], className="gw-d-head"),
-        html.Main([numbers(lang), html.Section([filters(settings, lang, principal), case_list(lang, principal)],
+        html.Main([html.Div([numbers(lang), alerts(lang)], className="gw-d-side"), html.Section([filters(settings, lang, principal), case_list(lang, principal)],
                                                 className="gw-d-main")], className="gw-d-body"),
         case_panel(lang),
     ], id="gw-desk", className="gw-desk", lang=lang,

@@ -50,6 +50,8 @@ ROUTES: dict[str, str | None] = {
     "/desk/api/": "see.desk",  # the desk's page itself is guarded as a page (Guard.page)
     "/desk/api/cases.": "see.reports",  # the list's export (.xlsx, .csv): it leaves the building
     "/desk/api/act/supervise": "act.supervise",  # 督办 (a case, a department)
+    "/desk/api/act/alert": "act.dispatch",  # an alert: 确认, 误报, 转案件
+    "/desk/api/act/send": "act.dispatch",  # a collector sent to 核实/核查
     "/_dash-layout": AUTH,
     "/_dash-dependencies": AUTH,
     "/_dash-update-component": AUTH,

@@ -230,13 +230,7 @@ def case_view(page: CasePage, nearby: Sequence[Nearest], now: float, names: Name
     steps = [replace(s, actor=actor(s.actor)) for s in page.steps]
     entries = [replace(e, actor=actor(e.actor), step=replace(e.step, actor=actor(e.step.actor)) if e.step else None)
                for e in page.entries]
-    collectors = []
-    for n in nearby:
-        doc = masking.device(dict(n.doc)) if masking.active else n.doc
-        dept = names.department(doc.get("department"))
-        collectors.append({"id": masking.device_id(n.device_id), "name": doc.get("name"),
-                           "department_zh": dept[0], "department_en": dept[1],
-                           "distance_m": round(n.distance_m), "walk_s": round(n.walk_s), "last_fix": n.last_fix})
+    collectors = collectors_view(nearby, names, masking)
     return {
         "now": now, "case_id": page.case_id, "case": case, "status": page.status, "steps": steps,
         "entries": entries, "media": [] if masking.active else list(page.media),
@@ -244,6 +238,18 @@ def case_view(page: CasePage, nearby: Sequence[Nearest], now: float, names: Name
                      **_history_fields(h)} for h in page.history],
         "events_cut": page.events_cut, "complete": page.complete, "nearby": collectors,
     }
+
+
+def collectors_view(nearby: Sequence[Nearest], names: Names, masking: Masking) -> list[dict[str, Any]]:
+    """The nearest on-duty collectors as the desk lists them (a case's, an alert's), masked."""
+    collectors = []
+    for n in nearby:
+        doc = masking.device(dict(n.doc)) if masking.active else n.doc
+        dept = names.department(doc.get("department"))
+        collectors.append({"id": masking.device_id(n.device_id), "name": doc.get("name"),
+                           "department_zh": dept[0], "department_en": dept[1],
+                           "distance_m": round(n.distance_m), "walk_s": round(n.walk_s), "last_fix": n.last_fix})
+    return collectors
 
 
 def _history_fields(row: Any) -> dict[str, Any]:

@@ -12,6 +12,7 @@ Pure: no I/O; ``now`` is a parameter.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -91,3 +92,134 @@ def supervise_messages(case_ids: Sequence[str], request: Supervise, actor: str, 
                    "time": round(now, 3), "actor": actor, "case": case}
         out.append((CASE_TOPIC.format(case_id=case_id), orjson.dumps(payload)))
     return out
+
+
+# --- video alerts: acknowledge, dismiss, turn into a case (docs/desk.md "Alerts") -------------
+
+ALERT_TOPIC = "gridwall/alert/{camera_id}"  # where a handling is announced (docs/mqtt.md §3.4)
+REASON_MAX = 200
+ALERT_ACTIONS = ("ack", "dismiss")
+
+
+@dataclass(frozen=True, slots=True)
+class AlertAct:
+    alert_id: str
+    action: str  # ack | dismiss | case
+    reason: str
+
+
+def _text(body: Mapping[str, Any], key: str, reason: str, limit: int) -> str:
+    value = body.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise ActionError(reason, f"{key}: some words are needed")
+    value = value.strip()
+    if len(value) > limit:
+        raise ActionError(reason, f"{key} has {len(value)} characters; at most {limit}")
+    if any(not (ch.isprintable() or ch in "\n\t") for ch in value):
+        raise ActionError(reason, f"{key} holds a control character")
+    return value
+
+
+def parse_alert_act(body: Any, *, to_case: bool) -> AlertAct:
+    """``{"alert_id", "action": "ack"|"dismiss", "reason"}``, or for a case ``{"alert_id", "note"}``."""
+    if not isinstance(body, Mapping):
+        raise ActionError("bad_action", "the body must be a JSON object")
+    allowed = {"alert_id", "note"} if to_case else {"alert_id", "action", "reason"}
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise ActionError("bad_action", f"unknown field {unknown[0][:32]!r}")
+    alert_id = body.get("alert_id")
+    if not isinstance(alert_id, str) or not alert_id or len(alert_id) > 128:
+        raise ActionError("bad_alert_id", "alert_id: the alert's id")
+    if to_case:
+        return AlertAct(alert_id, "case", _text(body, "note", "bad_note", NOTE_MAX))
+    action = body.get("action")
+    if action not in ALERT_ACTIONS:
+        raise ActionError("bad_action", "action: ack or dismiss")
+    return AlertAct(alert_id, str(action), _text(body, "reason", "bad_reason", REASON_MAX))
+
+
+def alert_message(act: AlertAct, camera_id: str, actor: str, now: float, case_id: str | None = None) -> tuple[str, bytes]:
+    """The handling, announced to the video platform on the camera's topic."""
+    if any(ch in camera_id for ch in TOPIC_UNSAFE):
+        raise ActionError("bad_alert_id", "this alert's camera cannot be a topic level")
+    payload: dict[str, Any] = {"event_id": f"desk-{uuid.uuid4().hex}", "alert_id": act.alert_id, "camera_id": camera_id,
+                               "action": act.action, "reason": act.reason, "actor": actor, "time": round(now, 3)}
+    if case_id is not None:
+        payload["case_id"] = case_id
+    return ALERT_TOPIC.format(camera_id=camera_id), orjson.dumps(payload)
+
+
+def case_id_for_alert(alert_id: str, local_stamp: str) -> str:
+    """A new case's number for an alert: ``V`` + the local time (yyyymmddHHMMSS) + 4 hex of the
+    alert's id, so that two alerts of the same second differ and one alert always gives the same."""
+    return f"V{local_stamp}{hashlib.sha256(alert_id.encode()).hexdigest()[:4].upper()}"
+
+
+def alert_case_report(alert: Mapping[str, Any], case_id: str, note: str, actor: str, now: float,
+                      small_code: str | None) -> tuple[str, bytes]:
+    """The case report (上报, source 视频) an alert becomes: its type as the category, its place, its
+    snapshot as the media, the dispatcher's note as the description."""
+    check_topic_safe(case_id)
+    # A video alert is an event (事件) problem; its small class is the catalogue's mapping of its type.
+    case: dict[str, Any] = {"source": "video", "category": "event", "title": alert["type"], "description": note}
+    if small_code:
+        case["small_code"] = small_code
+    if alert.get("lat") is not None and alert.get("lon") is not None:
+        case["lat"], case["lon"] = alert["lat"], alert["lon"]
+    if alert.get("snapshot_url"):
+        case["media_url"] = alert["snapshot_url"]
+    payload = {"event_id": f"desk-{uuid.uuid4().hex}", "case_id": case_id, "action": Action.REPORT.value,
+               "time": round(now, 3), "actor": actor, "case": case}
+    return CASE_TOPIC.format(case_id=case_id), orjson.dumps(payload)
+
+
+# --- a collector sent to look: 核实 (is it there?) or 核查 (is it fixed?) -------------------------
+
+TASK_TOPIC = "gridwall/task/{device_id}"  # the collector's handheld reads its own (docs/mqtt.md §3.4)
+TASK_KINDS = {"verify": ("核实", "verify"), "check": ("核查", "check")}
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    device_id: str
+    kind: str  # verify | check
+    note: str | None
+    case_id: str | None
+    alert_id: str | None
+
+
+def parse_send(body: Any) -> Send:
+    """``{"device_id", "kind": "verify"|"check", "note"?, and "case_id" or "alert_id"}``."""
+    if not isinstance(body, Mapping):
+        raise ActionError("bad_action", "the body must be a JSON object")
+    unknown = sorted(set(body) - {"device_id", "kind", "note", "case_id", "alert_id"})
+    if unknown:
+        raise ActionError("bad_action", f"unknown field {unknown[0][:32]!r}")
+    device_id = body.get("device_id")
+    if not isinstance(device_id, str) or not device_id or len(device_id) > 64:
+        raise ActionError("bad_device", "device_id: the collector's id")
+    if any(ch in device_id for ch in TOPIC_UNSAFE):
+        raise ActionError("bad_device", "this collector's id cannot be a topic level")
+    kind = body.get("kind")
+    if kind not in TASK_KINDS:
+        raise ActionError("bad_action", "kind: verify (核实) or check (核查)")
+    case_id, alert_id = body.get("case_id"), body.get("alert_id")
+    if (case_id is None) == (alert_id is None):
+        raise ActionError("bad_action", "one of case_id or alert_id")
+    for name, value in (("case_id", case_id), ("alert_id", alert_id)):
+        if value is not None and (not isinstance(value, str) or not value or len(value) > 128):
+            raise ActionError("bad_case_id" if name == "case_id" else "bad_alert_id", f"{name}: its id")
+    note = _text(body, "note", "bad_note", NOTE_MAX) if body.get("note") not in (None, "") else None
+    return Send(device_id, str(kind), note, case_id, alert_id)
+
+
+def task_message(send: Send, target: Mapping[str, Any], actor: str, now: float) -> tuple[str, bytes]:
+    """The task on the collector's handheld topic: where to go, what to look at, who asks. The
+    ``task_id`` is new and random: the handheld dedupes a redelivery by it."""
+    payload: dict[str, Any] = {"task_id": f"desk-{uuid.uuid4().hex}", "kind": send.kind,
+                               "kind_zh": TASK_KINDS[send.kind][0], "time": round(now, 3), "actor": actor,
+                               **{k: v for k, v in target.items() if v is not None}}
+    if send.note:
+        payload["note"] = send.note
+    return TASK_TOPIC.format(device_id=send.device_id), orjson.dumps(payload)

@@ -20,6 +20,7 @@ import orjson
 import redis
 
 from dashboard.store.keys import (
+    ALERT_HANDLED,
     ALERT_RECENT,
     BOARD,
     BOARD_HOURLY,
@@ -81,7 +82,7 @@ class BoardInputs:
     """What one board is built from, read in one round trip."""
 
     cases: list[dict[str, Any]]  # the open cases' hot docs
-    recent_alerts: list[dict[str, Any]]  # newest update first
+    recent_alerts: list[dict[str, Any]]  # newest update first; those handled on the desk left out
     vehicles: list[tuple[bytes, float]]  # (device id, last fix time)
     base: dict[str, Any] | None  # the day's starting point, if built
 
@@ -102,8 +103,11 @@ class BoardStore:
         pipe.lrange(ALERT_RECENT, 0, -1)
         pipe.zrange(seen_key("vehicle"), 0, -1, withscores=True)
         pipe.get(board_base_key(day))
-        raw_cases, raw_alerts, vehicles, base = pipe.execute()
-        return BoardInputs([orjson.loads(v) for v in raw_cases], [orjson.loads(a) for a in raw_alerts],
+        pipe.hkeys(ALERT_HANDLED)
+        raw_cases, raw_alerts, vehicles, base, handled = pipe.execute()
+        handled_ids = {h.decode() for h in handled}
+        alerts = [a for a in map(orjson.loads, raw_alerts) if str(a.get("alert_id")) not in handled_ids]
+        return BoardInputs([orjson.loads(v) for v in raw_cases], alerts,
                            list(vehicles), orjson.loads(base) if base is not None else None)
 
     def base(self, day: str, scope_key: str) -> dict[str, Any] | None:

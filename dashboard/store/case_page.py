@@ -247,14 +247,20 @@ class CaseHead:
     open: bool
     district: str | None
     department: str | None
+    lat: float | None = None
+    lon: float | None = None
+    title: str | None = None
+    grid_code: str | None = None
 
 
 def case_head(engine: Engine, case_id: str) -> CaseHead | None:
     """The case's current version and place, by its key; None for a case SQL does not hold."""
     check_case_id(case_id)
     with engine.connect() as conn:
-        row = conn.execute(select(CaseRow.version, CaseRow.state, CaseRow.district, CaseRow.department)
+        row = conn.execute(select(CaseRow.version, CaseRow.state, CaseRow.district, CaseRow.department, CaseRow.lat,
+                                  CaseRow.lon, CaseRow.title, CaseRow.grid_code)
                            .where(CaseRow.case_id == case_id)).first()
     if row is None:
         return None
-    return CaseHead(case_id, int(row.version), State(row.state) not in TERMINAL_STATES, row.district, row.department)
+    return CaseHead(case_id, int(row.version), State(row.state) not in TERMINAL_STATES, row.district, row.department,
+                    row.lat, row.lon, row.title, row.grid_code)

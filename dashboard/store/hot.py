@@ -17,6 +17,7 @@ from dashboard.casework.nearest import COLLECTOR, Nearest
 from dashboard.store.catchup import CatchUp
 from dashboard.store.keys import (
     ALERT,
+    ALERT_HANDLED,
     ALERT_RECENT,
     ALIVE,
     CASE,
@@ -223,6 +224,24 @@ RESET_MARK = b'"reset":true'  # first in a delta that stands for "take the whole
 
 # Release only the locks this token holds: one that expired and was taken by another worker
 # stays theirs.
+# An alert's message puts it in the active hash unless it ended or a person handled it on the
+# desk: checked here, in one script, so that a camera's update racing the desk's 确认 cannot put
+# the alert back. KEYS: ALERT, ALERT_RECENT, ALERT_HANDLED. ARGV: the recent list's length, then
+# (id, state, doc) for each alert, oldest first.
+_ALERTS_LUA = """
+for i = 2, #ARGV, 3 do
+  local id, state, doc = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  if state == 'end' or redis.call('HEXISTS', KEYS[3], id) == 1 then
+    redis.call('HDEL', KEYS[1], id)
+  else
+    redis.call('HSET', KEYS[1], id, doc)
+  end
+  redis.call('LPUSH', KEYS[2], doc)
+end
+redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[1]) - 1)
+return 0
+"""
+
 _UNLOCK_LUA = """
 for _, k in ipairs(KEYS) do
   if redis.call('GET', k) == ARGV[1] then redis.call('DEL', k) end
@@ -254,6 +273,7 @@ class HotStore:
         self._admit = client.register_script(_ADMIT_LUA)
         self._prune = client.register_script(_PRUNE_LUA)
         self._unlock = client.register_script(_UNLOCK_LUA)
+        self._alerts = client.register_script(_ALERTS_LUA)
         self._publish = client.register_script(_PUBLISH_LUA)
         self._trails = client.register_script(_TRAILS_LUA)
 
@@ -363,16 +383,10 @@ class HotStore:
     def put_alerts(self, alerts: Sequence[Mapping[str, Any]]) -> None:
         if not alerts:
             return
-        pipe = self.r.pipeline(transaction=False)
+        args: list[Any] = [RECENT_ALERTS]
         for a in alerts:
-            doc = orjson.dumps(a)
-            if a.get("state") == "end":
-                pipe.hdel(ALERT, a["alert_id"])
-            else:
-                pipe.hset(ALERT, a["alert_id"], doc)
-            pipe.lpush(ALERT_RECENT, doc)
-        pipe.ltrim(ALERT_RECENT, 0, RECENT_ALERTS - 1)
-        pipe.execute()
+            args += [a["alert_id"], a.get("state", ""), orjson.dumps(a)]
+        self._alerts(keys=[ALERT, ALERT_RECENT, ALERT_HANDLED], args=args)
 
     def put_cases(self, cases: Sequence[Mapping[str, Any]]) -> None:
         """Upsert open cases, drop closed ones. A case doc carries ``open``, ``due`` (deadline)
@@ -537,6 +551,13 @@ class HotStore:
 
     def active_alerts(self) -> list[dict[str, Any]]:
         return [orjson.loads(v) for v in self.r.hvals(ALERT)]  # type: ignore[union-attr]
+
+    def alert(self, alert_id: str) -> dict[str, Any] | None:
+        """An alert's latest doc: the active one, else the newest in the recent list (ended)."""
+        raw = self.r.hget(ALERT, alert_id)
+        if raw is not None:
+            return orjson.loads(raw)  # type: ignore[arg-type]
+        return next((a for a in self.recent_alerts() if str(a.get("alert_id")) == alert_id), None)
 
     def recent_alerts(self, n: int = RECENT_ALERTS) -> list[dict[str, Any]]:
         return [orjson.loads(v) for v in self.r.lrange(ALERT_RECENT, 0, n - 1)]  # type: ignore[union-attr]

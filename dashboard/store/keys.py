@@ -67,6 +67,13 @@ GEO: Final = f"{P}:geo"
 GEO_COLLECTOR: Final = f"{P}:geo:collector"
 ALERT: Final = f"{P}:alert"
 ALERT_RECENT: Final = f"{P}:alert:recent"
+# Alerts a person acknowledged, dismissed or turned into a case on the desk (dashboard/store/
+# alert_handling.py): id -> the handling's doc, and id -> when (to forget them after a while).
+# A handled alert is out of ALERT and the ticker for good, whatever its camera sends later.
+ALERT_HANDLED: Final = f"{P}:alert:handled"
+ALERT_HANDLED_AT: Final = f"{P}:alert:handled:at"
+# Alerts the web changed, for the ingest worker's next tick to send to the screens as changes.
+ALERT_TOUCHED: Final = f"{P}:alert:touched"
 CASE: Final = f"{P}:case"
 CASE_DUE: Final = f"{P}:case:due"
 CASE_WARN: Final = f"{P}:case:warn"

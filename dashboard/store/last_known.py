@@ -34,7 +34,8 @@ def active_alerts(conn: Connection) -> list[Alert]:
         Alert(a["alert_id"], a["camera_id"], a["type"], a["state"], a["start"].timestamp(),
               lat=a["lat"], lon=a["lon"], confidence=a["confidence"],
               snapshot_url=a["snapshot_url"], severity=a["severity"], source=a["source"])
-        for a in conn.execute(select(table).where(table.c.state != "end")).mappings()
+        # Handled on the desk: off the screens for good (dashboard/store/alert_handling.py).
+        for a in conn.execute(select(table).where(table.c.state != "end", table.c.handled_at.is_(None))).mappings()
     ]
 
 

@@ -241,6 +241,12 @@ class AlertRow(Base):
     snapshot_url: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(limits.SOURCE))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Handled on the desk (dashboard/store/alert_handling.py): set once, never by a message.
+    handled_action: Mapped[str | None] = mapped_column(String(8))  # ack | dismiss | case
+    handled_reason: Mapped[str | None] = mapped_column(Text)
+    handled_by: Mapped[str | None] = mapped_column(String(limits.ACCOUNT_NAME + 8))
+    handled_at: Mapped[float | None] = mapped_column(Float)
+    handled_case: Mapped[str | None] = mapped_column(String(limits.CASE_ID))  # the case it became
 
 
 class DeviceRow(Base):

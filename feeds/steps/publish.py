@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from dashboard.contract import OFFLINE_AFTER_S
+from dashboard.store.alert_handling import take_touched
 from dashboard.store.hot import HotStore
 
 
@@ -58,6 +59,8 @@ class Ticker:
         }
         changed, self.changed = sorted(self.changed), set()
         cases, self.changed_cases = sorted(self.changed_cases), set()
+        # The alerts handled on the desk since the last tick: their removal goes to the screens.
+        self.changed_alerts.update(take_touched(self.hot))
         alerts, self.changed_alerts = sorted(self.changed_alerts), set()
         # A picture at version 0 (fresh, or just rebuilt from SQL) is not one screens can tell
         # from "nothing yet": the first tick moves it to version 1 with a reset mark, so the

@@ -22,13 +22,14 @@ from dashboard.app import create_app
 from dashboard.city.model import load_city
 from dashboard.config import ASSETS_DIR
 from dashboard.launcher import free_port
-from dashboard.records import CaseEvent
+from dashboard.records import Alert, CaseEvent
 from dashboard.screens.wall import BoardMaker
 from dashboard.store import db
 from dashboard.store.history_writer import HistoryWriter
 from dashboard.store.hot import DeviceFix, HotStore, connect
 from dashboard.store.liverank import LiveRank
 from feeds.simulator.world import SimConfig, World
+from feeds.steps.alerts import alert_doc
 from feeds.steps.cases import CaseBook
 from feeds.steps.publish import Ticker
 
@@ -61,6 +62,13 @@ def desk(stack, tmp_path: Path) -> Iterator[tuple[str, Any, dict]]:
     doc = dict(hot.open_cases()[0])
     doc["title"] = '<img src=x onerror="window.__pwned=1">井盖'
     hot.put_cases([doc])
+    # Two video alerts waiting on the desk (SQL, as ingest stores them, and the hot docs).
+    alerts = [Alert(f"AL{i}", cam.id, kind, "new", now - 60 * (i + 1), lat=cam.lat, lon=cam.lon, confidence=0.9,
+                    snapshot_url=f"https://nvr.example/AL{i}.jpg", severity=sev, grid_code=cam.grid_code)
+              for i, (cam, kind, sev) in enumerate([(CITY.cameras[0], "占道经营", "alert"),
+                                                   (CITY.cameras[1], "暴露垃圾", "critical")])]
+    writer.write(alerts=alerts)
+    hot.put_alerts([alert_doc(a) for a in alerts])
     Ticker(hot).tick(now)
     board = BoardMaker(hot, engine, settings, LiveRank(client, settings.timezone, reconcile_s=10**9)).update(now)
     grant(settings.resolved_database_url)  # the token the tests' browsers carry (admin: may see the desk)
@@ -169,6 +177,30 @@ def test_supervise_from_the_case_panel_goes_out_and_comes_back_on_the_timeline(d
     assert "督办" in last and "今天下班前处理完，拍照反馈" in last, last
     assert "督办" in text(browser, "gw-d-case-body")
     browser.save_screenshot(str(artifacts / "desk-supervised-1920x1080.png"))
+    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == [], errors
+
+
+def test_an_alert_is_acknowledged_with_a_reason_and_moves_to_the_handled(desk, browser, artifacts: Path) -> None:
+    url, settings, _ = desk
+    browser.get(url + "/desk")
+    ids = "return Array.from(document.querySelectorAll(arguments[0] + ' li[data-alert-id]')).map(function (r) {" \
+          " return r.getAttribute('data-alert-id'); });"
+    eventually(lambda: js(browser, ids, "#gw-d-alerts-list") == ["AL0", "AL1"], 20, "the waiting alerts, newest first")
+    assert text(browser, "gw-d-alerts-count") == "2"
+    assert js(browser, "return document.querySelector('#gw-d-alerts-list li[data-alert-id=AL1] a').href;") == \
+        "https://nvr.example/AL1.jpg"
+    browser.save_screenshot(str(artifacts / "desk-alerts-1920x1080.png"))
+    browser.find_element("css selector", "#gw-d-alerts-list li[data-alert-id=AL1] .gw-d-alert-ack").click()
+    prompt = browser.switch_to.alert
+    prompt.send_keys("已通知江南执法中队")
+    prompt.accept()
+    eventually(lambda: js(browser, ids, "#gw-d-alerts-list") == ["AL0"], 10, "off the waiting list")
+    eventually(lambda: js(browser, ids, "#gw-d-alerts-done") == ["AL1"], 10, "on the handled list")
+    done = js(browser, "return document.querySelector('#gw-d-alerts-done li').textContent;")
+    assert "已确认" in done and "已通知江南执法中队" in done and "test-admin" in done, done
+    browser.find_element("css selector", "#gw-d-alerts details summary").click()
+    browser.save_screenshot(str(artifacts / "desk-alert-handled-1920x1080.png"))
     errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert errors == [], errors
 

@@ -285,9 +285,10 @@ def test_the_deployed_acl_lets_ingest_alone_read_every_routed_topic() -> None:
     readers = {(user, topic) for user, _kind, access, topic in rules
                if user != "ingest" and access in ("read", "readwrite") and not topic.startswith("$SYS/")}
     # The desk's outgoing messages: the case system reads case events, a handheld its own tasks.
-    assert readers == {("case-system", "gridwall/case/+"), (None, "gridwall/task/%u")}, readers
+    assert readers == {("case-system", "gridwall/case/+"), ("video-platform", "gridwall/alert/+"),
+                       (None, "gridwall/task/%u")}, readers
     ingest_writes = {topic for user, _kind, access, topic in rules if user == "ingest" and access != "read"}
-    assert ingest_writes == {"gridwall/case/+", "gridwall/task/+"}, "ingest publishes the outbox's topics only"
+    assert ingest_writes == {"gridwall/case/+", "gridwall/alert/+", "gridwall/task/+"}, "the outbox's topics only"
 
 
 def test_a_handheld_reads_its_own_tasks_only(broker: servers.Mosquitto) -> None:

@@ -11,93 +11,21 @@ from pathlib import Path
 
 import orjson
 import pytest
+from desk_support import Desk, seeded_site
 from helpers import eventually, grant, running_ingest
 
 from dashboard.app import create_app
-from dashboard.city.model import load_city
-from dashboard.config import ASSETS_DIR
-from dashboard.records import CaseEvent
 from dashboard.screens.wall import BoardMaker
-from dashboard.store import db
 from dashboard.store.accounts import Accounts
-from dashboard.store.history_writer import HistoryWriter
-from dashboard.store.hot import HotStore, connect
+from dashboard.store.hot import HotStore
 from dashboard.store.liverank import LiveRank
 from dashboard.store.models import CaseEventRow
 from dashboard.store.outbox import Outbox
-from feeds.simulator.world import SimConfig, World
-from feeds.steps.cases import CaseBook
-from feeds.steps.publish import Ticker
-
-CITY = load_city(ASSETS_DIR / "city")
-VIEWER_ROLES = """
-[roles.viewer]
-zh = "查看"
-en = "Viewer"
-rights = ["see.wall", "see.desk"]
-masked = false
-[roles.leader]
-zh = "领导"
-en = "Leader"
-rights = ["see.wall", "see.desk", "see.briefing", "see.reports", "act.supervise"]
-masked = false
-[roles.wall]
-zh = "大屏"
-en = "Wall"
-rights = ["see.wall"]
-masked = true
-[roles.admin]
-zh = "管理员"
-en = "Admin"
-rights = ["see.wall", "see.desk", "admin.users", "admin.health"]
-masked = false
-"""
 
 
 @pytest.fixture
 def site(stack, tmp_path: Path):
-    roles = tmp_path / "roles.toml"
-    roles.write_text(VIEWER_ROLES, encoding="utf-8")
-    settings = stack.settings(tmp_path, roles_file=roles)
-    db.upgrade(settings.resolved_database_url)
-    engine = db.engine_for(settings.resolved_database_url)
-    client = connect(settings.resolved_redis_url)
-    hot = HotStore(client)
-    book, writer = CaseBook(engine, settings), HistoryWriter(engine)
-    now = time.time()
-    world = World(CITY, SimConfig(seed=3, collectors=10, vehicles=0, backfill_days=4, cases_per_day=80), now - 60)
-    for batch in _batches([CaseEvent(**m.payload) for m in world.pop_case_events(now - 60, 10**6)]):
-        outcome = book(batch)
-        writer.write(events=outcome.applied, cases=outcome.rows, case_stats=outcome.stats, case_steps=outcome.steps)
-        hot.put_cases(outcome.docs)
-    Ticker(hot).tick(now)
-    yield settings, hot, engine
-    engine.dispose()
-
-
-def _batches(events: list[CaseEvent], n: int = 500):
-    for i in range(0, len(events), n):
-        yield events[i:i + n]
-
-
-class Desk:
-    """A browser's view of the desk: a token, the CSRF cookie an HTML page sets, JSON in and out."""
-
-    def __init__(self, app, token: str) -> None:
-        self.c = app.test_client()
-        self.auth = {"Authorization": f"Bearer {token}"}
-        self.c.get("/desk", headers={**self.auth, "Accept": "text/html"})
-        cookie = self.c.get_cookie("_csrf_token")
-        self.csrf = cookie.value if cookie is not None else ""
-
-    def get(self, path: str) -> tuple[int, dict]:
-        resp = self.c.get(path, headers=self.auth)
-        return resp.status_code, orjson.loads(resp.data)
-
-    def post(self, path: str, body: object, csrf: bool = True) -> tuple[int, dict]:
-        headers = {**self.auth, "Content-Type": "application/json", **({"X-CSRFToken": self.csrf} if csrf else {})}
-        resp = self.c.post(path, data=orjson.dumps(body), headers=headers)
-        return resp.status_code, orjson.loads(resp.data) if resp.data[:1] == b"{" else {}
+    yield from seeded_site(stack, tmp_path)
 
 
 def test_supervise_goes_out_over_mqtt_comes_back_and_shows(site) -> None:

@@ -66,7 +66,8 @@ COLUMNS: dict[tuple[str, str], str | None] = {
     ("access_token", "name"): "ACCOUNT_NAME", ("access_token", "role"): "ROLE", ("access_token", "digest"): None,
     ("access_token", "last_address"): "REMOTE_ADDRESS", ("audit_log", "who"): None,
     ("audit_log", "address"): "REMOTE_ADDRESS", ("audit_log", "action"): None,
-    ("outbox", "claim"): None,
+    ("outbox", "claim"): None, ("alert", "handled_action"): None, ("alert", "handled_by"): None,
+    ("alert", "handled_case"): "CASE_ID",
 }  # fmt: skip
 
 
