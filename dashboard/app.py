@@ -7,6 +7,7 @@ asking and refuses what their role may not see."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import dash
@@ -28,6 +29,19 @@ from dashboard.store.hot import HotStore, connect
 def _city_meta(settings: Settings) -> dict[str, Any]:
     path = settings.city_dir / "city.json"
     return orjson.loads(path.read_bytes()) if path.exists() else {}
+
+
+def _weekly_page(settings: Settings, guard: Any, lang: str, week: str | None) -> Any:
+    from dashboard.screens.weekly import WeekError
+    from layouts import weekly
+
+    principal = guard.principal()
+    engine = db.engine_for(settings.resolved_database_url)
+    try:
+        page = desk_api.weekly_answer(engine, settings, principal, week, time.time())
+    except WeekError as exc:
+        return weekly.layout(settings, lang, principal, None, str(exc))
+    return weekly.layout(settings, lang, principal, page, None)
 
 
 def create_app(settings: Settings | None = None) -> Dash:
@@ -53,6 +67,8 @@ def create_app(settings: Settings | None = None) -> Dash:
         "/", "see.wall", lambda lang="zh", aspect=None, **_: wall.layout(settings, pick_lang(lang), city_meta, aspect)))
     dash.register_page("desk", path="/desk", title="gridwall · 值班台", layout=guard.page(
         "/desk", "see.desk", lambda lang="zh", **_: desk.layout(settings, pick_lang(lang), guard.principal())))
+    dash.register_page("weekly", path="/desk/weekly", title="gridwall · 每周督办清单", layout=guard.page(
+        "/desk/weekly", "see.desk", lambda lang="zh", week=None, **_: _weekly_page(settings, guard, pick_lang(lang), week)))
     app.layout = html.Div([dash.page_container])
     desk_api.install(server, guard, settings, hot, db.engine_for(settings.resolved_database_url))
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import flask
@@ -60,10 +61,12 @@ from dashboard.screens.desk_actions import (
 )
 from dashboard.screens.desk_alerts import alert_list
 from dashboard.screens.names import load_names
+from dashboard.screens.weekly import WeekError, week_bounds, weekly_list, weekly_table
 from dashboard.store.alert_handling import AlertHandling
 from dashboard.store.case_page import case_head, case_page
 from dashboard.store.hot import REDIS_DOWN, HotStore
 from dashboard.store.outbox import Outbox
+from dashboard.store.weekly import weekly_cases
 
 JSON = "application/json"
 
@@ -75,6 +78,15 @@ def _json(body: bytes, status: int = 200) -> flask.Response:
 NEAREST = 8  # collectors listed on a case
 SEND_AMONG = 50  # a collector may be sent if among this many nearest on duty (the desk lists 8)
 ACTION_RATE = "60/minute"  # a person's actions; a script pressing every case is refused
+
+
+def weekly_answer(engine: Engine, settings: Settings, principal: Any, week: str | None,
+                  now: float) -> dict[str, Any]:
+    """The weekly 督办 list of ``week`` (default this one) in the principal's districts; WeekError
+    for a week that is not one."""
+    label, start, end = week_bounds(week, now, settings.timezone)
+    rows = weekly_cases(engine, start, min(end, now))
+    return weekly_list(rows, load_names(settings.city_dir), principal.scope, label, start, end, now)
 
 
 def install(server: flask.Flask, guard: Guard, settings: Settings, hot: HotStore, engine: Engine) -> None:
@@ -201,6 +213,31 @@ def install(server: flask.Flask, guard: Guard, settings: Settings, hot: HotStore
         guard.audit("supervise_department", department=department, cases=len(case_ids), note=request.note,
                     deadline_request=request.deadline_request)
         return _json(orjson.dumps({"queued": len(case_ids)}), 202)
+
+    @server.get("/desk/api/weekly.<fmt>")
+    @guard.limit(settings.poll_rate)
+    def _weekly_export(fmt: str) -> flask.Response:
+        if fmt not in ("xlsx", "csv"):
+            return _json(b'{"reason":"bad_format"}', 404)
+        now, principal = time.time(), guard.principal()
+        try:
+            page = weekly_answer(engine, settings, principal, flask.request.args.get("week"), now)
+        except WeekError as exc:
+            return _json(orjson.dumps({"reason": "bad_week", "detail": str(exc)}), 400)
+        lang = pick_lang(flask.request.args.get("lang"))
+        columns, cells = weekly_table(page, lang, settings.timezone)
+        at = datetime.fromtimestamp(now, ZoneInfo(settings.timezone))
+        note = t("export_note", lang).format(who=principal.name, at=at.strftime("%Y-%m-%d %H:%M"), tz=settings.timezone,
+                                             query=f"week={page['week']}", n=len(cells))
+        guard.audit("export", what="weekly", format=fmt, week=page["week"], rows=len(cells))
+        if fmt == "xlsx":
+            body, mime = to_xlsx(columns, cells, t("weekly_title", lang), note), \
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        else:
+            body, mime = to_csv(columns, cells), "text/csv; charset=utf-8"
+        name = f"weekly-{page['week']}.{fmt}"
+        return flask.Response(body, mimetype=mime, headers={"Cache-Control": "no-store",
+                                                             "Content-Disposition": f'attachment; filename="{name}"'})
 
     @server.get("/desk/api/alerts")
     @guard.limit(settings.poll_rate)

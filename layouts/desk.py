@@ -128,6 +128,7 @@ def layout(settings: Settings, lang: str, principal: Principal) -> html.Div:
             html.Nav(id="gw-d-crumbs", className="gw-d-crumbs", **{"aria-label": "breadcrumb"}),
             html.Div([
                 html.Span(principal.name, className="gw-d-who"),
+                html.A(t("weekly_title", lang), href=f"/desk/weekly?lang={lang}", className="gw-d-link"),
                 html.A(t("desk_wall", lang), href="/", className="gw-d-link"),
                 html.A(t("lang_en" if lang == "zh" else "lang_zh", lang), id="gw-d-lang", className="gw-d-link",
                        href="/desk?lang=" + ("en" if lang == "zh" else "zh")),

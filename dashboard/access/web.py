@@ -49,6 +49,7 @@ ROUTES: dict[str, str | None] = {
     "/wall/poll": "see.wall",
     "/desk/api/": "see.desk",  # the desk's page itself is guarded as a page (Guard.page)
     "/desk/api/cases.": "see.reports",  # the list's export (.xlsx, .csv): it leaves the building
+    "/desk/api/weekly.": "see.reports",  # the weekly 督办 list's export
     "/desk/api/act/supervise": "act.supervise",  # 督办 (a case, a department)
     "/desk/api/act/alert": "act.dispatch",  # an alert: 确认, 误报, 转案件
     "/desk/api/act/send": "act.dispatch",  # a collector sent to 核实/核查

@@ -43,28 +43,11 @@ def counters_sql(group_by: str, case_table: str = "case_stat", step_table: str =
         raise ValueError(f"cannot group by {group_by!r}: not one of {', '.join(GROUP_KEYS)}")
     disposal = _outcomes("disposal", "feedback_at", "deadline")
     closing = _outcomes("close", "closed_at", "close_deadline")
-    reported = _IN.format(col="reported_at")
-    columns = {
-        "reported": _count(reported),
-        "supervisor_reports": _count(f"{reported} AND source = 'supervisor'"),
-        "valid_reports": _count(f"{reported} AND source = 'supervisor' AND filed_at < :cutoff"),
-        "public_reports": _count(f"{reported} AND source = 'public'"),
-        **_filing_columns(),
-        "voided": _count(_IN.format(col="voided_at")),
-        "not_filed": _count(_IN.format(col="not_filed_at")),
-        "self_disposed": _count(f"self_disposed = 1 AND {_IN.format(col='closed_at')}"),
-        "suspended": _count(_IN.format(col="last_suspended_at")),
-        "disposed_on_time": _count(disposal["on_time"]),
-        "disposed_late": _count(disposal["late"]),
-        "overdue_pending": _count(disposal["pending"]),
-        "extended": _count(f"extensions > 0 AND ({disposal['due']})"),
+    columns = {name: _count(condition) for name, condition in case_conditions().items()}
+    columns.update({
         "extension_events": _sum("extensions", f"extensions > 0 AND ({disposal['due']})"),
-        "closed_on_time": _count(closing["on_time"]),
-        "closed_late": _count(closing["late"]),
-        "overdue_unclosed": _count(closing["pending"]),
-        "reworked": _count(f"reworks > 0 AND ({closing['due']})"),
         "rework_events": _sum("reworks", f"reworks > 0 AND ({closing['due']})"),
-    }
+    })
     # The first mark of each step, inline; a step still waiting past its limit is due as well.
     columns.update(step_columns(STAGES, inline=True))
     for stage in STAGES:
@@ -73,6 +56,56 @@ def counters_sql(group_by: str, case_table: str = "case_stat", step_table: str =
     case_sql = _select(group_by, columns, case_table, CASE_WINDOW)
     step_sql = _select(group_by, step_columns(("dispatch", "check"), inline=False), step_table, STEP_WINDOW)
     return case_sql, step_sql
+
+
+def case_conditions() -> dict[str, str]:
+    """Each counter that counts cases of ``case_stat`` one row each, as the condition a case
+    meets to count in [:start, :cutoff): the COUNTs of ``counters_sql`` and the lists of
+    ``cases_sql`` (the cases behind a number) are both made of these, so they cannot differ."""
+    disposal = _outcomes("disposal", "feedback_at", "deadline")
+    closing = _outcomes("close", "closed_at", "close_deadline")
+    reported = _IN.format(col="reported_at")
+    filed = _IN.format(col="filed_at")
+    return {
+        "reported": reported,
+        "supervisor_reports": f"{reported} AND source = 'supervisor'",
+        "valid_reports": f"{reported} AND source = 'supervisor' AND filed_at < :cutoff",
+        "public_reports": f"{reported} AND source = 'public'",
+        "filed": filed,
+        "filed_on_time": f"{filed} AND filed_on_time = 1",
+        "accurate_filed": f"{filed} AND state <> 'void'",
+        "public_filed": f"{filed} AND source = 'public'",
+        "filed_suspended": f"{filed} AND last_suspended_at < :cutoff",
+        "voided": _IN.format(col="voided_at"),
+        "not_filed": _IN.format(col="not_filed_at"),
+        "self_disposed": f"self_disposed = 1 AND {_IN.format(col='closed_at')}",
+        "suspended": _IN.format(col="last_suspended_at"),
+        "disposed_on_time": disposal["on_time"],
+        "disposed_late": disposal["late"],
+        "overdue_pending": disposal["pending"],
+        "extended": f"extensions > 0 AND ({disposal['due']})",
+        "closed_on_time": closing["on_time"],
+        "closed_late": closing["late"],
+        "overdue_unclosed": closing["pending"],
+        "reworked": f"reworks > 0 AND ({closing['due']})",
+    }
+
+
+def cases_sql(counters: tuple[str, ...], group_by: str | None, columns: tuple[str, ...],
+              case_table: str = "case_stat") -> str:
+    """The cases that count in any of ``counters`` (names of ``case_conditions``) in [:start,
+    :cutoff), of one object (``group_by`` = :code) or of the city (None), with ``columns`` and,
+    for each counter, a 0/1 column named after it: the list behind a number."""
+    conditions = case_conditions()
+    unknown = [c for c in counters if c not in conditions]
+    if unknown or not counters:
+        raise ValueError(f"no case list for {unknown or 'no counter'}: one of {', '.join(conditions)}")
+    if group_by is not None and group_by not in GROUP_KEYS:
+        raise ValueError(f"cannot group by {group_by!r}: not one of {', '.join(GROUP_KEYS)}")
+    flags = ", ".join(f"CASE WHEN {conditions[c]} THEN 1 ELSE 0 END AS {c}" for c in counters)
+    anyof = " OR ".join(f"({conditions[c]})" for c in counters)
+    where = f"{CASE_WINDOW} AND ({anyof})" + (f" AND {group_by} = :code" if group_by else "")
+    return f"SELECT {', '.join(columns)}, {flags}\nFROM {case_table}\nWHERE {where}"
 
 
 # The index-friendly necessary conditions: a case (step) counts in [start, cutoff) only if its
@@ -107,14 +140,9 @@ def step_columns(stages: tuple[str, ...], inline: bool) -> dict[str, str]:
 
 
 def _filing_columns() -> dict[str, str]:
-    filed = _IN.format(col="filed_at")
-    return {
-        "filed": _count(filed),
-        "filed_on_time": _count(f"{filed} AND filed_on_time = 1"),
-        "accurate_filed": _count(f"{filed} AND state <> 'void'"),
-        "public_filed": _count(f"{filed} AND source = 'public'"),
-        "filed_suspended": _count(f"{filed} AND last_suspended_at < :cutoff"),
-    }
+    conditions = case_conditions()
+    return {name: _count(conditions[name])
+            for name in ("filed", "filed_on_time", "accurate_filed", "public_filed", "filed_suspended")}
 
 
 def collector_sql(case_table: str = "case_stat", step_table: str = "case_step") -> list[tuple[str, str]]:

@@ -205,6 +205,34 @@ def test_an_alert_is_acknowledged_with_a_reason_and_moves_to_the_handled(desk, b
     assert errors == [], errors
 
 
+def test_the_weekly_list_page_and_its_phone_view(desk, browser, need_chromium, artifacts: Path) -> None:
+    url, settings, _ = desk
+    from dashboard.access.scope import Scope
+    from dashboard.desk_api import weekly_answer
+
+    model = weekly_answer(db.engine_for(settings.resolved_database_url), settings,
+                          type("Everyone", (), {"scope": Scope(None)})(), None, time.time())
+    assert model["departments"], "the simulated week has overdue cases"
+    browser.get(url + "/desk")
+    eventually(lambda: js(browser, "return !!document.querySelector('a[href^=\"/desk/weekly\"]');"), 20, "the link")
+    browser.find_element("css selector", "a[href^='/desk/weekly']").click()
+    eventually(lambda: js(browser, "return document.querySelectorAll('.gw-w-section').length;") == len(model["departments"]),
+               20, "a section per department")
+    heads = js(browser, "return Array.from(document.querySelectorAll('.gw-w-dept')).map(function (h) { return h.textContent; });")
+    assert heads[0].startswith("1" + model["departments"][0]["zh"]), heads[0]
+    links = js(browser, "return document.querySelectorAll('.gw-w-table a').length;")
+    assert links == model["total"]
+    browser.save_screenshot(str(artifacts / "desk-weekly-1920x1080.png"))
+    phone = chrome(390, 844, scale=2.0)
+    try:
+        phone.get(url + "/desk/weekly")
+        eventually(lambda: js(phone, "return document.querySelectorAll('.gw-w-section').length;") > 0, 20, "on a phone")
+        no_sideways_scroll(phone)
+        phone.save_screenshot(str(artifacts / "desk-weekly-390x844.png"))
+    finally:
+        phone.quit()
+
+
 def page_events(settings: Any, case_id: str) -> int:
     from sqlalchemy import func, select
 
