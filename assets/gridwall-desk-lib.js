@@ -15,8 +15,11 @@
   // The filters, in the breadcrumb's order (wider first), then the list's own settings.
   var FILTERS = ["district", "street", "grid_code", "department", "light", "category", "small_code", "source",
     "state", "urgent", "text"];
+  // The cases behind a counter instead (dashboard/screens/desk.py CountedQuery): a number of
+  // today's or a ranking's row, from SQL. Either these or the filters, never both.
+  var COUNTED = ["counter", "period", "by", "code"];
   // "case": the case open in the panel; the page's own, like "lang", never a filter of the list.
-  var KEYS = FILTERS.concat(["sort", "offset", "limit", "lang", "case"]);
+  var KEYS = FILTERS.concat(COUNTED, ["sort", "offset", "limit", "lang", "case"]);
   var DEFAULTS = {sort: "overdue", offset: "0", limit: "50"};
 
   // "?light=red&district=339902" -> {light: "red", district: "339902"}: known keys only, the
@@ -42,6 +45,9 @@
     for (k in (changes || {})) {
       if (!Object.prototype.hasOwnProperty.call(changes, k)) { continue; }
       if (k !== "offset" && k !== "lang" && k !== "case") { refilter = true; }
+      // A filter leaves a counter's list for the live one, and a counter leaves the filters.
+      var drop = FILTERS.indexOf(k) >= 0 ? COUNTED : k === "counter" ? FILTERS : [];
+      drop.forEach(function (d) { if (!(d in changes)) { delete next[d]; } });
       if (changes[k] === null || changes[k] === undefined || changes[k] === "") { delete next[k]; } else { next[k] = String(changes[k]); }
     }
     if (refilter && !(changes && ("offset" in changes || "case" in changes))) { delete next.offset; }
@@ -60,6 +66,17 @@
     var out = [{key: "city", text: label("city", null), href: href({lang: query.lang})}];
     var upto = {};
     if (query.lang) { upto.lang = query.lang; }
+    if (counted(query)) { // 全市 › 本月 › 东港执法中队 › 超期未处置
+      var base = {counter: query.counter, period: query.period || "day"};
+      if (query.lang) { base.lang = query.lang; }
+      out.push({key: "period", text: label("period", base.period), href: href(base)});
+      if (query.by && query.code) {
+        base.by = query.by; base.code = query.code;
+        out.push({key: query.by, text: label(query.by, query.code), href: href(base)});
+      }
+      out.push({key: "counter", text: label("counter", query.counter), href: href(base)});
+      return out;
+    }
     FILTERS.forEach(function (key) {
       if (query[key] === undefined) { return; }
       upto[key] = query[key];
@@ -99,6 +116,9 @@
             next: offset + limit < total ? offset + limit : null};
   }
 
+  // Is the list the cases behind a counter (GET /desk/api/counted), not the live filtered one?
+  function counted(query) { return query.counter !== undefined; }
+
   // The list's own arguments (for /desk/api/cases): the address without the open case.
   function listQuery(query) {
     var out = {};
@@ -106,6 +126,6 @@
     return out;
   }
 
-  return {listQuery: listQuery, KEYS: KEYS, FILTERS: FILTERS, parse: parse, href: href, crumbs: crumbs, duration: duration,
+  return {listQuery: listQuery, counted: counted, COUNTED: COUNTED, KEYS: KEYS, FILTERS: FILTERS, parse: parse, href: href, crumbs: crumbs, duration: duration,
           dueText: dueText, pages: pages, fill: fill};
 });

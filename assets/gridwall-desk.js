@@ -50,9 +50,12 @@
     if (key === "light") { return words["light_" + value] || value; }
     if (key === "urgent") { return words.desk_urgent; }
     if (key === "text") { return "“" + value + "”"; }
+    if (key === "period") { return words["period_" + value] || value; }
+    if (key === "counter") { return words["cnt_" + value] || value; }
     var names = (board && board.names) || {};
     if (board) {
-      var rows = (board.overdue && board.overdue[key]) || [];
+      var ranked = board.rank && board.rank.region && board.rank.region.kind === key ? board.rank.region.rows : [];
+      var rows = ((board.overdue && board.overdue[key]) || []).concat(ranked || []);
       for (var i = 0; i < rows.length; i++) {
         if (rows[i].code === value) { return lang === "en" ? rows[i].en : rows[i].zh; }
       }
@@ -75,6 +78,8 @@
       if (num) { num.textContent = tiles[k] === null || tiles[k] === undefined ? "—" : String(tiles[k]); }
       if (a) { a.href = lib.href(query.lang ? {lang: query.lang} : {}, k === "open" ? {} : {light: k}); a.setAttribute("data-desk", "1"); }
     });
+    drawToday(b);
+    drawRanks(b);
     if (!b || !b.overdue) { return; }
     ["district", "department"].forEach(function (dim) {
       var body = byId("gw-d-ov-" + dim);
@@ -101,6 +106,52 @@
           td.appendChild(r[light] ? link(r[light], c) : el("span", "gw-d-zero", "0"));
           tr.appendChild(td);
         });
+        body.appendChild(tr);
+      });
+    });
+  }
+
+  // Today's numbers (the wall's), each a link to the cases its counter counted today (SQL).
+  function drawToday(b) {
+    var today = (b && b.today) || {};
+    ["reported", "filed", "closed"].forEach(function (k) {
+      var num = byId("gw-d-today-" + k), a = byId("gw-d-todaylink-" + k);
+      if (num) { num.textContent = today.ready ? String(today[k]) : "—"; }
+      if (a) { a.href = lib.href(query.lang ? {lang: query.lang} : {}, {counter: k, period: "day"}); a.setAttribute("data-desk", "1"); }
+    });
+  }
+
+  // The month's rankings: each row's name opens its live cases, its rate the cases it is due on
+  // (应处置), its 超期未处置 those cases (SQL, the counters' own conditions).
+  function drawRanks(b) {
+    var ranks = (b && b.rank) || {};
+    ["department", "region"].forEach(function (which) {
+      var body = byId("gw-d-rank-" + which), title = byId("gw-d-rank-" + which + "-title");
+      var r = ranks[which] || {};
+      if (title) { title.textContent = words["rank_" + (r.kind || which)] || ""; }
+      if (!body) { return; }
+      body.textContent = "";
+      if (r.city_only) {
+        var note = el("tr"), td = el("td", "gw-d-sub", words.rank_city_only);
+        td.colSpan = 5; note.appendChild(td); body.appendChild(note); return;
+      }
+      (r.rows || []).forEach(function (row) {
+        var by = r.kind, live = {}, of = {by: by, code: row.code, period: "month"};
+        live[by] = row.code;
+        var tr = el("tr", row.bottom ? "gw-d-bottom" : null);
+        tr.appendChild(el("td", "gw-d-n", row.pos === null || row.pos === undefined ? "—" : String(row.pos)));
+        var name = el("td");
+        name.appendChild(link(lang === "en" ? row.en : row.zh, live));
+        tr.appendChild(name);
+        tr.appendChild(el("td", "gw-d-n", row.score + " " + row.grade));
+        var rate = el("td", "gw-d-n");
+        rate.appendChild(row.rate === null || row.rate === undefined ? el("span", "gw-d-zero", "—")
+          : link(row.rate, Object.assign({counter: "due_disposal"}, of)));
+        tr.appendChild(rate);
+        var overdue = el("td", "gw-d-n gw-d-red");
+        overdue.appendChild(row.overdue ? link(row.overdue, Object.assign({counter: "overdue_pending"}, of))
+          : el("span", "gw-d-zero", "0"));
+        tr.appendChild(overdue);
         body.appendChild(tr);
       });
     });
@@ -167,7 +218,8 @@
       tr.appendChild(place);
       tr.appendChild(el("td", "gw-d-col_department", lang === "en" ? r.department_en : r.department_zh));
       tr.appendChild(el("td", "gw-d-col_reported", r.reported_at ? new Date(r.reported_at * 1000).toLocaleString(lang === "en" ? "en-GB" : "zh-CN", {timeZone: root.getAttribute("data-tz") || undefined, month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit"}) : "—"));
-      tr.appendChild(el("td", "gw-d-col_due gw-d-" + (r.light || "none"), lib.dueText(r, now, words)));
+      tr.appendChild(el("td", "gw-d-col_due gw-d-" + (r.light || "none"),
+        r.closed_at ? words.case_closed : lib.dueText(r, now, words)));
       body.appendChild(tr);
     });
     if (!page.rows.length) {
@@ -185,7 +237,10 @@
     });
     ["xlsx", "csv"].forEach(function (fmt) { // the export of this very list (present for a role that may export)
       var a = byId("gw-d-export-" + fmt);
-      if (a) { a.href = lib.href(lib.listQuery(query), {}).replace(/^\/desk/, "/desk/api/cases." + fmt); }
+      if (a) {
+        a.hidden = lib.counted(query); // a counter's list is exported with the reports (issue 14)
+        a.href = lib.href(lib.listQuery(query), {}).replace(/^\/desk/, "/desk/api/cases." + fmt);
+      }
     });
     var p = lib.pages(page.total, page.offset, page.limit);
     byId("gw-d-pageno").textContent = lib.fill(words.desk_page, {p: p.page, n: p.count});
@@ -200,9 +255,10 @@
     clearTimeout(listTimer);
     var seq = ++listSeq;
     var qs = lib.href(lib.listQuery(query), {}).replace(/^\/desk/, "");
-    getJSON("/desk/api/cases" + qs).then(function (res) {
+    // A counter's cases come from SQL (finished ones too); the filtered list from the live cases.
+    getJSON((lib.counted(query) ? "/desk/api/counted" : "/desk/api/cases") + qs).then(function (res) {
       if (seq !== listSeq) { return; } // a newer query was asked meanwhile
-      if (res.status === 200) { showError(null); lastPage = res.body; drawList(lastPage); }
+      if (res.status === 200) { showError(null); lastPage = res.body; drawList(lastPage); if (query["case"]) { loadCase(true); } }
       else if (res.status === 400) { showError(lib.fill(words.desk_bad_filter, {detail: res.body.detail || res.body.reason})); }
       else { showError(words.desk_unavailable); }
     }).catch(function () { showError(words.desk_unavailable); }).then(function () {
@@ -280,6 +336,8 @@
     });
     tl.appendChild(list);
 
+    caseMap(body, c);
+
     var near = section(body, words.case_nearby);
     if (!(c.nearby || []).length) { near.appendChild(el("div", "gw-d-sub", words.case_none)); }
     (c.nearby || []).forEach(function (n) {
@@ -343,6 +401,43 @@
     box.appendChild(form);
   }
 
+  // The case on the map: the city's offline basemap (the wall's, /assets/city/basemap.json, its
+  // style assets/gridwall-map.js), the case's unit grid, the case and the nearest collectors. One
+  // Leaflet map at a time: the panel's redraw removes the last one first, or each would stay.
+  var caseMapNow = null, basemap = null;
+  function caseMap(body, c) {
+    if (caseMapNow) { caseMapNow.remove(); caseMapNow = null; }
+    var cs = c.case || {};
+    if (!window.L || typeof cs.lat !== "number" || typeof cs.lon !== "number") { return; }
+    var box = el("div", "gw-d-map");
+    section(body, words.case_map).appendChild(box);
+    var m = L.map(box, {attributionControl: false, zoomControl: true, scrollWheelZoom: false});
+    caseMapNow = m;
+    // Framed on the grid (a unit grid is ~100 m across) with the streets around it; the nearest
+    // collectors in view are drawn, the others are in the list below.
+    var frame = L.latLngBounds(c.grid || [[cs.lat, cs.lon]]).extend([cs.lat, cs.lon]);
+    if (c.grid) { L.polygon(c.grid, {color: "#4cc9ff", weight: 2, fillOpacity: 0.15, interactive: false}).addTo(m); }
+    (c.nearby || []).forEach(function (n) {
+      if (typeof n.lat !== "number") { return; }
+      L.circleMarker([n.lat, n.lon], {radius: 6, color: "#52d27c", fillOpacity: 0.9, weight: 2})
+        .bindTooltip(n.name || n.id).addTo(m);
+    });
+    L.circleMarker([cs.lat, cs.lon], {radius: 8, color: "#fff", fillColor: "#ff5c5c", fillOpacity: 1, weight: 2}).addTo(m);
+    m.fitBounds(frame.pad(3), {maxZoom: 17});
+    if (!basemap) {
+      basemap = fetch("/assets/city/basemap.json", {credentials: "same-origin"}).then(function (r) { return r.json(); });
+    }
+    basemap.then(function (data) {
+      if (caseMapNow !== m) { return; } // the panel moved on meanwhile
+      var style = window.gridwall.map && window.gridwall.map.basemapStyle;
+      // Areas under streets: the file's order is not the drawing's, and land is opaque.
+      var order = {land: 0, block: 1, park: 2, water: 3, road_minor: 4, road_major: 5};
+      var features = (data.features || []).filter(function (f) { return f.geometry && f.geometry.type !== "Point"; });
+      features.sort(function (a, b) { return (order[a.properties.layer] || 0) - (order[b.properties.layer] || 0); });
+      L.geoJSON({type: "FeatureCollection", features: features}, {style: style, interactive: false}).addTo(m).bringToBack();
+    }).catch(function () { basemap = null; });
+  }
+
   // 派核实 / 派核查: a task on the collector's handheld (POST /desk/api/act/send), after a confirm.
   function sendButton(c, n, kind) {
     var b = el("button", "gw-d-send", words["send_" + kind]);
@@ -371,18 +466,27 @@
     });
   }
 
-  var caseSeq = 0;
-  function loadCase() {
+  var caseSeq = 0, shownCase = null;
+  // ``refresh``: the list's round (every LIST_MS) looks at the open case again; it is drawn anew
+  // only when it moved on (a new event, a new version) and nobody is typing in its forms.
+  function loadCase(refresh) {
     var panel = byId("gw-d-case");
     if (!panel) { return; }
     var id = query["case"];
     panel.hidden = !id;
     root.classList.toggle("gw-d-case-open", !!id);
-    if (!id) { return; }
+    if (!id) { shownCase = null; return; }
     var seq = ++caseSeq;
     getJSON("/desk/api/case/" + encodeURIComponent(id)).then(function (res) {
       if (seq !== caseSeq) { return; }
-      if (res.status === 200) { drawCase(res.body); return; }
+      if (res.status === 200) {
+        var mark = id + ":" + ((res.body.case || {}).version) + ":" + (res.body.entries || []).length;
+        var typing = Array.prototype.some.call(panel.querySelectorAll("textarea, input"), function (f) { return f.value; });
+        if (refresh === true && (mark === shownCase || typing)) { return; }
+        shownCase = mark;
+        drawCase(res.body);
+        return;
+      }
       var body = byId("gw-d-case-body");
       body.textContent = "";
       body.appendChild(el("div", "gw-d-error", res.status === 404 ? words.case_not_found : words.desk_unavailable));

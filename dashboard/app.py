@@ -15,7 +15,7 @@ import flask
 import orjson
 from dash import Dash, html
 
-from dashboard import desk_api
+from dashboard import desk_api, replay_api
 from dashboard.access import web as access
 from dashboard.access.masking import Masking
 from dashboard.config import ASSETS_DIR, Settings, load_settings
@@ -45,7 +45,7 @@ def _weekly_page(settings: Settings, guard: Any, lang: str, week: str | None) ->
 
 
 def create_app(settings: Settings | None = None) -> Dash:
-    from layouts import desk, wall
+    from layouts import desk, replay, wall
 
     settings = settings or load_settings()
     hot = HotStore(connect(settings.resolved_redis_url))
@@ -69,8 +69,12 @@ def create_app(settings: Settings | None = None) -> Dash:
         "/desk", "see.desk", lambda lang="zh", **_: desk.layout(settings, pick_lang(lang), guard.principal())))
     dash.register_page("weekly", path="/desk/weekly", title="gridwall · 每周督办清单", layout=guard.page(
         "/desk/weekly", "see.desk", lambda lang="zh", week=None, **_: _weekly_page(settings, guard, pick_lang(lang), week)))
+    dash.register_page("replay", path="/desk/replay", title="gridwall · 轨迹回放", layout=guard.page(
+        "/desk/replay", "see.desk", lambda lang="zh", **_: replay.layout(settings, pick_lang(lang), guard.principal(),
+                                                                            time.time())))
     app.layout = html.Div([dash.page_container])
     desk_api.install(server, guard, settings, hot, db.engine_for(settings.resolved_database_url))
+    replay_api.install(server, guard, settings, db.engine_for(settings.resolved_database_url))
 
     @server.get("/healthz")
     def _healthz() -> flask.Response:

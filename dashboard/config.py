@@ -83,6 +83,16 @@ class Settings:
     # Position history for replay: one fix per device per interval, or on a turn or a stop/start.
     history_interval_s: float = 30.0
     history_turn_deg: float = 45.0
+    # How long the position history is kept: older rows are deleted in batches by the ingest
+    # worker's heartbeat (dashboard/store/retention.py). The storage this costs: docs/desk.md "Replay".
+    history_retention_days: float = 30.0
+    # The desk's replay (docs/desk.md "Replay"): the longest window one request may ask for
+    # (a day of 700 vehicles is ~2 million fixes at 10 s), the fixes one answer may carry at
+    # most (a refusal asks to narrow the choice), and how long a device must stand still for
+    # its stop to be listed.
+    replay_max_window_h: float = 24.0
+    replay_max_fixes: int = 1_000_000
+    replay_stop_min_s: float = 300.0
     # Unknown senders stay bounded (docs/architecture.md, "Devices in the hot state"): at most
     # this many devices in Redis (a fix from a new id beyond it is refused, unknown_device), and
     # a device silent for longer than device_retention_s leaves the hot state, trail and all.
@@ -133,6 +143,10 @@ class Settings:
             raise ValueError("secret_key: at least 16 characters (it signs sessions and keys the device aliases)")
         if self.mask_address not in ("full", "street", "hidden"):
             raise ValueError(f"mask_address: {self.mask_address!r}; expected full, street or hidden")
+        if not (self.history_retention_days > 0 and self.replay_max_window_h > 0 and self.replay_stop_min_s > 0
+                and self.replay_max_fixes > 0):
+            raise ValueError("history_retention_days, replay_max_window_h, replay_stop_min_s and replay_max_fixes: "
+                             "positive numbers")
         if self.board_region not in ("district", "street"):
             raise ValueError(f"board_region: {self.board_region!r}; expected district or street")
 

@@ -125,6 +125,7 @@ JS_WORDS: Final = (
 
 # --- the desk (layouts/desk.py, assets/gridwall-desk.js) --------------------------------------------
 DESK_TILES: Final = ("open", "red", "yellow", "grey")  # the title bar's numbers, each a link
+DESK_TODAY: Final = ("reported", "filed", "closed")
 DESK_FILTERS: Final = ("light", "district", "department", "category", "source", "urgent", "text", "sort")
 DESK_ELEMENT_IDS: Final = (
     "gw-desk",            # the page's root; carries the desk's contract and time zone
@@ -132,6 +133,7 @@ DESK_ELEMENT_IDS: Final = (
     "gw-d-pageno", "gw-d-prev", "gw-d-next",
     "gw-d-case", "gw-d-case-body", "gw-d-case-close",   # the case panel
     "gw-d-alerts-count", "gw-d-alerts-list", "gw-d-alerts-done",  # the video alerts
+    "gw-d-rank-department-title", "gw-d-rank-region-title",       # the rankings' captions
 )
 # Rendered only for a role that may export (see.reports); the script fills them when they are there.
 DESK_OPTIONAL_FAMILIES: Final[Mapping[str, tuple[tuple[str, ...], ...]]] = {"gw-d-export-": (("xlsx", "csv"),)}
@@ -140,6 +142,9 @@ DESK_ID_FAMILIES: Final[Mapping[str, tuple[tuple[str, ...], ...]]] = {
     "gw-d-tile-": (DESK_TILES,),   # its link
     "gw-d-ov-": (("district", "department"),),
     "gw-d-f-": (DESK_FILTERS,),    # the filter's control
+    "gw-d-today-": (DESK_TODAY,),  # today's numbers (the wall's), each a link to its cases
+    "gw-d-todaylink-": (DESK_TODAY,),
+    "gw-d-rank-": (("department", "region"),),  # the month's rankings, each row's numbers links
 }
 
 
@@ -165,6 +170,10 @@ DESK_WORDS: Final = (
     "alert_handled", "alert_done_ack", "alert_done_dismiss", "alert_done_case", "alert_failed",
     "sev_detection", "sev_alert", "sev_critical",
     "send_verify", "send_check", "send_confirm", "send_sent", "send_failed",
+    "period_day", "period_week", "period_month", "period_quarter", "period_year", "rank_department", "rank_district",
+    "rank_street", "rank_city_only",
+    "cnt_reported", "cnt_filed", "cnt_closed", "cnt_due_disposal", "cnt_disposed_on_time", "cnt_disposed_late",
+    "cnt_overdue_pending", "cnt_due_close", "cnt_reworked", "case_closed", "case_map",
 )
 
 
@@ -186,3 +195,41 @@ def page_contract(lang: str) -> dict[str, Any]:
         "vehicle_subtypes": list(VEHICLE_SUBTYPES),
         "words": {key: t(key, lang) for key in JS_WORDS},
     }
+
+
+# --- the replay (layouts/replay.py, assets/gridwall-replay*.js; docs/desk.md "Replay") ------------
+REPLAY_FIELDS: Final = ("what", "department", "devices", "from", "to", "stop_min")  # the choice's controls
+REPLAY_SPEEDS: Final = (1, 2, 5, 10, 30, 60)  # times real time; the select's choices
+REPLAY_TRAILS_S: Final = (0, 120, 600, 1800, -1)  # the trail behind each device, seconds (-1: the whole track)
+REPLAY_ELEMENT_IDS: Final = (
+    "gw-replay",          # the page's root; carries the replay's contract and time zone
+    "gw-r-form", "gw-r-lastnight", "gw-r-lasthour",            # the choice
+    "gw-r-map-box", "gw-r-map",                                # the map (dash-leaflet; the JS draws over it)
+    "gw-r-play", "gw-r-slider", "gw-r-time", "gw-r-speed", "gw-r-trail",   # the player
+    "gw-r-summary", "gw-r-error", "gw-r-follow", "gw-r-list", "gw-r-stops-title", "gw-r-stops",
+)  # fmt: skip
+REPLAY_ID_FAMILIES: Final[Mapping[str, tuple[tuple[str, ...], ...]]] = {"gw-r-f-": (REPLAY_FIELDS,)}
+REPLAY_DATA_ATTRS_READ: Final[Mapping[str, tuple[str, ...]]] = {"gw-replay": ("data-contract", "data-tz"),
+                                                                "gw-r-map-box": ("data-shift",)}
+
+
+def replay_element_ids() -> list[str]:
+    return [*REPLAY_ELEMENT_IDS, *(prefix + key for prefix, parts in REPLAY_ID_FAMILIES.items() for key in parts[0])]
+
+
+# Every word the replay's JS writes itself (assets/gridwall-replay.js; durations through
+# assets/gridwall-desk-lib.js, hence the units).
+REPLAY_WORDS: Final = (
+    "replay_play", "replay_pause", "replay_loading", "replay_none", "replay_failed", "replay_summary",
+    "replay_device_line", "replay_no_fix", "replay_follow", "replay_unfollow", "replay_following", "replay_stops_of",
+    "replay_stops_hint", "replay_stop_line", "replay_open_start", "replay_open_end", "replay_seek", "replay_pick",
+    "replay_all_vehicles", "replay_collectors", "veh_enforcement", "veh_muck_truck", "veh_sanitation",
+    "unit_day", "unit_hour", "unit_minute",
+)
+
+
+def replay_contract(lang: str, defaults: Mapping[str, str]) -> dict[str, Any]:
+    """What the replay's page carries for the browser (``data-contract`` on ``#gw-replay``): its
+    words, the vehicle subtypes (each drawn with its own symbol) and the first window."""
+    return {"lang": lang, "words": {key: t(key, lang) for key in REPLAY_WORDS},
+            "vehicle_subtypes": list(VEHICLE_SUBTYPES), "defaults": dict(defaults)}

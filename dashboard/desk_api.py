@@ -42,11 +42,22 @@ from sqlalchemy import Engine
 from dashboard import casedata
 from dashboard.access.masking import Masking
 from dashboard.access.web import Guard
+from dashboard.casework.periods import period_range
 from dashboard.config import Settings
 from dashboard.exports import to_csv, to_xlsx
 from dashboard.i18n import pick_lang, t
 from dashboard.poll import board_answer, parse_version
-from dashboard.screens.desk import EXPORT_MAX, CaseQuery, QueryError, case_list, case_view, export_table
+from dashboard.screens.desk import (
+    COUNTED,
+    EXPORT_MAX,
+    CaseQuery,
+    CountedQuery,
+    QueryError,
+    case_list,
+    case_view,
+    counted_list,
+    export_table,
+)
 from dashboard.screens.desk_actions import (
     DEPARTMENT_MAX,
     ActionError,
@@ -64,6 +75,7 @@ from dashboard.screens.names import load_names
 from dashboard.screens.weekly import WeekError, week_bounds, weekly_list, weekly_table
 from dashboard.store.alert_handling import AlertHandling
 from dashboard.store.case_page import case_head, case_page
+from dashboard.store.counted import counted_cases
 from dashboard.store.hot import REDIS_DOWN, HotStore
 from dashboard.store.outbox import Outbox
 from dashboard.store.weekly import weekly_cases
@@ -118,6 +130,26 @@ def install(server: flask.Flask, guard: Guard, settings: Settings, hot: HotStore
             return _json(orjson.dumps({"now": now, "reason": "redis_down"}), 503)
         page = case_list(docs, query, now, names, masking(), guard.principal().scope)
         return _json(orjson.dumps({"now": now, "query": query.args(), **page}))
+
+    @server.get("/desk/api/counted")
+    @guard.limit(settings.poll_rate)
+    def _desk_counted() -> flask.Response:
+        """The cases behind one of today's numbers or a ranking row's (from SQL: finished cases
+        and periods too): exactly those its counter counted."""
+        try:
+            query = CountedQuery.from_args(flask.request.args)
+        except QueryError as exc:
+            return _json(orjson.dumps({"reason": exc.reason, "detail": exc.detail}), 400)
+        now, scope = time.time(), guard.principal().scope
+        start, end = period_range(query.period, now, settings.timezone)
+        total, rows = counted_cases(engine, COUNTED[query.counter], query.by, query.code, start, min(end, now),
+                                    query.offset, query.limit, scope.districts)
+        try:
+            live = hot.case_docs([r["case_id"] for r in rows if r.get("is_open")])
+        except REDIS_DOWN:
+            live = {}  # the list from SQL still stands; open cases show without their light
+        page = counted_list(total, rows, live, query, now, names, masking())
+        return _json(orjson.dumps({"now": now, "query": query.args(), "period": [start, end], **page}))
 
     @server.get("/desk/api/cases.<fmt>")
     @guard.limit(settings.poll_rate)

@@ -38,6 +38,7 @@ from dashboard.store.hot import HotStore, connect, remove_worker, write_broker_s
 from dashboard.store.liverank import LiveRank
 from dashboard.store.liverank_keeper import RankKeeper
 from dashboard.store.outbox import Outbox
+from dashboard.store.retention import prune_positions
 from feeds.citygeo import city_bounds, grid_lookup
 from feeds.decoders import DecodeContext
 from feeds.intake import Intake
@@ -292,7 +293,16 @@ class IngestWorker:
                     self.hot.prune_devices(now, self.settings.device_retention_s)
                 except Exception:
                     log.warning("heartbeat to Redis failed")
+                self._prune_history(now)
         self.close()
+
+    def _prune_history(self, now: float) -> None:
+        """The position history past history_retention_days, a batch a heartbeat
+        (dashboard/store/retention.py): steady work, never one long delete."""
+        try:
+            prune_positions(self.engine, now, self.settings.history_retention_days)
+        except Exception:
+            log.warning("pruning the position history failed", exc_info=True)
 
     def stop(self, *_: Any) -> None:
         if self.client is not None:

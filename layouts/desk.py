@@ -71,11 +71,25 @@ def numbers(lang: str) -> html.Section:
             html.Tbody(id=f"gw-d-ov-{dim}"),
         ], className="gw-d-ov")
 
+    def today(key: str) -> html.A:
+        return html.A([html.Span("—", id=f"gw-d-today-{key}", className="gw-d-num"), html.Span(t(key, lang))],
+                      id=f"gw-d-todaylink-{key}", className="gw-d-tile", href=f"/desk?counter={key}&period=day")
+
+    def ranking(kind: str) -> html.Table:
+        cols = ("rank_pos", "rank_name", "rank_score", "rank_rate", "rank_overdue")
+        return html.Table([html.Caption(id=f"gw-d-rank-{kind}-title", className="gw-d-caption"),
+                           html.Thead(html.Tr([html.Th(t(c, lang)) for c in cols])),
+                           html.Tbody(id=f"gw-d-rank-{kind}")], className="gw-d-ov gw-d-rank")
+
     return html.Section([
         html.H2(t("desk_numbers", lang), className="gw-d-h2"),
         html.Div([tile("open", "open_cases"), tile("red", "overdue"), tile("yellow", "warn"), tile("grey", "suspended")],
                  className="gw-d-tiles"),
         html.Div([table("district"), table("department")], className="gw-d-ovs"),
+        # Today's numbers and the month's rankings: each opens the cases its counter counted (SQL).
+        html.H2(t("today", lang), className="gw-d-h2"),
+        html.Div([today("reported"), today("filed"), today("closed")], className="gw-d-tiles gw-d-tiles-3"),
+        html.Div([ranking("department"), ranking("region")], className="gw-d-ovs"),
     ], className="gw-d-numbers", id="gw-d-numbers")
 
 
@@ -130,12 +144,13 @@ def layout(settings: Settings, lang: str, principal: Principal) -> html.Div:
                 html.Span(principal.name, className="gw-d-who"),
                 html.A(t("weekly_title", lang), href=f"/desk/weekly?lang={lang}", className="gw-d-link"),
                 html.A(t("desk_wall", lang), href="/", className="gw-d-link"),
+                html.A(t("replay_link", lang), href="/desk/replay" + ("?lang=en" if lang == "en" else ""), className="gw-d-link"),
                 html.A(t("lang_en" if lang == "zh" else "lang_zh", lang), id="gw-d-lang", className="gw-d-link",
                        href="/desk?lang=" + ("en" if lang == "zh" else "zh")),
                 html.A(t("logout", lang), href="/login", className="gw-d-link"),
             ], className="gw-d-user"),
         ], className="gw-d-head"),
-        html.Main([html.Div([numbers(lang), alerts(lang)], className="gw-d-side"), html.Section([filters(settings, lang, principal), case_list(lang, principal)],
+        html.Main([html.Div([alerts(lang), numbers(lang)], className="gw-d-side"), html.Section([filters(settings, lang, principal), case_list(lang, principal)],
                                                 className="gw-d-main")], className="gw-d-body"),
         case_panel(lang),
     ], id="gw-desk", className="gw-desk", lang=lang,

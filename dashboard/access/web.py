@@ -53,6 +53,8 @@ ROUTES: dict[str, str | None] = {
     "/desk/api/act/supervise": "act.supervise",  # 督办 (a case, a department)
     "/desk/api/act/alert": "act.dispatch",  # an alert: 确认, 误报, 转案件
     "/desk/api/act/send": "act.dispatch",  # a collector sent to 核实/核查
+    "/desk/replay": "see.desk",  # the replay page (also guarded as a page)
+    "/desk/api/replay": "see.desk",  # its fixes, stops and options (named, not left to /desk/api/)
     "/_dash-layout": AUTH,
     "/_dash-dependencies": AUTH,
     "/_dash-update-component": AUTH,

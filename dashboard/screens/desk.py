@@ -39,6 +39,7 @@ MATCH_FIELDS: tuple[str, ...] = ("district", "street", "grid_code", "department"
 LIGHTS: tuple[str, ...] = tuple(light.value for light in Light)
 SORTS: tuple[str, ...] = ("overdue", "reported", "reported_asc", "due")
 PAGE_MAX = 100  # rows per page at the most: a phone shows 20, a desk monitor 50
+PAGE_DEFAULT = 50
 TEXT_MAX = 64  # the free-text box: a case number or a few words of an address
 VALUE_MAX = 64
 OFFSET_MAX = 100_000  # deeper than any list the desk shows; bounds the work of a crafted request
@@ -68,7 +69,7 @@ class CaseQuery:
     text: str | None = None
     sort: str = "overdue"
     offset: int = 0
-    limit: int = 50
+    limit: int = PAGE_DEFAULT
 
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> CaseQuery:
@@ -106,7 +107,7 @@ class CaseQuery:
             raise QueryError("bad_filter", f"sort must be one of {', '.join(SORTS)}")
         values["sort"] = sort
         values["offset"] = _whole(args.get("offset"), "offset", 0, OFFSET_MAX, 0)
-        values["limit"] = _whole(args.get("limit"), "limit", 1, PAGE_MAX, 50)
+        values["limit"] = _whole(args.get("limit"), "limit", 1, PAGE_MAX, PAGE_DEFAULT)
         return cls(**values)
 
     def matches(self, doc: Mapping[str, Any], light: Light | None) -> bool:
@@ -237,6 +238,7 @@ def case_view(page: CasePage, nearby: Sequence[Nearest], now: float, names: Name
         "history": [{**dict(zip(("zh", "en"), names.problem_class(h.category, h.small_code), strict=True)),
                      **_history_fields(h)} for h in page.history],
         "events_cut": page.events_cut, "complete": page.complete, "nearby": collectors,
+        "grid": names.grid_ring(case.get("grid_code")),  # the case's unit grid, for its map
     }
 
 
@@ -248,7 +250,9 @@ def collectors_view(nearby: Sequence[Nearest], names: Names, masking: Masking) -
         dept = names.department(doc.get("department"))
         collectors.append({"id": masking.device_id(n.device_id), "name": doc.get("name"),
                            "department_zh": dept[0], "department_en": dept[1],
-                           "distance_m": round(n.distance_m), "walk_s": round(n.walk_s), "last_fix": n.last_fix})
+                           "distance_m": round(n.distance_m), "walk_s": round(n.walk_s), "last_fix": n.last_fix,
+                           # Where a person is, for the case's map: not for a masked role.
+                           **({} if masking.active else {"lat": n.doc.get("lat"), "lon": n.doc.get("lon")})})
     return collectors
 
 
@@ -288,3 +292,67 @@ def export_table(rows: Sequence[Mapping[str, Any]], lang: str, timezone: str) ->
         round(r["overdue_s"] / 3600, 1) if r["overdue_s"] is not None else None,
     ] for r in rows]
     return columns, cells
+
+
+# --- the cases behind a counter (today's numbers, the rankings' rows) ---------------------------
+
+# A number the desk links, as the counters (``counters_sql.case_conditions``) whose cases it
+# counts: 结案数 is 按期结案 + 超期结案, 应处置数 is 按期 + 超期处置 + 超期未处置.
+COUNTED: dict[str, tuple[str, ...]] = {
+    "reported": ("reported",),
+    "filed": ("filed",),
+    "closed": ("closed_on_time", "closed_late"),
+    "due_disposal": ("disposed_on_time", "disposed_late", "overdue_pending"),
+    "disposed_on_time": ("disposed_on_time",),
+    "disposed_late": ("disposed_late",),
+    "overdue_pending": ("overdue_pending",),
+    "due_close": ("closed_on_time", "closed_late", "overdue_unclosed"),
+    "reworked": ("reworked",),
+}
+COUNTED_BY = ("department", "district", "street")
+COUNTED_PERIODS = ("day", "week", "month", "quarter", "year")
+
+
+@dataclass(frozen=True, slots=True)
+class CountedQuery:
+    counter: str
+    period: str
+    by: str | None
+    code: str | None
+    offset: int = 0
+    limit: int = PAGE_DEFAULT
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> CountedQuery:
+        counter, period = args.get("counter", ""), args.get("period", "day")
+        if counter not in COUNTED:
+            raise QueryError("bad_counter", f"counter: one of {', '.join(COUNTED)}")
+        if period not in COUNTED_PERIODS:
+            raise QueryError("bad_period", f"period: one of {', '.join(COUNTED_PERIODS)}")
+        by, code = args.get("by") or None, args.get("code") or None
+        if (by is None) != (code is None) or (by is not None and by not in COUNTED_BY):
+            raise QueryError("bad_by", f"by ({', '.join(COUNTED_BY)}) and code, both or neither")
+        if code is not None and len(code) > 64:
+            raise QueryError("bad_by", "code: at most 64 characters")
+        return cls(counter, period, by, code, _whole(args.get("offset"), "offset", 0, OFFSET_MAX, 0),
+                   _whole(args.get("limit"), "limit", 1, PAGE_MAX, PAGE_DEFAULT))
+
+    def args(self) -> dict[str, str]:
+        out = {"counter": self.counter, "period": self.period}
+        if self.by is not None and self.code is not None:
+            out.update(by=self.by, code=self.code)
+        return out
+
+
+def counted_list(total: int, rows: Sequence[Mapping[str, Any]], live: Mapping[str, Mapping[str, Any]],
+                 query: CountedQuery, now: float, names: Names, masking: Masking) -> dict[str, Any]:
+    """One page of the cases behind a counter, as the desk's list shows them: a case still open
+    by its live doc (its light, on the one rule), a finished one by its SQL row (no light)."""
+    out = []
+    for r in rows:
+        doc = live.get(r["case_id"])
+        if doc is not None:
+            out.append(_row(doc, doc_light(doc, now), now, names, masking))
+        else:
+            out.append({**_row({**r, "due": None}, None, now, names, masking), "closed_at": r.get("closed_at")})
+    return {"total": total, "offset": query.offset, "limit": query.limit, "lights": {}, "rows": out}

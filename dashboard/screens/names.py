@@ -9,6 +9,7 @@ The names are the short ones (简称): screens have column headers that say "Dis
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from dashboard import casedata
 from dashboard.casework.catalogue import Catalogue
@@ -29,6 +30,7 @@ class Names:
         self.city = city  # None: no city files, codes instead of names
         self.catalogue = catalogue
         self._cameras = {c.id: c for c in city.cameras} if city is not None else {}
+        self._rings: dict[str, Any] | None = None  # grid code -> ring, built at the first ask
 
     def area(self, code: str | None) -> Names2:
         if not code or code == UNKNOWN:
@@ -57,6 +59,15 @@ class Names:
         if grid_code and len(grid_code) >= 9:
             return self.area(grid_code[:9])
         return word("no_value")
+
+    def grid_ring(self, code: str | None) -> list[list[float]] | None:
+        """A unit grid's outline as [lat, lon] points (Leaflet's order), for the desk's case map."""
+        if not code or self.city is None:
+            return None
+        if self._rings is None:
+            self._rings = dict(self.city.grids)
+        ring = self._rings.get(code)
+        return [[round(lat, 6), round(lon, 6)] for lon, lat in ring] if ring else None
 
     def alert_type(self, alert_type: str) -> Names2:
         mapped = self.catalogue.alert(alert_type)

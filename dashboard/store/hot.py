@@ -546,6 +546,13 @@ class HotStore:
         """The on-duty collectors nearest to a point, from the geo index (dashboard/store/nearby.py)."""
         return nearest_collectors(self.r, lat, lon, now, limit=limit)
 
+    def case_docs(self, case_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The hot docs of those of ``case_ids`` that are open."""
+        if not case_ids:
+            return {}
+        raw = self.r.hmget(CASE, list(case_ids))
+        return {cid: orjson.loads(v) for cid, v in zip(case_ids, raw, strict=True) if v is not None}  # type: ignore[arg-type]
+
     def open_cases(self) -> list[dict[str, Any]]:
         return [orjson.loads(v) for v in self.r.hvals(CASE)]  # type: ignore[union-attr]
 

@@ -4,13 +4,12 @@ list and the ranking's numbers for the same week are the same cases."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, text
 
+from dashboard.store.counted import case_titles
 from dashboard.store.counters_sql import cases_sql
-from dashboard.store.models import CaseRow
 
 WEEKLY_COUNTERS = ("overdue_pending", "disposed_late", "reworked")
 _COLUMNS = ("case_id", "department", "district", "street", "category", "small_code", "source", "urgent",
@@ -24,16 +23,7 @@ def weekly_cases(engine: Engine, start: float, cutoff: float) -> list[dict[str, 
     row."""
     with engine.connect() as conn:
         rows = [dict(r) for r in conn.execute(_SQL, {"start": start, "cutoff": cutoff}).mappings()]
-        titles = _titles(conn, [r["case_id"] for r in rows])
+        titles = case_titles(conn, [r["case_id"] for r in rows])
     for r in rows:
         r["title"] = titles.get(r["case_id"])
     return rows
-
-
-def _titles(conn: Any, case_ids: Sequence[str]) -> dict[str, str | None]:
-    out: dict[str, str | None] = {}
-    for i in range(0, len(case_ids), 500):
-        chunk = list(case_ids[i:i + 500])
-        out.update({r.case_id: r.title for r in conn.execute(
-            select(CaseRow.case_id, CaseRow.title).where(CaseRow.case_id.in_(chunk)))})
-    return out

@@ -25,9 +25,11 @@ from dashboard.launcher import free_port
 from dashboard.records import Alert, CaseEvent
 from dashboard.screens.wall import BoardMaker
 from dashboard.store import db
+from dashboard.store.evaluation import city_grid_codes
 from dashboard.store.history_writer import HistoryWriter
 from dashboard.store.hot import DeviceFix, HotStore, connect
 from dashboard.store.liverank import LiveRank
+from dashboard.store.liverank_keeper import RankKeeper
 from feeds.simulator.world import SimConfig, World
 from feeds.steps.alerts import alert_doc
 from feeds.steps.cases import CaseBook
@@ -70,7 +72,10 @@ def desk(stack, tmp_path: Path) -> Iterator[tuple[str, Any, dict]]:
     writer.write(alerts=alerts)
     hot.put_alerts([alert_doc(a) for a in alerts])
     Ticker(hot).tick(now)
-    board = BoardMaker(hot, engine, settings, LiveRank(client, settings.timezone, reconcile_s=10**9)).update(now)
+    # Today's numbers and the month's rankings: the live counters, built from SQL as ingest does.
+    live = LiveRank(client, settings.timezone, reconcile_s=10**9)
+    RankKeeper(live, engine, book, city_grid_codes(settings.city_dir)).tick(now)
+    board = BoardMaker(hot, engine, settings, live).update(now)
     grant(settings.resolved_database_url)  # the token the tests' browsers carry (admin: may see the desk)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = make_server("127.0.0.1", free_port(), create_app(settings).server, threaded=True)
@@ -127,6 +132,32 @@ def test_a_number_opens_its_cases_and_the_breadcrumb_leads_back(desk, browser, a
     assert errors == [], errors
 
 
+def test_todays_numbers_and_the_ranking_rows_open_exactly_their_cases(desk, browser, artifacts: Path) -> None:
+    url, _, board = desk
+    assert board["today"]["ready"] and board["rank"]["department"]["ready"], "the live counters are built"
+    browser.get(url + "/desk")
+    today = board["today"]
+    eventually(lambda: text(browser, "gw-d-today-reported") == str(today["reported"]), 20, "today's numbers")
+    browser.find_element("id", "gw-d-todaylink-reported").click()
+    eventually(lambda: text(browser, "gw-d-total") == f"共 {today['reported']} 件", 10, "today's reported cases")
+    crumbs = js(browser, "return Array.from(document.getElementById('gw-d-crumbs').children).map(function (c) {"
+                         " return c.textContent; });")
+    assert crumbs == ["全市", "›", "今日", "›", "上报"], crumbs
+    worst = next(r for r in board["rank"]["department"]["rows"] if r["overdue"] > 0)
+    browser.get(url + "/desk")
+    # Taller than the screen, the page scrolls (the wall's stylesheet fixes html to the screen).
+    eventually(lambda: js(browser, "window.scrollTo(0, 400); return window.scrollY;") > 0, 20, "the page scrolls")
+    js(browser, "window.scrollTo(0, 0); return 0;")
+    link = f"#gw-d-rank-department a[href='/desk?counter=overdue_pending&period=month&by=department&code={worst['code']}']"
+    eventually(lambda: js(browser, "return !!document.querySelector(arguments[0]);", link), 20, "the ranking's rows")
+    browser.find_element("css selector", link).click()
+    eventually(lambda: text(browser, "gw-d-total") == f"共 {worst['overdue']} 件", 10, "the row's overdue cases")
+    assert "本月" in text(browser, "gw-d-crumbs") and worst["zh"] in text(browser, "gw-d-crumbs")
+    browser.save_screenshot(str(artifacts / "desk-rank-overdue-1920x1080.png"))
+    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == [], errors
+
+
 def test_a_row_opens_its_case_with_timeline_steps_and_nearest_collectors(desk, browser, artifacts: Path) -> None:
     url, settings, board = desk
     browser.get(url + "/desk?light=red")
@@ -143,6 +174,12 @@ def test_a_row_opens_its_case_with_timeline_steps_and_nearest_collectors(desk, b
     near = js(browser, "return Array.from(document.querySelectorAll('#gw-d-case-body .gw-d-near')).map(function (r) {"
                        " return r.getAttribute('data-id'); });")
     assert near, "the on-duty collectors nearest to the case"
+    # The case on its map: the grid's outline, the case and the nearest collectors as markers.
+    eventually(lambda: js(browser, "return document.querySelectorAll('.gw-d-map path.leaflet-interactive, "
+                                   ".gw-d-map svg path').length;") >= 3, 10, "the case's map")
+    eventually(lambda: js(browser, "return document.querySelectorAll('.gw-d-map svg path').length;") > 20, 10,
+               "the basemap under it")
+    js(browser, "document.querySelector('.gw-d-map').scrollIntoView(); return 0;")
     browser.save_screenshot(str(artifacts / "desk-case-1920x1080.png"))
     # Escape closes it; the list stays where it was.
     browser.find_element("css selector", "body").send_keys("\ue00c")

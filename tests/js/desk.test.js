@@ -53,3 +53,17 @@ test("pages", () => {
   assert.deepEqual(lib.pages(120, 100, 50), {page: 3, count: 3, prev: 50, next: null});
   assert.deepEqual(lib.pages(120, 30, 50), {page: 1, count: 3, prev: 0, next: 80});
 });
+
+test("a counter's list: its own keys, its breadcrumb, and a filter leaves it for the live list", () => {
+  const q = lib.parse("?counter=overdue_pending&period=month&by=department&code=ZFZD&offset=50");
+  assert.deepEqual(q, {counter: "overdue_pending", period: "month", by: "department", code: "ZFZD", offset: "50"});
+  assert.ok(lib.counted(q) && !lib.counted({light: "red"}));
+  const label = (key, value) => (key === "city" ? "全市" : key + ":" + value);
+  const crumbs = lib.crumbs(q, label);
+  assert.deepEqual(crumbs.map((c) => c.text), ["全市", "period:month", "department:ZFZD", "counter:overdue_pending"]);
+  assert.equal(crumbs[1].href, "/desk?counter=overdue_pending&period=month");
+  assert.equal(lib.href(q, {light: "red"}), "/desk?light=red", "a filter drops the counter and its page");
+  assert.equal(lib.href({light: "red", district: "339902"}, {counter: "reported", period: "day"}),
+    "/desk?counter=reported&period=day", "a counter drops the filters");
+  assert.equal(lib.href(q, {offset: 100}), "/desk?counter=overdue_pending&period=month&by=department&code=ZFZD&offset=100");
+});
