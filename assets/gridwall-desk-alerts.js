@@ -8,6 +8,7 @@
   if (typeof window === "undefined") { return; }
   var ALERTS_MS = 5000;
   var api, timer = null, busy = false;
+  var keep = {}; // alert id -> its open list of nearest collectors, kept across redraws
 
   function sevChip(a) {
     var sev = a.severity || "detection";
@@ -62,6 +63,34 @@
       acts.appendChild(snap);
     }
     var said = api.el("span", "gw-d-alert-said");
+    var near = api.el("div", "gw-d-alert-near");
+    if (api.mayDo("act.dispatch") && typeof a.lat === "number") {
+      // 派人核实: the on-duty collectors nearest to the alert's camera, each one a button.
+      var who = api.el("button", "gw-d-alert-who", api.words.send_verify);
+      who.type = "button";
+      who.addEventListener("click", function () {
+        who.disabled = true;
+        busy = true;
+        api.getJSON("/desk/api/alert/" + encodeURIComponent(a.alert_id)).then(function (res) {
+          near.textContent = "";
+          if (res.status !== 200) { said.textContent = api.words.desk_unavailable; return; }
+          if (!res.body.nearby.length) { near.appendChild(api.el("div", "gw-d-sub", api.words.case_none)); }
+          res.body.nearby.forEach(function (n) {
+            var line = api.el("div", "gw-d-near");
+            line.setAttribute("data-id", n.id);
+            line.appendChild(api.el("span", "gw-d-strong", n.name || n.id));
+            line.appendChild(api.el("span", "gw-d-near-d", api.lib.fill(api.words.case_walk,
+              {m: n.distance_m, t: api.lib.duration(n.walk_s, api.words)})));
+            line.appendChild(api.sendButton({alert_id: a.alert_id}, n, "verify"));
+            near.appendChild(line);
+          });
+        }).catch(function () { said.textContent = api.words.desk_unavailable; }).then(function () {
+          busy = false;
+          keep[a.alert_id] = near; // the list's next redraw keeps it open under its row
+        });
+      });
+      acts.appendChild(who);
+    }
     if (api.mayDo("act.dispatch")) {
       var buttons = [];
       ["ack", "dismiss", "case"].forEach(function (action) {
@@ -74,6 +103,7 @@
     }
     acts.appendChild(said);
     li.appendChild(acts);
+    li.appendChild(keep[a.alert_id] || near);
     return li;
   }
 
@@ -82,6 +112,9 @@
     if (!list || !doneList) { return; }
     list.textContent = "";
     doneList.textContent = "";
+    var active = {};
+    page.active.forEach(function (a) { active[a.alert_id] = true; });
+    Object.keys(keep).forEach(function (id) { if (!active[id]) { delete keep[id]; } });
     if (count) { count.textContent = page.active_total ? String(page.active_total) : ""; }
     if (!page.active.length) { list.appendChild(api.el("li", "gw-d-sub", api.words.alerts_none)); }
     page.active.forEach(function (a) { list.appendChild(row(a, false)); });

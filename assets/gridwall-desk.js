@@ -439,14 +439,17 @@
   }
 
   // 派核实 / 派核查: a task on the collector's handheld (POST /desk/api/act/send), after a confirm.
-  function sendButton(c, n, kind) {
+  // ``target``: {case_id} or {alert_id}, what the collector is sent to look at.
+  function sendButton(target, n, kind) {
     var b = el("button", "gw-d-send", words["send_" + kind]);
     b.type = "button";
     b.addEventListener("click", function () {
       var name = n.name || n.id;
       if (!window.confirm(lib.fill(words.send_confirm, {name: name, kind: words["send_" + kind], m: n.distance_m}))) { return; }
       b.disabled = true;
-      postJSON("/desk/api/act/send", {device_id: n.id, kind: kind, case_id: c.case_id}).then(function (res) {
+      var body = {device_id: n.id, kind: kind};
+      if (target.alert_id) { body.alert_id = target.alert_id; } else { body.case_id = target.case_id; }
+      postJSON("/desk/api/act/send", body).then(function (res) {
         b.textContent = res.status === 202 ? lib.fill(words.send_sent, {name: name})
           : lib.fill(words.send_failed, {detail: res.body.detail || res.body.reason || res.status});
         if (res.status !== 202) { b.disabled = false; }
@@ -584,7 +587,7 @@
     // The video alerts (assets/gridwall-desk-alerts.js), with this page's helpers.
     if (window.gridwall.deskAlerts) {
       window.gridwall.deskAlerts.start({el: el, byId: byId, postJSON: postJSON, getJSON: getJSON, words: words, lang: lang,
-                                        mayDo: mayDo, time: time, lib: lib});
+                                        mayDo: mayDo, time: time, lib: lib, sendButton: sendButton});
     }
     return true;
   }

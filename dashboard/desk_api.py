@@ -55,6 +55,7 @@ from dashboard.screens.desk import (
     QueryError,
     case_list,
     case_view,
+    collectors_view,
     counted_list,
     export_table,
 )
@@ -70,7 +71,7 @@ from dashboard.screens.desk_actions import (
     supervise_messages,
     task_message,
 )
-from dashboard.screens.desk_alerts import alert_list
+from dashboard.screens.desk_alerts import alert_list, alert_row
 from dashboard.screens.names import load_names
 from dashboard.screens.weekly import WeekError, week_bounds, weekly_list, weekly_table
 from dashboard.store.alert_handling import AlertHandling
@@ -289,6 +290,23 @@ def install(server: flask.Flask, guard: Guard, settings: Settings, hot: HotStore
         if doc is None or not guard.principal().scope.sees(doc):
             raise ActionError("no_such_alert", alert_id[:64], 404)
         return doc
+
+    @server.get("/desk/api/alert/<path:alert_id>")
+    @guard.limit(settings.poll_rate)
+    def _desk_alert(alert_id: str) -> flask.Response:
+        """One alert and the on-duty collectors nearest to it (to send one to 核实)."""
+        now, principal = time.time(), guard.principal()
+        try:
+            doc = alert_in_scope(alert_id[:128])
+            lat, lon = doc.get("lat"), doc.get("lon")
+            nearby = [n for n in hot.nearest_collectors(float(lat), float(lon), now, limit=NEAREST)
+                      if principal.scope.sees(n.doc)] if isinstance(lat, int | float) and isinstance(lon, int | float) else []
+        except ActionError as exc:
+            return refused(exc)
+        except (*REDIS_DOWN, ValueError):
+            nearby = []
+        return _json(orjson.dumps({"now": now, "alert": alert_row(doc, names, masking()),
+                                   "nearby": collectors_view(nearby, names, masking())}))
 
     @server.post("/desk/api/act/alert")
     @guard.limit(ACTION_RATE)

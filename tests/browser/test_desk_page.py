@@ -237,6 +237,13 @@ def test_an_alert_is_acknowledged_with_a_reason_and_moves_to_the_handled(desk, b
     done = js(browser, "return document.querySelector('#gw-d-alerts-done li').textContent;")
     assert "已确认" in done and "已通知江南执法中队" in done and "test-admin" in done, done
     browser.find_element("css selector", "#gw-d-alerts details summary").click()
+    # 派核实 on the other: the collectors nearest to its camera, each with its own button, kept
+    # open across the list's redraws.
+    browser.find_element("css selector", "#gw-d-alerts-list li[data-alert-id=AL0] .gw-d-alert-who").click()
+    near = "return document.querySelectorAll('#gw-d-alerts-list li[data-alert-id=AL0] .gw-d-near .gw-d-send').length;"
+    eventually(lambda: js(browser, near) > 0, 10, "the alert's nearest collectors")
+    time.sleep(6)  # a redraw of the list (every 5 s)
+    assert js(browser, near) > 0, "still open after the redraw"
     browser.save_screenshot(str(artifacts / "desk-alert-handled-1920x1080.png"))
     errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert errors == [], errors

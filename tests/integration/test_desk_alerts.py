@@ -173,3 +173,30 @@ def test_a_collector_near_a_case_is_sent_to_verify_it(site) -> None:
     with running_ingest(settings):
         eventually(lambda: outbox.counts()["sent"] == 1, 10, "the task published (the ACL lets ingest)")
     assert any(e.action == "send_verify" for e in Accounts(engine).audit_log(10))
+
+
+def test_a_collector_near_an_alert_is_sent_to_verify_it(site) -> None:
+    from dashboard.records import Alert
+    from dashboard.store.history_writer import HistoryWriter
+    from feeds.steps.alerts import alert_doc
+
+    settings, hot, engine = site
+    app = create_app(settings).server
+    dispatcher = Desk(app, grant(settings.resolved_database_url, "dispatcher", "张值班", token=""))
+    cam, now = CITY.cameras[2], time.time()
+    alert = Alert(f"A{uuid.uuid4().hex[:8]}", cam.id, "乱堆物料", "new", now - 30, lat=cam.lat, lon=cam.lon,
+                  grid_code=cam.grid_code, snapshot_url="https://nvr.example/x.jpg")
+    HistoryWriter(engine).write(alerts=[alert])
+    hot.put_alerts([alert_doc(alert)])
+    hot.write_positions([DeviceFix("C9101", now - 5, cam.lat + 0.0005, cam.lon, {
+        "id": "C9101", "kind": "collector", "ts": now - 5, "lat": cam.lat + 0.0005, "lon": cam.lon, "name": "赵六"})])
+    status, body = dispatcher.get(f"/desk/api/alert/{alert.alert_id}")
+    assert status == 200 and body["alert"]["type_zh"] == "乱堆物料"
+    assert body["nearby"][0]["id"] == "C9101" and body["nearby"][0]["distance_m"] < 100
+    assert dispatcher.get("/desk/api/alert/NOPE")[0] == 404
+    status, sent = dispatcher.post("/desk/api/act/send", {"device_id": "C9101", "kind": "verify", "alert_id": alert.alert_id})
+    assert status == 202
+    [message] = Outbox(engine).pending(10)
+    task = orjson.loads(message.payload)
+    assert message.topic == "gridwall/task/C9101" and task["alert_id"] == alert.alert_id
+    assert task["title"] == "乱堆物料" and task["snapshot_url"] == "https://nvr.example/x.jpg"
