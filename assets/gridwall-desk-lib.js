@@ -19,7 +19,7 @@
   // today's or a ranking's row, from SQL. Either these or the filters, never both.
   var COUNTED = ["counter", "period", "by", "code"];
   // "case": the case open in the panel; the page's own, like "lang", never a filter of the list.
-  var KEYS = FILTERS.concat(COUNTED, ["sort", "offset", "limit", "lang", "case"]);
+  var KEYS = FILTERS.concat(COUNTED, ["sort", "offset", "limit", "lang", "case", "map"]);
   var DEFAULTS = {sort: "overdue", offset: "0", limit: "50"};
 
   // "?light=red&district=339902" -> {light: "red", district: "339902"}: known keys only, the
@@ -44,13 +44,13 @@
     var refilter = false;
     for (k in (changes || {})) {
       if (!Object.prototype.hasOwnProperty.call(changes, k)) { continue; }
-      if (k !== "offset" && k !== "lang" && k !== "case") { refilter = true; }
+      if (k !== "offset" && k !== "lang" && k !== "case" && k !== "map") { refilter = true; }
       // A filter leaves a counter's list for the live one, and a counter leaves the filters.
       var drop = FILTERS.indexOf(k) >= 0 ? COUNTED : k === "counter" ? FILTERS : [];
       drop.forEach(function (d) { if (!(d in changes)) { delete next[d]; } });
       if (changes[k] === null || changes[k] === undefined || changes[k] === "") { delete next[k]; } else { next[k] = String(changes[k]); }
     }
-    if (refilter && !(changes && ("offset" in changes || "case" in changes))) { delete next.offset; }
+    if (refilter && !(changes && ("offset" in changes || "case" in changes || "map" in changes))) { delete next.offset; }
     var parts = [];
     KEYS.forEach(function (key) {
       if (next[key] !== undefined && next[key] !== DEFAULTS[key]) {
@@ -122,7 +122,9 @@
   // The list's own arguments (for /desk/api/cases): the address without the open case.
   function listQuery(query) {
     var out = {};
-    for (var k in query) { if (Object.prototype.hasOwnProperty.call(query, k) && k !== "case") { out[k] = query[k]; } }
+    for (var k in query) {
+      if (Object.prototype.hasOwnProperty.call(query, k) && k !== "case" && k !== "map") { out[k] = query[k]; }
+    }
     return out;
   }
 

@@ -255,10 +255,16 @@
     clearTimeout(listTimer);
     var seq = ++listSeq;
     var qs = lib.href(lib.listQuery(query), {}).replace(/^\/desk/, "");
-    // A counter's cases come from SQL (finished ones too); the filtered list from the live cases.
-    getJSON((lib.counted(query) ? "/desk/api/counted" : "/desk/api/cases") + qs).then(function (res) {
+    // A counter's cases come from SQL (finished ones too); the filtered list from the live cases,
+    // with every case's pin when the map is shown.
+    var counted = lib.counted(query);
+    if (query.map && !counted) { qs += (qs ? "&" : "?") + "pins=1"; }
+    getJSON((counted ? "/desk/api/counted" : "/desk/api/cases") + qs).then(function (res) {
       if (seq !== listSeq) { return; } // a newer query was asked meanwhile
-      if (res.status === 200) { showError(null); lastPage = res.body; drawList(lastPage); if (query["case"]) { loadCase(true); } }
+      if (res.status === 200) {
+        showError(null); lastPage = res.body; drawList(lastPage); drawListMap(lastPage);
+        if (query["case"]) { loadCase(true); }
+      }
       else if (res.status === 400) { showError(lib.fill(words.desk_bad_filter, {detail: res.body.detail || res.body.reason})); }
       else { showError(words.desk_unavailable); }
     }).catch(function () { showError(words.desk_unavailable); }).then(function () {
@@ -424,18 +430,63 @@
     });
     L.circleMarker([cs.lat, cs.lon], {radius: 8, color: "#fff", fillColor: "#ff5c5c", fillOpacity: 1, weight: 2}).addTo(m);
     m.fitBounds(frame.pad(3), {maxZoom: 17});
+    addBasemap(m, function () { return caseMapNow === m; });
+  }
+
+  // The city's offline basemap under ``m`` (fetched once), unless ``still()`` says the map is gone.
+  function addBasemap(m, still, loaded) {
     if (!basemap) {
       basemap = fetch("/assets/city/basemap.json", {credentials: "same-origin"}).then(function (r) { return r.json(); });
     }
     basemap.then(function (data) {
-      if (caseMapNow !== m) { return; } // the panel moved on meanwhile
+      if (!still()) { return; } // the panel or the list moved on meanwhile
       var style = window.gridwall.map && window.gridwall.map.basemapStyle;
       // Areas under streets: the file's order is not the drawing's, and land is opaque.
       var order = {land: 0, block: 1, park: 2, water: 3, road_minor: 4, road_major: 5};
       var features = (data.features || []).filter(function (f) { return f.geometry && f.geometry.type !== "Point"; });
       features.sort(function (a, b) { return (order[a.properties.layer] || 0) - (order[b.properties.layer] || 0); });
-      L.geoJSON({type: "FeatureCollection", features: features}, {style: style, interactive: false}).addTo(m).bringToBack();
+      var layer = L.geoJSON({type: "FeatureCollection", features: features}, {style: style, interactive: false});
+      layer.addTo(m).bringToBack();
+      if (loaded) { loaded(layer); }
     }).catch(function () { basemap = null; });
+  }
+
+  // The list's map (``map=1``): the filter's every case as a pin in its light's colour, a click
+  // opening its case. One map while the mode is on; its pins are redrawn with each list.
+  var listMap = null, listPins = null;
+  var PIN = {red: "#ff5c5c", yellow: "#ffc53d", green: "#52d27c", grey: "#9aa3ad"};
+  function drawListMap(page) {
+    var box = byId("gw-d-listmap"), btn = byId("gw-d-mapbtn");
+    var on = !!query.map && !!window.L;
+    if (btn) {
+      btn.textContent = query.map ? words.desk_list : words.desk_map;
+      btn.href = lib.href(query, {map: query.map ? null : "1"});
+      btn.setAttribute("data-desk", "1");
+    }
+    if (!box) { return; }
+    box.hidden = !on;
+    if (!on || (listMap && listMap.getContainer() !== box)) {
+      if (listMap) { listMap.remove(); listMap = null; listPins = null; }
+      if (!on) { return; }
+    }
+    if (!listMap) {
+      var m = L.map(box, {attributionControl: false, scrollWheelZoom: true});
+      listMap = m;
+      listPins = L.layerGroup().addTo(m);
+      var pins = (page.pins || []).map(function (p) { return [p[1], p[2]]; });
+      // Framed on the pins; with none, on the whole city once its basemap is in.
+      addBasemap(m, function () { return listMap === m; }, pins.length ? null : function (layer) { m.fitBounds(layer.getBounds()); });
+      m.setView([0, 0], 2);
+      if (pins.length) { m.fitBounds(L.latLngBounds(pins).pad(0.1), {maxZoom: 16}); }
+    }
+    listPins.clearLayers();
+    (page.pins || []).forEach(function (p) {
+      var pin = L.circleMarker([p[1], p[2]], {radius: 6, color: "#07111f", weight: 1, fillColor: PIN[p[3]] || "#8ea7c8",
+                                                fillOpacity: 0.95});
+      pin.bindTooltip(p[0]);
+      pin.on("click", function () { go(lib.href(query, {"case": p[0]}), true); });
+      pin.addTo(listPins);
+    });
   }
 
   // 派核实 / 派核查: a task on the collector's handheld (POST /desk/api/act/send), after a confirm.
@@ -505,11 +556,15 @@
   }
 
   function go(url, push) {
-    var before = lib.href(lib.listQuery(query), {});
+    var before = lib.href(lib.listQuery(query), {}), mapBefore = !!query.map;
     query = lib.parse(url.indexOf("?") >= 0 ? url.slice(url.indexOf("?")) : "");
     if (push) { history.pushState(null, "", url); }
     loadCase();
-    if (push && lib.href(lib.listQuery(query), {}) === before) { return; } // only the open case changed
+    if (push && lib.href(lib.listQuery(query), {}) === before) { // only the open case or the map changed
+      if (!!query.map !== mapBefore && query.map) { loadList(); return; } // the map needs its pins
+      if (lastPage) { drawListMap(lastPage); }
+      return;
+    }
     var drilled = lib.FILTERS.some(function (k) { return query[k] !== undefined; });
     root.classList.toggle("gw-d-drilled", drilled);
     fillForm();
@@ -560,7 +615,7 @@
       var a = ev.target.closest && ev.target.closest("a[data-desk]");
       if (!a || ev.ctrlKey || ev.metaKey || ev.shiftKey || ev.button !== 0) { return; }
       ev.preventDefault();
-      go(a.getAttribute("href"), true);
+      go(a.id === "gw-d-mapbtn" ? lib.href(query, {map: query.map ? null : "1"}) : a.getAttribute("href"), true);
     });
     bindForm();
     // A row opens its case; the panel's button closes it (the address says which is open).

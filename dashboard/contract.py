@@ -134,6 +134,7 @@ DESK_ELEMENT_IDS: Final = (
     "gw-d-case", "gw-d-case-body", "gw-d-case-close",   # the case panel
     "gw-d-alerts-count", "gw-d-alerts-list", "gw-d-alerts-done",  # the video alerts
     "gw-d-rank-department-title", "gw-d-rank-region-title",       # the rankings' captions
+    "gw-d-mapbtn", "gw-d-listmap",                                # the list's map and its switch
 )
 # Rendered only for a role that may export (see.reports); the script fills them when they are there.
 DESK_OPTIONAL_FAMILIES: Final[Mapping[str, tuple[tuple[str, ...], ...]]] = {"gw-d-export-": (("xlsx", "csv"),)}
@@ -173,7 +174,7 @@ DESK_WORDS: Final = (
     "period_day", "period_week", "period_month", "period_quarter", "period_year", "rank_department", "rank_district",
     "rank_street", "rank_city_only",
     "cnt_reported", "cnt_filed", "cnt_closed", "cnt_due_disposal", "cnt_disposed_on_time", "cnt_disposed_late",
-    "cnt_overdue_pending", "cnt_due_close", "cnt_reworked", "case_closed", "case_map",
+    "cnt_overdue_pending", "cnt_due_close", "cnt_reworked", "case_closed", "case_map", "desk_map", "desk_list",
 )
 
 

@@ -129,7 +129,8 @@ def install(server: flask.Flask, guard: Guard, settings: Settings, hot: HotStore
             docs = hot.open_cases()
         except REDIS_DOWN:
             return _json(orjson.dumps({"now": now, "reason": "redis_down"}), 503)
-        page = case_list(docs, query, now, names, masking(), guard.principal().scope)
+        page = case_list(docs, query, now, names, masking(), guard.principal().scope,
+                         pins=flask.request.args.get("pins") == "1")
         return _json(orjson.dumps({"now": now, "query": query.args(), **page}))
 
     @server.get("/desk/api/counted")

@@ -184,6 +184,8 @@ TEXT: dict[str, dict[str, str]] = {
     "cnt_reworked": {"zh": "返工", "en": "Reworked"},
     "case_closed": {"zh": "已办结", "en": "Finished"},
     "case_map": {"zh": "位置与网格", "en": "Place and grid"},
+    "desk_map": {"zh": "地图", "en": "Map"},
+    "desk_list": {"zh": "列表", "en": "List"},
     "wk_week": {"zh": "{week} 周（{start} 至 {end}）", "en": "Week {week} ({start} to {end})"},
     "wk_as_of": {"zh": "截至 {at}，本周未完", "en": "As of {at}; the week is not over"},
     "wk_prev": {"zh": "上一周", "en": "Previous week"},

@@ -100,8 +100,11 @@ def case_list(lang: str, principal: Principal) -> html.Section:
                       href=f"/desk/api/cases.{fmt}") for fmt in ("xlsx", "csv")] if principal.may("see.reports") else []
     return html.Section([
         html.Div([html.Span(id="gw-d-total", className="gw-d-total"), html.Span(id="gw-d-lights", className="gw-d-lights"),
+                  html.A(t("desk_map", lang), id="gw-d-mapbtn", className="gw-d-link", href="/desk?map=1"),
                   *exports], className="gw-d-summary"),
         html.Div(id="gw-d-error", className="gw-d-error", hidden=True, role="alert"),
+        # The list's cases on the map (``map=1``): every case of the filter, each pin opens it.
+        html.Div(id="gw-d-listmap", className="gw-d-listmap", hidden=True),
         html.Div(html.Table([
             html.Thead(html.Tr([html.Th(t(c, lang), className=f"gw-d-{c}") for c in cols])),
             html.Tbody(id="gw-d-rows"),

@@ -77,7 +77,8 @@ class CaseQuery:
         desk cannot answer is refused with a reason, never guessed: an unknown light or sort,
         a value too long, a page out of bounds, an argument it does not know."""
         known = {f.name for f in fields(cls)}
-        unknown = sorted(set(args) - known - {"lang", "case"})  # (the page's own: its language, the case open)
+        # (the page's own: its language, the case open, the map shown, the map's pins asked for)
+        unknown = sorted(set(args) - known - {"lang", "case", "map", "pins"})
         if unknown:
             raise QueryError("bad_filter", f"unknown argument {unknown[0][:32]!r}")
         values: dict[str, Any] = {}
@@ -166,8 +167,11 @@ def _sort_key(sort: str, doc: Mapping[str, Any], light: Light | None) -> tuple[A
     return -reported, str(doc.get("case_id"))
 
 
+PINS_MAX = 5_000  # the map of a list: a city's open cases many times over
+
+
 def case_list(docs: Iterable[Mapping[str, Any]], query: CaseQuery, now: float, names: Names,
-              masking: Masking, scope: Scope = CITY_SCOPE) -> dict[str, Any]:
+              masking: Masking, scope: Scope = CITY_SCOPE, pins: bool = False) -> dict[str, Any]:
     """One page of the open cases the query names, as the desk's list shows them:
     ``{"total", "offset", "limit", "lights": {light: n}, "rows": [...]}``. ``total`` and
     ``lights`` are of the whole filtered set (before paging)."""
@@ -183,8 +187,14 @@ def case_list(docs: Iterable[Mapping[str, Any]], query: CaseQuery, now: float, n
         lights[light.value if light is not None else "none"] += 1
     picked.sort(key=lambda dl: _sort_key(query.sort, dl[0], dl[1]))
     page = picked[query.offset:query.offset + query.limit]
-    return {"total": len(picked), "offset": query.offset, "limit": query.limit, "lights": dict(lights),
-            "rows": [_row(doc, light, now, names, masking) for doc, light in page]}
+    out = {"total": len(picked), "offset": query.offset, "limit": query.limit, "lights": dict(lights),
+           "rows": [_row(doc, light, now, names, masking) for doc, light in page]}
+    if pins:  # the whole filtered set on the map (the desk's 地图), each pin opening its case
+        out["pins"] = [[doc.get("case_id"), round(float(doc["lat"]), 6), round(float(doc["lon"]), 6),
+                        light.value if light is not None else None]
+                       for doc, light in picked[:PINS_MAX]
+                       if isinstance(doc.get("lat"), int | float) and isinstance(doc.get("lon"), int | float)]
+    return out
 
 
 def _row(doc: Mapping[str, Any], light: Light | None, now: float, names: Names, masking: Masking) -> dict[str, Any]:

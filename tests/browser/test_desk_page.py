@@ -277,6 +277,28 @@ def test_the_weekly_list_page_and_its_phone_view(desk, browser, need_chromium, a
         phone.quit()
 
 
+def test_the_lists_map_shows_every_case_of_the_filter_and_a_pin_opens_it(desk, browser, artifacts: Path) -> None:
+    url, _, board = desk
+    browser.get(url + "/desk?light=red")
+    eventually(lambda: len(rows(browser)) > 0, 20, "the list")
+    browser.find_element("id", "gw-d-mapbtn").click()
+    pins = "return document.querySelectorAll('#gw-d-listmap path.leaflet-interactive').length;"
+    eventually(lambda: js(browser, pins) == board["overdue"]["red"], 20, "a pin per overdue case")
+    assert js(browser, "return location.search;") == "?light=red&map=1"
+    eventually(lambda: js(browser, "return document.querySelectorAll('#gw-d-listmap svg path').length;")
+               > board["overdue"]["red"] + 20, 10, "the basemap under the pins")
+    browser.save_screenshot(str(artifacts / "desk-map-1920x1080.png"))
+    browser.find_element("css selector", "#gw-d-listmap path.leaflet-interactive").click()
+    eventually(lambda: js(browser, "return new URLSearchParams(location.search).get('case');") in rows(browser), 10,
+               "the pin's case opened")
+    eventually(lambda: not js(browser, "return document.getElementById('gw-d-case').hidden;"), 10, "its panel")
+    browser.find_element("id", "gw-d-mapbtn").click()  # back to the list: the map goes
+    eventually(lambda: js(browser, "return document.getElementById('gw-d-listmap').hidden;"), 10, "the list alone")
+    assert js(browser, "return new URLSearchParams(location.search).get('case');"), "the open case stays open"
+    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == [], errors
+
+
 def page_events(settings: Any, case_id: str) -> int:
     from sqlalchemy import func, select
 
