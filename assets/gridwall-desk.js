@@ -356,6 +356,20 @@
       near.appendChild(row);
     });
 
+    // The vehicles near it now (enforcement, sanitation, muck trucks), in a straight line.
+    if ((c.vehicles || []).length) {
+      var cars = section(body, words.case_vehicles);
+      c.vehicles.forEach(function (v) {
+        var row = el("div", "gw-d-near gw-d-vehicle");
+        row.setAttribute("data-id", v.id);
+        row.appendChild(el("span", "gw-d-strong", v.name || v.id));
+        row.appendChild(el("span", "gw-d-sub", (words["veh_" + v.subtype] || v.subtype || "") + " " +
+          (lang === "en" ? v.department_en : v.department_zh)));
+        row.appendChild(el("span", "gw-d-near-d", lib.fill(words.case_metres, {m: v.distance_m})));
+        cars.appendChild(row);
+      });
+    }
+
     if ((c.media || []).length) {
       var media = section(body, words.case_media);
       c.media.forEach(function (m) {

@@ -3,7 +3,8 @@
 Target (issue 12): the desk open for a full 8-hour shift keeps its JS heap flat (≤ +10%).
 
 The demo runs everything live (simulator, ingest, Redis, SQLite, the web server). The desk is
-opened drilled down (``/desk?light=red``) with a case's panel open, as a leader leaves it. The
+opened drilled down (``/desk?light=red``, or ``--path``, e.g. ``desk?map=1`` for every open case
+on the list's map) with a case's panel open, as a leader leaves it. The
 shift is accelerated: every timer the page sets runs ``--speed`` times sooner (a script added
 before the page's own scales ``setTimeout``/``setInterval`` delays), so the numbers, the list,
 the alerts and the panel are fetched and redrawn as many times as in 8 hours, in 8 h / speed.
@@ -59,6 +60,8 @@ def main() -> int:
     parser.add_argument("--speed", type=float, default=16.0, help="timers run this many times sooner")
     parser.add_argument("--samples", type=int, default=30)
     parser.add_argument("--warmup", type=float, default=60.0, help="real seconds before the first sample")
+    parser.add_argument("--path", default="desk?light=red",
+                        help="what the desk shows: e.g. 'desk?map=1' for every open case on the list's map")
     args = parser.parse_args()
     demo = Demo(Path(tempfile.mkdtemp(prefix="bench-desk-heap-")) / "data", "--collectors", "120", "--vehicles", "60",
                 "--backfill-days", "3")
@@ -69,7 +72,7 @@ def main() -> int:
         try:
             driver.execute_cdp_cmd("Performance.enable", {})
             driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": FAST_TIMERS % args.speed})
-            driver.get(demo.url + "desk?light=red")
+            driver.get(demo.url + args.path)
             eventually(lambda: driver.execute_script("return document.querySelectorAll('#gw-d-rows tr[data-case]').length > 0;"),
                        120, "the desk's list")
             # A case's panel open, as a leader leaves it (its timeline and nearest collectors).
@@ -95,7 +98,7 @@ def main() -> int:
     finally:
         demo.stop()
     print(json.dumps({
-        "benchmark": "desk_heap_on_the_demo", "desk_hours": args.hours, "speed": args.speed,
+        "benchmark": "desk_heap_on_the_demo", "path": args.path, "desk_hours": args.hours, "speed": args.speed,
         "real_minutes": round(args.hours * 60 / args.speed, 1), "case_panel_open": case,
         "load_avg_at_end": [round(x, 2) for x in os.getloadavg()],
         **heap_figures(samples), "target_pct": HEAP_TARGET_PCT, "console_errors": errors, "samples": samples,

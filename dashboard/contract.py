@@ -175,6 +175,7 @@ DESK_WORDS: Final = (
     "rank_street", "rank_city_only",
     "cnt_reported", "cnt_filed", "cnt_closed", "cnt_due_disposal", "cnt_disposed_on_time", "cnt_disposed_late",
     "cnt_overdue_pending", "cnt_due_close", "cnt_reworked", "case_closed", "case_map", "desk_map", "desk_list",
+    "case_vehicles", "case_metres", "veh_enforcement", "veh_muck_truck", "veh_sanitation",
 )
 
 

@@ -404,12 +404,15 @@ def install(server: flask.Flask, guard: Guard, settings: Settings, hot: HotStore
         if page is None or not guard.principal().scope.sees(page.case):
             return _json(b'{"reason":"no_such_case"}', 404)
         nearby: list[object] = []
+        vehicles: list[tuple[str, float, dict[str, object]]] = []
         lat, lon = page.case.get("lat"), page.case.get("lon")
         if isinstance(lat, int | float) and isinstance(lon, int | float):
+            scope = guard.principal().scope
             try:
                 # A district-limited user is shown its districts' collectors only (fewer, near a border).
                 nearby = [n for n in hot.nearest_collectors(float(lat), float(lon), now, limit=NEAREST)
-                          if guard.principal().scope.sees(n.doc)]
+                          if scope.sees(n.doc)]
+                vehicles = [v for v in hot.nearest_vehicles(float(lat), float(lon), now) if scope.sees(v[2])]
             except (*REDIS_DOWN, ValueError):  # (ValueError: a place the geo index cannot hold)
                 nearby = []  # the case page from SQL still stands; the live part is left out
-        return _json(orjson.dumps(case_view(page, nearby, now, names, masking())))
+        return _json(orjson.dumps(case_view(page, nearby, now, names, masking(), vehicles)))

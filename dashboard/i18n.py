@@ -185,6 +185,8 @@ TEXT: dict[str, dict[str, str]] = {
     "case_closed": {"zh": "已办结", "en": "Finished"},
     "case_map": {"zh": "位置与网格", "en": "Place and grid"},
     "desk_map": {"zh": "地图", "en": "Map"},
+    "case_vehicles": {"zh": "附近车辆", "en": "Vehicles nearby"},
+    "case_metres": {"zh": "{m} 米", "en": "{m} m"},
     "desk_list": {"zh": "列表", "en": "List"},
     "wk_week": {"zh": "{week} 周（{start} 至 {end}）", "en": "Week {week} ({start} to {end})"},
     "wk_as_of": {"zh": "截至 {at}，本周未完", "en": "As of {at}; the week is not over"},

@@ -222,7 +222,8 @@ def _row(doc: Mapping[str, Any], light: Light | None, now: float, names: Names, 
 
 # --- the case page -------------------------------------------------------------------------------
 
-def case_view(page: CasePage, nearby: Sequence[Nearest], now: float, names: Names, masking: Masking) -> dict[str, Any]:
+def case_view(page: CasePage, nearby: Sequence[Nearest], now: float, names: Names, masking: Masking,
+              vehicles: Sequence[tuple[str, float, Mapping[str, Any]]] = ()) -> dict[str, Any]:
     """What the desk's case panel shows: the case page (dashboard/store/case_page.py) with names
     for its codes, and the nearest on-duty collectors (dashboard/store/nearby.py), masked by the
     caller's role: the case's texts and names through the one table (masking.py ``PERSONAL``),
@@ -249,7 +250,17 @@ def case_view(page: CasePage, nearby: Sequence[Nearest], now: float, names: Name
                      **_history_fields(h)} for h in page.history],
         "events_cut": page.events_cut, "complete": page.complete, "nearby": collectors,
         "grid": names.grid_ring(case.get("grid_code")),  # the case's unit grid, for its map
+        "vehicles": [_vehicle(device_id, metres, doc, names, masking) for device_id, metres, doc in vehicles],
     }
+
+
+def _vehicle(device_id: str, metres: float, doc: Mapping[str, Any], names: Names, masking: Masking) -> dict[str, Any]:
+    shown = masking.device(dict(doc)) if masking.active else doc
+    dept = names.department(doc.get("department"))
+    return {"id": masking.device_id(device_id), "name": shown.get("name"), "subtype": doc.get("subtype"),
+            "department_zh": dept[0], "department_en": dept[1], "distance_m": round(metres),
+            "speed": doc.get("speed"), "last_fix": doc.get("ts"),
+            **({} if masking.active else {"lat": doc.get("lat"), "lon": doc.get("lon")})}
 
 
 def collectors_view(nearby: Sequence[Nearest], names: Names, masking: Masking) -> list[dict[str, Any]]:

@@ -43,7 +43,7 @@ from dashboard.store.keys import (
     trail_key,
 )
 from dashboard.store.liverank import LiveRank
-from dashboard.store.nearby import nearest_collectors
+from dashboard.store.nearby import nearest_collectors, nearest_vehicles
 
 FEEDS = ("gps", "video", "case")
 
@@ -545,6 +545,10 @@ class HotStore:
     def nearest_collectors(self, lat: float, lon: float, now: float, limit: int = 10) -> list[Nearest]:
         """The on-duty collectors nearest to a point, from the geo index (dashboard/store/nearby.py)."""
         return nearest_collectors(self.r, lat, lon, now, limit=limit)
+
+    def nearest_vehicles(self, lat: float, lon: float, now: float, limit: int = 5) -> list[tuple[str, float, dict[str, Any]]]:
+        """The vehicles on line nearest to a point, (id, metres, doc) (dashboard/store/nearby.py)."""
+        return nearest_vehicles(self.r, lat, lon, now, limit=limit)  # type: ignore[return-value]
 
     def case_docs(self, case_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The hot docs of those of ``case_ids`` that are open."""

@@ -48,7 +48,7 @@ from dashboard.casework.nearest import (
     rank,
 )
 from dashboard.contract import OFFLINE_AFTER_S
-from dashboard.store.keys import DEV, GEO_COLLECTOR, seen_key
+from dashboard.store.keys import DEV, GEO, GEO_COLLECTOR, seen_key
 
 LIMIT_MAX: Final = 50  # a desk shows ten; more is a list, not a dispatch choice
 # From anywhere in the demo city (12 km corner to corner) the whole city; 20 km is some six hours
@@ -201,4 +201,38 @@ def _candidates(names: Sequence[bytes | str], fixes: Sequence[bytes | str], docs
             continue  # every doc the store writes has both; one that does not cannot be placed
         if math.isfinite(lat) and math.isfinite(lon):  # a "NaN" string would rank anywhere
             out.append(Candidate(name.decode() if isinstance(name, bytes) else name, lat, lon, float(ts), doc))
+    return out
+
+
+# --- vehicles near a point (the case panel's "the devices near it now") ------------------------
+
+VEHICLE_RADIUS_M: Final = 3_000.0
+_VEHICLE_LOOK: Final = 400  # devices of any kind read nearest first; a vehicle beyond them is far
+
+
+def nearest_vehicles(client: redis.Redis, lat: float, lon: float, now: float, limit: int = 5,
+                     radius_m: float = VEHICLE_RADIUS_M, *, offline_after_s: float = OFFLINE_AFTER_S
+                     ) -> list[tuple[str, float, dict[str, object]]]:
+    """The vehicles heard from within the offline window nearest to (lat, lon), within
+    ``radius_m``, as (id, metres in a straight line, doc), nearest first: one GEOSEARCH over every
+    device ({gw}:geo), bounded to the nearest ``_VEHICLE_LOOK``, and their docs."""
+    check_point(lat, lon)
+    if abs(lat) > GEO_LAT_MAX:
+        raise ValueError(f"lat must be within ±{GEO_LAT_MAX}, where the geo index reaches")
+    hits = client.geosearch(GEO, longitude=lon, latitude=lat, radius=min(radius_m, RADIUS_MAX_M), unit="m",
+                            sort="ASC", count=_VEHICLE_LOOK, withdist=True)
+    if not hits:
+        return []
+    docs = client.hmget(DEV, [name for name, _ in hits])  # type: ignore[misc]
+    since = fresh_since(now, offline_after_s)
+    out: list[tuple[str, float, dict[str, object]]] = []
+    for (name, dist), raw in zip(hits, docs, strict=True):
+        if raw is None:
+            continue
+        doc = orjson.loads(raw)
+        if doc.get("kind") != "vehicle" or not float(doc.get("ts") or 0.0) >= since:
+            continue
+        out.append((name.decode() if isinstance(name, bytes) else name, float(dist), doc))
+        if len(out) >= limit:
+            break
     return out

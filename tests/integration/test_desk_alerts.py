@@ -200,3 +200,26 @@ def test_a_collector_near_an_alert_is_sent_to_verify_it(site) -> None:
     task = orjson.loads(message.payload)
     assert message.topic == "gridwall/task/C9101" and task["alert_id"] == alert.alert_id
     assert task["title"] == "乱堆物料" and task["snapshot_url"] == "https://nvr.example/x.jpg"
+
+
+def test_the_case_page_lists_the_vehicles_near_it_now(site) -> None:
+    """Only vehicles, only those heard from lately, nearest first, within 3 km (a brute-force look
+    over what was written)."""
+    settings, hot, engine = site
+    app = create_app(settings).server
+    dispatcher = Desk(app, grant(settings.resolved_database_url, "dispatcher", "张值班", token=""))
+    now = time.time()
+    case = next(d for d in hot.open_cases() if d.get("lat") is not None)
+    fixes = {  # id: (north offset in degrees, kind, seconds ago)
+        "V9001": (0.002, "vehicle", 5), "V9002": (0.001, "vehicle", 5), "V9003": (0.0005, "vehicle", 3 * 3600),
+        "V9004": (0.05, "vehicle", 5), "C9201": (0.0001, "collector", 5),
+    }
+    hot.write_positions([DeviceFix(i, now - ago, case["lat"] + d, case["lon"], {
+        "id": i, "kind": kind, "subtype": "muck_truck" if kind == "vehicle" else None, "ts": now - ago,
+        "lat": case["lat"] + d, "lon": case["lon"], "name": f"浙A{i}"}) for i, (d, kind, ago) in fixes.items()])
+    status, page = dispatcher.get(f"/desk/api/case/{case['case_id']}")
+    assert status == 200
+    shown = [(v["id"], v["subtype"]) for v in page["vehicles"]]
+    assert shown[:2] == [("V9002", "muck_truck"), ("V9001", "muck_truck")], shown
+    assert "V9003" not in dict(shown) and "V9004" not in dict(shown) and "C9201" not in dict(shown)
+    assert 100 < page["vehicles"][0]["distance_m"] < 120
