@@ -44,7 +44,7 @@ from dashboard.access.masking import Masking
 from dashboard.access.web import Guard
 from dashboard.casework.periods import period_range
 from dashboard.config import Settings
-from dashboard.exports import to_csv, to_xlsx
+from dashboard.exports import Column, to_csv, to_xlsx
 from dashboard.i18n import pick_lang, t
 from dashboard.poll import board_answer, parse_version
 from dashboard.screens.desk import (
@@ -91,6 +91,17 @@ def _json(body: bytes, status: int = 200) -> flask.Response:
 NEAREST = 8  # collectors listed on a case
 SEND_AMONG = 50  # a collector may be sent if among this many nearest on duty (the desk lists 8)
 ACTION_RATE = "60/minute"  # a person's actions; a script pressing every case is refused
+
+
+def download(fmt: str, columns: list[Column], cells: list[list[Any]], sheet: str, note: str,
+             stem: str) -> flask.Response:
+    """A table as the file the browser saves: XLSX (one sheet, ``note`` under it) or CSV."""
+    if fmt == "xlsx":
+        body, mime = to_xlsx(columns, cells, sheet, note), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        body, mime = to_csv(columns, cells), "text/csv; charset=utf-8"
+    return flask.Response(body, mimetype=mime, headers={"Cache-Control": "no-store",
+                                                         "Content-Disposition": f'attachment; filename="{stem}.{fmt}"'})
 
 
 def weekly_answer(engine: Engine, settings: Settings, principal: Any, week: str | None,
@@ -179,14 +190,7 @@ def install(server: flask.Flask, guard: Guard, settings: Settings, hot: HotStore
         if page["total"] > len(cells):
             note += t("export_cut", lang).format(n=len(cells))
         guard.audit("export", what="cases", format=fmt, query=query.args(), rows=len(cells))
-        if fmt == "xlsx":
-            body, mime = to_xlsx(columns, cells, t("desk_cases", lang), note), \
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        else:
-            body, mime = to_csv(columns, cells), "text/csv; charset=utf-8"
-        name = f"cases-{at:%Y%m%d-%H%M}.{fmt}"
-        return flask.Response(body, mimetype=mime, headers={"Cache-Control": "no-store",
-                                                             "Content-Disposition": f'attachment; filename="{name}"'})
+        return download(fmt, columns, cells, t("desk_cases", lang), note, f"cases-{at:%Y%m%d-%H%M}")
 
     def refused(exc: ActionError) -> flask.Response:
         return _json(orjson.dumps({"reason": exc.reason, "detail": exc.detail}), exc.status)
@@ -264,14 +268,7 @@ def install(server: flask.Flask, guard: Guard, settings: Settings, hot: HotStore
         note = t("export_note", lang).format(who=principal.name, at=at.strftime("%Y-%m-%d %H:%M"), tz=settings.timezone,
                                              query=f"week={page['week']}", n=len(cells))
         guard.audit("export", what="weekly", format=fmt, week=page["week"], rows=len(cells))
-        if fmt == "xlsx":
-            body, mime = to_xlsx(columns, cells, t("weekly_title", lang), note), \
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        else:
-            body, mime = to_csv(columns, cells), "text/csv; charset=utf-8"
-        name = f"weekly-{page['week']}.{fmt}"
-        return flask.Response(body, mimetype=mime, headers={"Cache-Control": "no-store",
-                                                             "Content-Disposition": f'attachment; filename="{name}"'})
+        return download(fmt, columns, cells, t("weekly_title", lang), note, f"weekly-{page['week']}")
 
     @server.get("/desk/api/alerts")
     @guard.limit(settings.poll_rate)
