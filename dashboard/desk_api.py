@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -42,6 +43,7 @@ from sqlalchemy import Engine
 from dashboard import casedata
 from dashboard.access.masking import Masking
 from dashboard.access.web import Guard
+from dashboard.casework.nearest import Nearest
 from dashboard.casework.periods import period_range
 from dashboard.config import Settings
 from dashboard.exports import Column, to_csv, to_xlsx
@@ -289,16 +291,24 @@ def install(server: flask.Flask, guard: Guard, settings: Settings, hot: HotStore
             raise ActionError("no_such_alert", alert_id[:64], 404)
         return doc
 
+    def collectors_near(place: Mapping[str, Any], now: float, limit: int = NEAREST) -> list[Nearest]:
+        """The on-duty collectors nearest to a doc's place that the caller may see (a district-
+        limited user its districts' only: fewer near a border); none for a doc without a place.
+        Redis's errors and ValueError (a place the geo index cannot hold) are the caller's."""
+        lat, lon = place.get("lat"), place.get("lon")
+        if not isinstance(lat, int | float) or not isinstance(lon, int | float):
+            return []
+        scope = guard.principal().scope
+        return [n for n in hot.nearest_collectors(float(lat), float(lon), now, limit=limit) if scope.sees(n.doc)]
+
     @server.get("/desk/api/alert/<path:alert_id>")
     @guard.limit(settings.poll_rate)
     def _desk_alert(alert_id: str) -> flask.Response:
         """One alert and the on-duty collectors nearest to it (to send one to 核实)."""
-        now, principal = time.time(), guard.principal()
+        now = time.time()
         try:
             doc = alert_in_scope(alert_id[:128])
-            lat, lon = doc.get("lat"), doc.get("lon")
-            nearby = [n for n in hot.nearest_collectors(float(lat), float(lon), now, limit=NEAREST)
-                      if principal.scope.sees(n.doc)] if isinstance(lat, int | float) and isinstance(lon, int | float) else []
+            nearby = collectors_near(doc, now)
         except ActionError as exc:
             return refused(exc)
         except (*REDIS_DOWN, ValueError):
@@ -317,9 +327,8 @@ def install(server: flask.Flask, guard: Guard, settings: Settings, hot: HotStore
             message = alert_message(act, str(doc.get("camera_id")), principal.name, now)
         except ActionError as exc:
             return refused(exc)
-        if not handling.handle(act.alert_id, act.action, act.reason, principal.name, now, alert=doc):
+        if not handling.handle(act.alert_id, act.action, act.reason, principal.name, now, alert=doc, messages=[message]):
             return _json(b'{"reason":"already_handled","detail":"someone handled it first"}', 409)
-        outbox.add([message], now)
         guard.audit("alert_" + act.action, alert_id=act.alert_id, reason=act.reason)
         return _json(orjson.dumps({"handled": act.action}), 202)
 
@@ -339,9 +348,9 @@ def install(server: flask.Flask, guard: Guard, settings: Settings, hot: HotStore
             message = alert_message(act, str(doc.get("camera_id")), principal.name, now, case_id=case_id)
         except ActionError as exc:
             return refused(exc)
-        if not handling.handle(act.alert_id, "case", act.reason, principal.name, now, case_id=case_id, alert=doc):
+        if not handling.handle(act.alert_id, "case", act.reason, principal.name, now, case_id=case_id, alert=doc,
+                               messages=[report, message]):
             return _json(b'{"reason":"already_handled","detail":"someone handled it first"}', 409)
-        outbox.add([report, message], now)
         guard.audit("alert_case", alert_id=act.alert_id, case_id=case_id, note=act.reason)
         return _json(orjson.dumps({"handled": "case", "case_id": case_id}), 202)
 
@@ -373,8 +382,7 @@ def install(server: flask.Flask, guard: Guard, settings: Settings, hot: HotStore
             if not isinstance(lat, int | float) or not isinstance(lon, int | float):
                 raise ActionError("no_place", "it has no place to send anyone to", 409)
             try:
-                near = [n for n in hot.nearest_collectors(float(lat), float(lon), now, limit=SEND_AMONG)
-                        if principal.scope.sees(n.doc)]
+                near = collectors_near(target, now, SEND_AMONG)
             except REDIS_DOWN as exc:
                 raise ActionError("unavailable", "the live positions cannot be read now", 503) from exc
             chosen = next((n for n in near if n.device_id == send.device_id), None)
@@ -400,15 +408,13 @@ def install(server: flask.Flask, guard: Guard, settings: Settings, hot: HotStore
             return _json(orjson.dumps({"reason": "bad_case_id", "detail": str(exc)[:200]}), 400)
         if page is None or not guard.principal().scope.sees(page.case):
             return _json(b'{"reason":"no_such_case"}', 404)
-        nearby: list[object] = []
-        vehicles: list[tuple[str, float, dict[str, object]]] = []
+        nearby: list[Nearest] = []
+        vehicles: list[tuple[str, float, dict[str, Any]]] = []
         lat, lon = page.case.get("lat"), page.case.get("lon")
         if isinstance(lat, int | float) and isinstance(lon, int | float):
             scope = guard.principal().scope
             try:
-                # A district-limited user is shown its districts' collectors only (fewer, near a border).
-                nearby = [n for n in hot.nearest_collectors(float(lat), float(lon), now, limit=NEAREST)
-                          if scope.sees(n.doc)]
+                nearby = collectors_near(page.case, now)
                 vehicles = [v for v in hot.nearest_vehicles(float(lat), float(lon), now) if scope.sees(v[2])]
             except (*REDIS_DOWN, ValueError):  # (ValueError: a place the geo index cannot hold)
                 nearby = []  # the case page from SQL still stands; the live part is left out

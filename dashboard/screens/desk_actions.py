@@ -46,22 +46,41 @@ class Supervise:
     version: int | None  # the case's version the leader saw (None for a department's 督办)
 
 
+def _fields(body: Any, allowed: set[str]) -> Mapping[str, Any]:
+    """A request's JSON body: an object of known fields only."""
+    if not isinstance(body, Mapping):
+        raise ActionError("bad_action", "the body must be a JSON object")
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise ActionError("bad_action", f"unknown field {unknown[0][:32]!r}")
+    return body
+
+
+def _text(body: Mapping[str, Any], key: str, reason: str, limit: int) -> str:
+    """A field of words a person typed: not empty, at most ``limit`` characters, no control
+    character but a newline or a tab; trimmed."""
+    value = body.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise ActionError(reason, f"{key}: some words are needed")
+    value = value.strip()
+    if len(value) > limit:
+        raise ActionError(reason, f"{key} has {len(value)} characters; at most {limit}")
+    if any(not (ch.isprintable() or ch in "\n\t") for ch in value):
+        raise ActionError(reason, f"{key} holds a control character")
+    return value
+
+
+def check_topic_level(value: str, reason: str, what: str) -> None:
+    """An id that goes into a topic must be one level of it (no separator, no wildcard)."""
+    if any(ch in value for ch in TOPIC_UNSAFE):
+        raise ActionError(reason, f"{what} cannot be a topic level")
+
+
 def parse_supervise(body: Any, now: float, *, needs_version: bool) -> Supervise:
     """A 督办 request's JSON body: ``{"note": text, "deadline_request": epoch s or null,
     "version": int}``, refused with a reason when it is not one."""
-    if not isinstance(body, Mapping):
-        raise ActionError("bad_action", "the body must be a JSON object")
-    unknown = sorted(set(body) - {"note", "deadline_request", "version"})
-    if unknown:
-        raise ActionError("bad_action", f"unknown field {unknown[0][:32]!r}")
-    note = body.get("note")
-    if not isinstance(note, str) or not note.strip():
-        raise ActionError("bad_note", "a 督办 needs a note")
-    note = note.strip()
-    if len(note) > NOTE_MAX:
-        raise ActionError("bad_note", f"the note has {len(note)} characters; at most {NOTE_MAX}")
-    if any(not (ch.isprintable() or ch in "\n\t") for ch in note):
-        raise ActionError("bad_note", "the note holds a control character")
+    body = _fields(body, {"note", "deadline_request", "version"})
+    note = _text(body, "note", "bad_note", NOTE_MAX)
     request = body.get("deadline_request")
     if request is not None:
         if isinstance(request, bool) or not isinstance(request, int | float) or request != request:
@@ -75,8 +94,7 @@ def parse_supervise(body: Any, now: float, *, needs_version: bool) -> Supervise:
 
 
 def check_topic_safe(case_id: str) -> None:
-    if any(ch in case_id for ch in TOPIC_UNSAFE):
-        raise ActionError("bad_case_id", "this case id cannot be a topic level; act on it in the case system")
+    check_topic_level(case_id, "bad_case_id", "this case id (act on it in the case system)")
 
 
 def supervise_messages(case_ids: Sequence[str], request: Supervise, actor: str, now: float) -> list[tuple[str, bytes]]:
@@ -108,26 +126,9 @@ class AlertAct:
     reason: str
 
 
-def _text(body: Mapping[str, Any], key: str, reason: str, limit: int) -> str:
-    value = body.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise ActionError(reason, f"{key}: some words are needed")
-    value = value.strip()
-    if len(value) > limit:
-        raise ActionError(reason, f"{key} has {len(value)} characters; at most {limit}")
-    if any(not (ch.isprintable() or ch in "\n\t") for ch in value):
-        raise ActionError(reason, f"{key} holds a control character")
-    return value
-
-
 def parse_alert_act(body: Any, *, to_case: bool) -> AlertAct:
     """``{"alert_id", "action": "ack"|"dismiss", "reason"}``, or for a case ``{"alert_id", "note"}``."""
-    if not isinstance(body, Mapping):
-        raise ActionError("bad_action", "the body must be a JSON object")
-    allowed = {"alert_id", "note"} if to_case else {"alert_id", "action", "reason"}
-    unknown = sorted(set(body) - allowed)
-    if unknown:
-        raise ActionError("bad_action", f"unknown field {unknown[0][:32]!r}")
+    body = _fields(body, {"alert_id", "note"} if to_case else {"alert_id", "action", "reason"})
     alert_id = body.get("alert_id")
     if not isinstance(alert_id, str) or not alert_id or len(alert_id) > 128:
         raise ActionError("bad_alert_id", "alert_id: the alert's id")
@@ -141,8 +142,7 @@ def parse_alert_act(body: Any, *, to_case: bool) -> AlertAct:
 
 def alert_message(act: AlertAct, camera_id: str, actor: str, now: float, case_id: str | None = None) -> tuple[str, bytes]:
     """The handling, announced to the video platform on the camera's topic."""
-    if any(ch in camera_id for ch in TOPIC_UNSAFE):
-        raise ActionError("bad_alert_id", "this alert's camera cannot be a topic level")
+    check_topic_level(camera_id, "bad_alert_id", "this alert's camera")
     payload: dict[str, Any] = {"event_id": f"desk-{uuid.uuid4().hex}", "alert_id": act.alert_id, "camera_id": camera_id,
                                "action": act.action, "reason": act.reason, "actor": actor, "time": round(now, 3)}
     if case_id is not None:
@@ -191,16 +191,11 @@ class Send:
 
 def parse_send(body: Any) -> Send:
     """``{"device_id", "kind": "verify"|"check", "note"?, and "case_id" or "alert_id"}``."""
-    if not isinstance(body, Mapping):
-        raise ActionError("bad_action", "the body must be a JSON object")
-    unknown = sorted(set(body) - {"device_id", "kind", "note", "case_id", "alert_id"})
-    if unknown:
-        raise ActionError("bad_action", f"unknown field {unknown[0][:32]!r}")
+    body = _fields(body, {"device_id", "kind", "note", "case_id", "alert_id"})
     device_id = body.get("device_id")
     if not isinstance(device_id, str) or not device_id or len(device_id) > 64:
         raise ActionError("bad_device", "device_id: the collector's id")
-    if any(ch in device_id for ch in TOPIC_UNSAFE):
-        raise ActionError("bad_device", "this collector's id cannot be a topic level")
+    check_topic_level(device_id, "bad_device", "this collector's id")
     kind = body.get("kind")
     if kind not in TASK_KINDS:
         raise ActionError("bad_action", "kind: verify (核实) or check (核查)")

@@ -12,7 +12,7 @@ failure repairs it; after a Redis loss the rebuild restores it (``restore``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +22,7 @@ from sqlalchemy import Engine, select, update
 from dashboard.store.hot import HotStore
 from dashboard.store.keys import ALERT, ALERT_HANDLED, ALERT_HANDLED_AT, ALERT_TOUCHED
 from dashboard.store.models import AlertRow
+from dashboard.store.outbox import add_in
 
 HANDLED_KEEP_S = 2 * 86400  # the ticker shows a day of alerts; the marks outlive it
 ACTIONS = ("ack", "dismiss", "case")
@@ -67,9 +68,13 @@ class AlertHandling:
         self.r = hot.r
 
     def handle(self, alert_id: str, action: str, reason: str, who: str, now: float,
-               case_id: str | None = None, alert: Mapping[str, Any] | None = None) -> bool:
-        """Mark the alert handled. True if this call did it; False if it was handled already
-        (by anyone: the first wins), in which case nothing in SQL changes."""
+               case_id: str | None = None, alert: Mapping[str, Any] | None = None,
+               messages: Sequence[tuple[str, bytes]] = ()) -> bool:
+        """Mark the alert handled and queue ``messages`` (its announcement, the case it became) in
+        the outbox, in one transaction: a process killed between the two can neither leave an
+        alert handled whose case never goes out nor send a handling that did not happen. True
+        if this call did it; False if it was handled already (by anyone: the first wins), in
+        which case nothing in SQL changes and nothing is queued."""
         if action not in ACTIONS:
             raise ValueError(f"unknown alert action {action!r}")
         t = AlertRow.__table__.c
@@ -78,6 +83,8 @@ class AlertHandling:
                                 .where(t.alert_id == alert_id, t.handled_at.is_(None))
                                 .values(handled_action=action, handled_reason=reason, handled_by=who,
                                         handled_at=now, handled_case=case_id)).rowcount == 1
+            if done:
+                add_in(conn, messages, now)
         if not done:  # handled before: Redis is put level with SQL's first handling, not this one
             head = alert_head(self.engine, alert_id)
             if head is None or head.handled_at is None:
@@ -129,7 +136,3 @@ class AlertHandling:
 def take_touched(hot: HotStore, n: int = 1000) -> list[str]:
     """The alerts the desk changed since the last call (the ingest worker's tick sends them)."""
     return [m.decode() for m in (hot.r.spop(ALERT_TOUCHED, n) or [])]  # type: ignore[union-attr]
-
-
-def handled_ids(hot: HotStore) -> set[str]:
-    return {k.decode() for k in hot.r.hkeys(ALERT_HANDLED)}  # type: ignore[union-attr]

@@ -17,7 +17,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, RowMapping, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, RowMapping, and_, delete, func, insert, select, update
 
 from dashboard.store.models import OutboxRow
 
@@ -43,6 +43,17 @@ def _check(topic: str, payload: bytes) -> None:
         raise ValueError(f"an outgoing payload of {len(payload)} bytes (at most {PAYLOAD_MAX})")
 
 
+def add_in(conn: Connection, messages: Sequence[tuple[str, bytes]], now: float) -> list[int]:
+    """Queue (topic, payload) pairs in the caller's transaction: a store that changes SQL and
+    announces the change commits both or neither (dashboard/store/alert_handling.py)."""
+    for topic, payload in messages:
+        _check(topic, payload)
+    if not messages:
+        return []
+    rows = [{"topic": t, "payload": p, "created_at": now, "next_try_at": now, "attempts": 0} for t, p in messages]
+    return [r[0] for r in conn.execute(insert(OutboxRow).returning(OutboxRow.id), rows)]
+
+
 class Outbox:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -53,10 +64,8 @@ class Outbox:
             _check(topic, payload)
         if not messages:
             return []
-        rows = [{"topic": t, "payload": p, "created_at": now, "next_try_at": now, "attempts": 0} for t, p in messages]
         with self.engine.begin() as conn:
-            result = conn.execute(insert(OutboxRow).returning(OutboxRow.id), rows)
-            return [r[0] for r in result]
+            return add_in(conn, messages, now)
 
     def pending(self, limit: int) -> list[OutboxMessage]:
         """Unsent messages, oldest first, whoever holds them (for a look; ``claim`` to send)."""
