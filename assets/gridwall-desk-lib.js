@@ -24,17 +24,20 @@
 
   // "?light=red&district=339902" -> {light: "red", district: "339902"}: known keys only, the
   // last of a repeated key, empty values dropped.
-  function parse(search) {
+  // The desk's pages share it (assets/gridwall-replay-lib.js: the replay's own keys).
+  function parseKeys(search, keys) {
     var out = {};
     String(search || "").replace(/^\?/, "").split("&").forEach(function (part) {
       if (!part) { return; }
       var eq = part.indexOf("=");
       var key = decodeURIComponent((eq < 0 ? part : part.slice(0, eq)).replace(/\+/g, " "));
       var value = eq < 0 ? "" : decodeURIComponent(part.slice(eq + 1).replace(/\+/g, " "));
-      if (KEYS.indexOf(key) >= 0 && value !== "") { out[key] = value; }
+      if (keys.indexOf(key) >= 0 && value !== "") { out[key] = value; }
     });
     return out;
   }
+
+  function parse(search) { return parseKeys(search, KEYS); }
 
   // The address of `query` with `changes` applied (null or "" removes a key). A change of any
   // filter or of the sort starts again at the first page.
@@ -128,6 +131,6 @@
     return out;
   }
 
-  return {listQuery: listQuery, counted: counted, COUNTED: COUNTED, KEYS: KEYS, FILTERS: FILTERS, parse: parse, href: href, crumbs: crumbs, duration: duration,
+  return {listQuery: listQuery, counted: counted, COUNTED: COUNTED, KEYS: KEYS, FILTERS: FILTERS, parse: parse, parseKeys: parseKeys, href: href, crumbs: crumbs, duration: duration,
           dueText: dueText, pages: pages, fill: fill};
 });

@@ -10,13 +10,15 @@
  * gap, so it is held at its last fix and drawn dimmed). */
 (function (factory) {
   "use strict";
+  // The address parser is the desk's (assets/gridwall-desk-lib.js, loaded first: Dash loads the
+  // assets in name order).
   if (typeof window === "undefined" && typeof module === "object" && module.exports) {
-    module.exports = factory();
+    module.exports = factory(require("./gridwall-desk-lib.js"));
   } else {
     var gw = (window.gridwall = window.gridwall || {});
-    gw.replayLib = factory();
+    gw.replayLib = factory(gw.deskLib);
   }
-})(function () {
+})(function (deskLib) {
   "use strict";
   // Where a device is at t, relative to its fixes.
   var BEFORE = 0;   // before its first fix in the window: not drawn
@@ -127,17 +129,7 @@
   var KEYS = ["devices", "kind", "subtype", "department", "from", "to", "stop_min", "follow", "lang"];
   var PAGE_ONLY = ["follow", "lang"];
 
-  function parse(search) {
-    var out = {};
-    String(search || "").replace(/^\?/, "").split("&").forEach(function (part) {
-      if (!part) { return; }
-      var eq = part.indexOf("=");
-      var key = decodeURIComponent((eq < 0 ? part : part.slice(0, eq)).replace(/\+/g, " "));
-      var value = eq < 0 ? "" : decodeURIComponent(part.slice(eq + 1).replace(/\+/g, " "));
-      if (KEYS.indexOf(key) >= 0 && value !== "") { out[key] = value; }
-    });
-    return out;
-  }
+  function parse(search) { return deskLib.parseKeys(search, KEYS); }
 
   function encode(query, keys) {
     var parts = [];
