@@ -18,7 +18,7 @@
   if (typeof window === "undefined") { return; }
   var gw = (window.gridwall = window.gridwall || {});
   var R = (gw.replay = {
-    stats: {frames: 0, lastMs: 0, maxMs: 0, sumMs: 0, recent: []},  // draw times, ms (recent: the last 600)
+    stats: {frames: 0, lastMs: 0, maxMs: 0, sumMs: 0, recent: [], lastT: null},  // draw times, ms (recent: the last 600); lastT: the t of the last frame drawn
     marks: {},                                                      // performance.now() of the load's steps
     clock: null, devices: [], answer: null
   });
@@ -152,7 +152,7 @@
     drawStops(t);
     drawDevices();
     var ms = performance.now() - t0, st = R.stats;
-    st.frames += 1; st.lastMs = ms; st.sumMs += ms;
+    st.frames += 1; st.lastMs = ms; st.sumMs += ms; st.lastT = t;
     if (ms > st.maxMs) { st.maxMs = ms; }
     st.recent.push(ms);
     if (st.recent.length > 600) { st.recent.shift(); }

@@ -84,12 +84,14 @@ def playing(driver: Any) -> bool:
 
 
 def seek(driver: Any, t: float) -> None:
-    """Pause, then move the slider to t as a person does (an input event), and wait for its frame."""
+    """Pause, then move the slider to t as a person does (an input event), and wait for the frame
+    drawn at t (not merely the next frame: one already asked for may still be drawn at the old t)."""
     js(driver, "var r = window.gridwall.replay; if (r.clock.playing) { document.getElementById('gw-r-play').click(); }")
-    frames = js(driver, "return window.gridwall.replay.stats.frames;")
     js(driver, "var s = document.getElementById('gw-r-slider'); s.value = String(arguments[0]);"
                " s.dispatchEvent(new Event('input', {bubbles: true}));", round(t))
-    eventually(lambda: js(driver, "return window.gridwall.replay.stats.frames;") > frames, 5, "a frame after the seek")
+    eventually(lambda: js(driver, "var r = window.gridwall.replay;"
+                                  " return !r.clock.playing && r.clock.t === arguments[0] && r.stats.lastT === arguments[0];",
+                          round(t)), 5, f"the frame drawn at {round(t)} s after the seek")
 
 
 def no_severe_errors(driver: Any, expected: str | None = None) -> None:
