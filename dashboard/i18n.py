@@ -84,6 +84,15 @@ TEXT: dict[str, dict[str, str]] = {
     "alert_type_人群聚集": {"zh": "人群聚集", "en": "Crowd gathering"},
     "alert_type_占道撑伞": {"zh": "占道撑伞", "en": "Umbrella stall on the road"},
     "alert_type_井盖异常": {"zh": "井盖异常", "en": "Manhole cover fault"},
+    # The supervision's alarms (dashboard/casework/supervision.py RULE_TYPES: its type is the zh).
+    "alert_type_超速": {"zh": "超速", "en": "Overspeed"},
+    "alert_type_进入禁行区域": {"zh": "进入禁行区域", "en": "In a forbidden zone"},
+    "alert_type_路线偏离": {"zh": "路线偏离", "en": "Off its route"},
+    "alert_type_超时停车(疑似偷倒)": {"zh": "超时停车(疑似偷倒)", "en": "Long stop off-site (possible dumping)"},
+    "alert_type_离线": {"zh": "离线", "en": "Off the air"},
+    "alert_type_设备报警": {"zh": "设备报警", "en": "Device alarm"},
+    "alert_type_离开责任网格": {"zh": "离开责任网格", "en": "Out of assigned grids"},
+    "alert_type_长时间静止": {"zh": "长时间静止", "en": "Still for too long"},
     # Signing in (layouts/login.py, dashboard/access/web.py)
     "login_title": {"zh": "登录", "en": "Sign in"},
     "login_user": {"zh": "用户名", "en": "User name"},

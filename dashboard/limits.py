@@ -30,7 +30,7 @@ from typing import Final
 EVENT_ID: Final = 128
 CASE_ID: Final = 64
 ALERT_ID: Final = 128
-CAMERA_ID: Final = 64
+CAMERA_ID: Final = 128  # a camera, or the device whose supervision alarm it is (a DEVICE_ID)
 DEVICE_ID: Final = 128  # "owntracks:<user>/<device>" and the like, so generous
 
 # --- who, how, from where ----------------------------------------------------------------------
@@ -50,6 +50,9 @@ ALERT_TYPE: Final = 64
 ALERT_STATE: Final = 8
 SEVERITY: Final = 16
 URL: Final = 2048  # snapshot_url, media_url: Text columns / JSON, bounded like a browser's URL
+RULE: Final = 32  # a supervision rule's name (dashboard/casework/supervision.py RULES)
+ALARM_KEY: Final = 64  # which one of a rule's alarms on a device: a zone's, a route's, a geofence's id
+ALARM_DETAIL: Final = 128  # what a device's platform said of an alarm (Traccar's alarm kind)
 
 # --- case fields (columns of case / case_stat / case_step, or the event's JSON payload) --------
 CATEGORY: Final = 16
@@ -71,6 +74,10 @@ POSITION: Final[Mapping[str, int]] = MappingProxyType({
 })  # fmt: skip
 DEVICE_STATUS: Final[Mapping[str, int]] = MappingProxyType({
     "device_id": DEVICE_ID, "kind": DEVICE_KIND, "source": SOURCE,
+})  # fmt: skip
+DEVICE_ALARM: Final[Mapping[str, int]] = MappingProxyType({
+    "device_id": DEVICE_ID, "rule": RULE, "key": ALARM_KEY, "kind": DEVICE_KIND, "detail": ALARM_DETAIL,
+    "source": SOURCE,
 })  # fmt: skip
 ALERT: Final[Mapping[str, int]] = MappingProxyType({
     "alert_id": ALERT_ID, "camera_id": CAMERA_ID, "type": ALERT_TYPE, "state": ALERT_STATE,

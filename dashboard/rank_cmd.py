@@ -78,16 +78,44 @@ def records(result: Evaluation, names: dict[str, str]) -> list[dict[str, Any]]:
     return out
 
 
+def add_duty_columns(rows: list[dict[str, Any]], settings: Settings, period: tuple[float, float], now: float) -> None:
+    """The collectors' 在岗率, coverage and distance over the period (docs/supervision.md
+    "Collectors"), from the day figures ingest keeps in Redis (45 days). Without Redis, or for a
+    period older than that, the columns say "—"."""
+    from dashboard.casework.collector_duty import days_of, figures
+    from dashboard.store.hot import HotStore, connect
+    from dashboard.supervision_config import from_settings
+
+    sup = from_settings(settings)
+    local_days = days_of(period[0], period[1], settings.timezone)
+    read = HotStore(connect(settings.resolved_redis_url)).watch_states().duty_days(d.isoformat() for d in local_days)
+    days = None if read is None else {d: read[d.isoformat()] for d in local_days}
+    if days is None:
+        print("gridwall rank: no duty figures (Redis cannot be read: is it up?)", file=sys.stderr)
+    got = figures([r["code"] for r in rows], days, period, now, sup.rota_of, sup.areas, settings.timezone) if days else {}
+    for r in rows:
+        f = got.get(r["code"])
+        r["on_duty_rate"] = f.on_duty_rate if f else None
+        r["coverage"] = f.coverage if f else None
+        r["km"] = round(f.km, 1) if f else None
+
+
+DUTY_HEAD = {"on_duty_rate": ("在岗率", "on duty"), "coverage": ("网格覆盖率", "grid coverage"),
+             "km": ("里程(公里)", "km walked")}
+
+
 def _label(key: str, lang: str) -> str:
     if key in HEAD:
         return HEAD[key][0 if lang == "zh" else 1]
+    if key in DUTY_HEAD:
+        return DUTY_HEAD[key][0 if lang == "zh" else 1]
     return rate_label(key, lang) if key in RATES else counter_label(key, lang)
 
 
 def _cell(key: str, value: Any) -> str:
     if value is None:
         return "—"
-    if key in RATES:
+    if key in RATES or key in ("on_duty_rate", "coverage"):
         return percent(value)
     if key == "score":
         return f"{value:.2f}"
@@ -144,6 +172,8 @@ def command(args: argparse.Namespace, settings: Settings) -> int:
               "is the schema current? run `gridwall migrate`", file=sys.stderr)
         return 1
     rows = records(result, _names(settings, lang))
+    if args.by == "collector":
+        add_duty_columns(rows, settings, period, now)
     if args.format == "json":
         meta = {"by": args.by, "preset": preset if isinstance(preset, str) else preset.get("name"),
                 "start": datetime.fromtimestamp(period[0], zone).isoformat(),

@@ -17,6 +17,7 @@ import orjson
 Crs = Literal["wgs84", "gcj02", "bd09"]
 DeviceKind = Literal["collector", "vehicle"]
 AlertState = Literal["new", "update", "end"]
+AlarmPhase = Literal["start", "end", "once"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,12 +44,33 @@ class Position:
 
 @dataclass(frozen=True, slots=True)
 class DeviceStatus:
-    """A device went online/offline without a fix (OwnTracks lwt, Traccar deviceOffline)."""
+    """A device went online/offline without a fix (OwnTracks lwt, Traccar deviceOffline), or its
+    ignition went on or off (Traccar ignitionOn/ignitionOff): ``None`` is "not said"."""
 
     device_id: str
-    online: bool
+    online: bool | None
     ts: float
     kind: DeviceKind | None = None
+    source: str = "native"
+    ignition: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceAlarm:
+    """A supervision alarm said by a device's own platform (Traccar's geofenceEnter/Exit,
+    deviceOverspeed, alarm), not found by gridwall's rules. The watch step (feeds/steps/watch.py)
+    turns it into an alarm in the alert stream as it does its own rules' findings, so that both
+    start, end and count alike (docs/supervision.md)."""
+
+    device_id: str
+    rule: str  # one of dashboard.casework.supervision.RULES
+    phase: AlarmPhase  # start/end: a condition that holds for a while; once: an instant (sos)
+    ts: float
+    key: str = ""  # which one of the rule's on this device: a geofence's id ("" when only one can be)
+    lat: float | None = None
+    lon: float | None = None
+    kind: DeviceKind | None = None
+    detail: str | None = None  # what the platform said of it: Traccar's alarm kind ("sos"), a geofence's name
     source: str = "native"
 
 
@@ -70,6 +92,12 @@ class Alert:
     source: str = "native"
     crs: Crs = "wgs84"
     grid_code: str | None = None  # set by the enrich step from the camera's place
+    # A supervision alarm (made by the watch step, never sent by a camera): camera_id is then the
+    # device's id, and these say which rule, which one of it, the device's type and department.
+    rule: str | None = None
+    alarm_key: str | None = None
+    device_type: str | None = None
+    department: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +119,7 @@ class CaseEvent:
     source: str = "native"
 
 
-Record = Position | DeviceStatus | Alert | CaseEvent
+Record = Position | DeviceStatus | DeviceAlarm | Alert | CaseEvent
 
 # The case feed's topic (docs/mqtt.md §3.3): the native decoder subscribes to it with "+", the
 # desk publishes its actions on it (dashboard/screens/desk_actions.py), one spelling for both.

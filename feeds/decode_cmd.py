@@ -24,6 +24,7 @@ from feeds.validate import Bounds
 RECORD_NAMES = {
     "Position": "position",
     "DeviceStatus": "device_status",
+    "DeviceAlarm": "device_alarm",
     "Alert": "alert",
     "CaseEvent": "case_event",
 }

@@ -39,6 +39,7 @@ from dashboard.store.liverank import LiveRank
 from dashboard.store.liverank_keeper import RankKeeper
 from dashboard.store.outbox import Outbox
 from dashboard.store.retention import prune_positions
+from dashboard.supervision_config import from_settings as supervision_settings
 from feeds.citygeo import city_bounds, grid_lookup
 from feeds.decoders import DecodeContext
 from feeds.intake import Intake
@@ -58,6 +59,7 @@ log = logging.getLogger("gridwall.ingest")
 BATCH_MAX = 2_000
 BATCH_WAIT_S = 0.05
 HEARTBEAT_S = 5.0
+SWEEP_S = 5.0  # how often a worker looks for devices gone off the air (the offline alarm's resolution)
 RECONCILE_S = 120.0  # how often one worker compares the hot state's open cases with SQL's
 BACKOFF_MAX_S = 30.0
 POISON_TRIES = 2  # a single message failing this many times (not transiently) is a dead letter
@@ -94,6 +96,8 @@ def build_pipeline(settings: Settings, engine: Engine, hot: HotStore, **override
         "live_rank": live_rank(settings, hot),
         "max_devices": settings.max_devices,
         "device_retention_s": settings.device_retention_s,
+        "supervision": supervision_settings(settings),
+        "timezone": settings.timezone,
     }
     return Pipeline(hot, HistoryWriter(engine), **{**options, **overrides})
 
@@ -140,6 +144,7 @@ class IngestWorker:
             self.pipeline.mark_handled_s = HANDLED_TTL_S
         self._rebuild_check()
         self._next_reconcile = time.time() + RECONCILE_S
+        self._next_sweep = 0.0
         self.client: mqtt.Client | None = None
 
     @property
@@ -258,6 +263,9 @@ class IngestWorker:
             self._rebuild_check()
             result = self.pipeline.retry_parked(now)
             self.ticker.note_result(result)
+            if now >= self._next_sweep:  # devices that went off the air while on duty
+                self._next_sweep = now + SWEEP_S
+                self.ticker.note_result(self.pipeline.sweep(now))
             self.ticker.tick(now)
             self.ranks.tick(now)
             if now >= self._next_reconcile:

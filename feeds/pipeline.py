@@ -8,7 +8,11 @@ in Python (docs/performance.md).
 
 The chain (each step behind feeds.steps.batch.Step, ``run(batch)``):
 
-    decode (+ validate) -> enrich -> dedupe -> cases -> store -> park
+    decode (+ validate) -> enrich -> dedupe -> watch -> cases -> store -> park
+
+``watch`` runs the supervision's rules on the vehicles' fixes and turns what they decide (and
+the devices' platforms' own alarms) into alerts the store step writes (feeds/steps/watch.py);
+``sweep`` raises, between batches, the alarms of devices that went off the air.
 
 then the batch is settled: its dead letters written, its counts added (Redis and SQL). Case
 events parked to wait for their predecessor (in SQL) re-enter at ``cases`` (``retry_parked``).
@@ -34,6 +38,7 @@ from dashboard.store.history_writer import HistoryWriter
 from dashboard.store.hot import DEVICE_RETENTION_S, MAX_DEVICES, HotStore
 from dashboard.store.liverank import LiveRank
 from dashboard.store.parked import Parked, ParkedEvents
+from dashboard.supervision_config import Supervision
 from feeds.decoders import DecodeContext
 from feeds.rejects import Rejected, store_failed
 from feeds.steps.batch import Batch, BatchResult, Message, Refusal, Step, feed_of, message_digest
@@ -45,6 +50,7 @@ from feeds.steps.enrich import Enrich, GridLookup
 from feeds.steps.park import PARK_RETRY_S, Park
 from feeds.steps.positions import Downsampler
 from feeds.steps.store import Store
+from feeds.steps.watch import Watch
 from feeds.topics import TopicRouter
 from feeds.validate import Bounds
 
@@ -74,6 +80,8 @@ class Pipeline:
         live_rank: LiveRank | None = None,
         max_devices: int = MAX_DEVICES,
         device_retention_s: float = DEVICE_RETENTION_S,
+        supervision: Supervision | None = None,
+        timezone: str = "Asia/Shanghai",
     ) -> None:
         self.hot = hot
         self.history = history
@@ -87,14 +95,17 @@ class Pipeline:
         # that their spool copies are skipped; 0: no spool, nothing to remember.
         self.mark_handled_s = 0
         apply_cases = ApplyCases(cases)
+        self.watch = Watch(hot.watch_states(), supervision or Supervision(), timezone)
+        self.store = Store(hot, history, downsampler or Downsampler(), live_rank, dead=self.dead,
+                           max_devices=max_devices, device_retention_s=device_retention_s)
         # The chain, in order. Each step reads what the ones before it left on the batch.
         self.steps: tuple[Step, ...] = (
             Decode(router, ctx, bounds, self.dead, size_limit=max_payload_bytes, future_skew_s=future_skew_s),
             Enrich(grid_lookup),  # GCJ-02/BD-09 -> WGS-84, point -> unit grid
             Dedupe(hot),  # identical repeats dropped (compared as they would be stored)
+            self.watch,  # the supervision's rules on the vehicles' fixes: alarms as alerts (Redis state)
             apply_cases,  # the lifecycle on the SQL projection (locks the cases it applies; SQL dedupe)
-            Store(hot, history, downsampler or Downsampler(), live_rank, dead=self.dead,  # SQL, then Redis; unlocks
-                  max_devices=max_devices, device_retention_s=device_retention_s),
+            self.store,  # SQL, then Redis; unlocks
             Park(self.parked, self.dead),  # early case events parked, refusals dead-lettered
         )
         # Parked case events were decoded, enriched and deduped when they first came.
@@ -168,6 +179,16 @@ class Pipeline:
         them). ``patience_s`` overrides ``case_park_s`` for these."""
         due = self.parked.due(now, CLAIM_MAX)
         return self._retry(due, now, patience_s) if due else BatchResult()
+
+    def sweep(self, now: float) -> BatchResult:
+        """The offline alarms due at ``now`` (devices on duty that went silent), stored as any
+        batch's alerts are. Any worker may sweep: the watch state decides who raises each."""
+        batch = Batch((), now, self.case_park_s)
+        self.watch.sweep(batch)
+        if batch.records:
+            self._run(batch, (self.store,))
+            self._settle(batch.result, {}, batch.counted)
+        return batch.result
 
     def retry_now(self, event_ids: Iterable[str], *, patience_s: float | None = None) -> list[BatchResult]:
         """Try these parked events at once, whenever they are due, and no others: one batch per

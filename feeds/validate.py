@@ -32,7 +32,7 @@ from typing import Any, Final
 import orjson
 
 from dashboard import limits
-from dashboard.records import Alert, CaseEvent, DeviceStatus, Position, Record
+from dashboard.records import Alert, CaseEvent, DeviceAlarm, DeviceStatus, Position, Record
 from feeds.rejects import Reason, Rejected
 
 DEFAULT_SIZE_LIMIT: Final = 65_536
@@ -135,6 +135,12 @@ def validate(
             if lat is not None and lon is not None:
                 _place(lat, lon, bounds, anywhere, "case location")
         _time(event.ts, latest, now, "event time")  # a deadline is meant to be in the future
+    elif kind is DeviceAlarm:
+        alarm: DeviceAlarm = record  # type: ignore[assignment]
+        _alarm_texts(alarm)
+        if alarm.lat is not None and alarm.lon is not None:
+            _place(alarm.lat, alarm.lon, bounds, anywhere, "alarm")
+        _time(alarm.ts, latest, now, "alarm time")
     else:  # DeviceStatus: no place
         _status_texts(record)
         _time(record.ts, latest, now, "status time")
@@ -191,7 +197,8 @@ def check_text(value: str, what: str, bound: int) -> None:
 # The fields that identify a thing. An id is compared as it is: one with blanks around it would
 # name another case than the same id written without them, and the case book strips a case's
 # fields, so " K1" and "K1" must never both reach it (a poison pair that once held case locks).
-_IDS: Final = {Position: ("device_id",), DeviceStatus: ("device_id",), Alert: ("alert_id", "camera_id"),
+_IDS: Final = {Position: ("device_id",), DeviceStatus: ("device_id",), DeviceAlarm: ("device_id",),
+               Alert: ("alert_id", "camera_id"),
                CaseEvent: ("event_id", "case_id")}
 
 
@@ -205,6 +212,7 @@ _position_texts: Final = _text_check(limits.POSITION)
 _alert_texts: Final = _text_check(limits.ALERT)
 _case_event_texts: Final = _text_check(limits.CASE_EVENT)
 _status_texts: Final = _text_check(limits.DEVICE_STATUS)
+_alarm_texts: Final = _text_check(limits.DEVICE_ALARM)
 
 
 # --- the case payload (a JSON document in SQL) -------------------------------------------------

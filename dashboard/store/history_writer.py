@@ -59,6 +59,7 @@ def alert_row(a: Alert) -> dict[str, Any]:
     return {"alert_id": a.alert_id, "camera_id": a.camera_id, "type": a.type, "state": a.state,
             "severity": a.severity, "start": utc(a.start), "end": utc(a.end), "lat": a.lat, "lon": a.lon,
             "confidence": a.confidence, "snapshot_url": a.snapshot_url, "source": a.source,
+            "rule": a.rule, "alarm_key": a.alarm_key, "device_type": a.device_type, "department": a.department,
             "updated_at": utc(time.time())}
 
 

@@ -44,6 +44,7 @@ from dashboard.store.keys import (
 )
 from dashboard.store.liverank import LiveRank
 from dashboard.store.nearby import nearest_collectors, nearest_vehicles
+from dashboard.store.watch_state import WatchStates
 
 FEEDS = ("gps", "video", "case")
 
@@ -280,6 +281,10 @@ class HotStore:
     def catchup(self) -> CatchUp:
         """The history catch-up tracker on this client (dashboard/store/catchup.py)."""
         return CatchUp(self.r)
+
+    def watch_states(self) -> WatchStates:
+        """The supervision's per-device states (dashboard/store/watch_state.py), on this client."""
+        return WatchStates(self.r)
 
     def live_rank(self, timezone: str, reconcile_s: float,
                   known: Mapping[str, Iterable[str]] | None = None) -> LiveRank:

@@ -47,6 +47,16 @@ The wall's board (dashboard/store/board.py):
   {gw}:board:hourly      STR  JSON: today's reports and closures by local hour (cached)
   {gw}:board:lock        STR  the worker computing the board this second (NX, short TTL)
 
+Supervision (dashboard/store/watch_state.py, feeds/steps/watch.py):
+  {gw}:watch             HASH  device id -> its watch state, JSON with a version "v" (the rules'
+                               pending conditions and raised alarms): compare-and-set per device, so
+                               two ingest workers given fixes of one device never both raise
+  {gw}:watch:silent      ZSET  device id -> when it is off the air if nothing more comes (its last
+                               fix + offline_after_s): the offline sweep's queue
+  {gw}:duty:<day>        HASH  "<collector>|s" -> seconds on duty in its area, "<collector>|m" ->
+                               metres walked, that local day (expires after 45 days)
+  {gw}:duty:<day>:grids  SET   "<collector>|<grid>": the grids it was in on duty that day
+
 The live rankings (dashboard/store/liverank.py):
   {gw}:rank:<pid>        HASH  "<kind>|<code>|<counter>" -> count, pid = day:2026-11-21 | month:2026-11
   {gw}:rank:<pid>:ready  STR   when the SQL starting point was read (epoch s)
@@ -86,9 +96,19 @@ DELTA_PREFIX: Final = f"{P}:snap:delta:"
 WORKERS: Final = f"{P}:workers"
 HISTORY_CATCHUP: Final = f"{P}:history:catchup"
 DEV_LAST: Final = f"{P}:dev:last"
+WATCH: Final = f"{P}:watch"
+WATCH_SILENT: Final = f"{P}:watch:silent"
 # Flask-Limiter's counters (dashboard/access/web.py): logins per address and per user name, polls
 # per token; the limits library names the keys under this prefix and expires them itself.
 LIMIT_PREFIX: Final = f"{P}:limit"
+
+
+def duty_key(day: str) -> str:
+    return f"{P}:duty:{day}"
+
+
+def duty_grids_key(day: str) -> str:
+    return f"{P}:duty:{day}:grids"
 
 
 def trail_key(device_id: str) -> str:

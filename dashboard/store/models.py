@@ -241,6 +241,12 @@ class AlertRow(Base):
     snapshot_url: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(limits.SOURCE))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # A supervision alarm (docs/supervision.md): its rule, which one (a zone's id), the device's
+    # type (a vehicle subtype, or "collector") and department; all NULL on a video alert.
+    rule: Mapped[str | None] = mapped_column(String(limits.RULE))
+    alarm_key: Mapped[str | None] = mapped_column(String(limits.ALARM_KEY))
+    device_type: Mapped[str | None] = mapped_column(String(limits.SUBTYPE))
+    department: Mapped[str | None] = mapped_column(String(limits.DEPARTMENT))
     # Handled on the desk (dashboard/store/alert_handling.py): set once, never by a message.
     handled_action: Mapped[str | None] = mapped_column(String(8))  # ack | dismiss | case
     handled_reason: Mapped[str | None] = mapped_column(Text)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from dashboard.records import Alert, CaseEvent, DeviceStatus, Position, Record
+from dashboard.records import Alert, CaseEvent, DeviceAlarm, DeviceStatus, Position, Record
 from feeds.steps.cases import CaseOutcome
 
 
@@ -109,6 +109,6 @@ def message_digest(msg: Message) -> str:
 
 def feed_of(record: Record) -> str:
     """The counters a record counts in."""
-    if isinstance(record, Position | DeviceStatus):
+    if isinstance(record, Position | DeviceStatus | DeviceAlarm):
         return "gps"
     return "video" if isinstance(record, Alert) else "case"

@@ -62,7 +62,7 @@ class Store:
         applied, case_docs = outcome.applied, outcome.docs
 
         result.accepted["gps"] += len(positions) + len(statuses)
-        result.accepted["video"] += len(alerts)
+        result.accepted["video"] += sum(1 for a in alerts if a.rule is None)  # alarms are the watch's, not a feed's
         result.accepted["case"] += len(applied)
         # The counts known by now go into the batch's own transaction: a crash after the commit
         # must not leave the events stored but uncounted (their redelivery counts as duplicates).
@@ -98,7 +98,7 @@ class Store:
         # Only now, after the commit: a mark set earlier would make the redelivery of a batch that
         # died before its commit look like a duplicate, and lose it.
         self.hot.mark_seen({**{dedupe_key(e): mark_of(e) for e in applied},
-                            **{dedupe_key(a): ALERT_MARK for a in alerts}})  # type: ignore[dict-item]
+                            **{dedupe_key(a): ALERT_MARK for a in alerts if a.rule is None}})  # type: ignore[dict-item]
         if applied:
             self.catchup.note((e.ts for e in applied), batch.now)
 

@@ -128,8 +128,23 @@ def test_rank_command_prints_every_counter_rate_score_and_grade(history, monkeyp
     assert "排名" in header and "综合得分" in header and "按期处置率" in header and "超期未处置数" in header
     assert "%" in out
 
+    # Collectors: the duty columns from the day figures ingest keeps (docs/supervision.md). One
+    # collector was on duty in its area for 4,680 s on 8 October: the month so far (9 October
+    # 15:00; 1-7 October are the National Day holidays) schedules 8 h + 5 h, so 10 %.
     code, out, _ = _rank(monkeypatch, capsys, settings, "--by", "collector", "--format", "json", "--lang", "en")
-    assert code == 0 and json.loads(out)["rows"]
+    rows = json.loads(out)["rows"]
+    assert code == 0 and rows and all(r["on_duty_rate"] == 0 for r in rows)
+    from dashboard.store.hot import HotStore, connect
+    from dashboard.store.watch_state import DayAdds
+
+    adds = DayAdds()
+    adds.add("2026-10-08", rows[0]["code"], 4680.0, 12_345.0, "33990200100222")
+    HotStore(connect(settings.resolved_redis_url)).watch_states().add_duty([adds])
+    code, out, _ = _rank(monkeypatch, capsys, settings, "--by", "collector", "--format", "json", "--lang", "en")
+    first = json.loads(out)["rows"][0]
+    assert first["on_duty_rate"] == pytest.approx(0.1) and first["km"] == 12.3 and first["coverage"] is None
+    code, out, _ = _rank(monkeypatch, capsys, settings, "--by", "collector")
+    assert "在岗率" in out.splitlines()[1] and "10.00 %" in out
 
 
 def test_rank_command_refuses_bad_ranges(history, monkeypatch, capsys) -> None:

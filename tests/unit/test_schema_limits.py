@@ -67,7 +67,8 @@ COLUMNS: dict[tuple[str, str], str | None] = {
     ("access_token", "last_address"): "REMOTE_ADDRESS", ("audit_log", "who"): None,
     ("audit_log", "address"): "REMOTE_ADDRESS", ("audit_log", "action"): None,
     ("outbox", "claim"): None, ("alert", "handled_action"): None, ("alert", "handled_by"): None,
-    ("alert", "handled_case"): "CASE_ID",
+    ("alert", "handled_case"): "CASE_ID", ("alert", "rule"): "RULE", ("alert", "alarm_key"): "ALARM_KEY",
+    ("alert", "device_type"): "SUBTYPE", ("alert", "department"): "DEPARTMENT",
 }  # fmt: skip
 
 
@@ -234,7 +235,8 @@ def test_case_payload_bounds_are_in_its_schema():
 
 # --- docs/schemas.md ---------------------------------------------------------------------------
 
-RECORDS = {"Position": limits.POSITION, "DeviceStatus": limits.DEVICE_STATUS, "Alert": limits.ALERT,
+RECORDS = {"Position": limits.POSITION, "DeviceStatus": limits.DEVICE_STATUS, "DeviceAlarm": limits.DEVICE_ALARM,
+           "Alert": limits.ALERT,
            "CaseEvent": limits.CASE_EVENT, "CaseEvent.case": limits.CASE}  # fmt: skip
 ROW = re.compile(r"^\| `([\w.]+)` \| `(\w+)` \| (\d+) \|", re.M)
 

@@ -27,9 +27,9 @@ def pipeline() -> Pipeline:
 
 def test_the_chain_in_order():
     p = pipeline()
-    assert [type(step).__name__ for step in p.steps] == ["Decode", "Enrich", "Dedupe", "ApplyCases", "Store", "Park"]
+    assert [type(step).__name__ for step in p.steps] == ["Decode", "Enrich", "Dedupe", "Watch", "ApplyCases", "Store", "Park"]
     assert [type(step).__name__ for step in p.retry_steps] == ["ApplyCases", "Store", "Park"]
-    assert p.retry_steps == p.steps[3:]
+    assert p.retry_steps == p.steps[4:]
 
 
 def test_every_step_has_the_one_interface():
@@ -42,6 +42,6 @@ def test_every_step_has_the_one_interface():
 def test_a_batch_without_messages_passes_the_first_steps_untouched():
     p = pipeline()
     batch = Batch((), 0.0, 30.0)
-    for step in p.steps[:3]:  # decode, enrich, dedupe: no message, no record, no round trip
+    for step in p.steps[:4]:  # decode, enrich, dedupe, watch: no message, no record, no round trip
         step.run(batch)
     assert batch.records == [] and batch.repeats == [] and not batch.result.refusals

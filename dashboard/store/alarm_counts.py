@@ -1,0 +1,30 @@
+"""The supervision alarms counted (docs/supervision.md "Counting"): per local day, rule, device
+type and department, from the alert table's rows (feeds/steps/watch.py writes one row per alarm,
+its id made of device, rule, key and start: an alarm decided twice is still one row, counted once).
+An alarm counts on the day it started, in the city's zone."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, select
+
+from dashboard.store.models import AlertRow
+
+Key = tuple[date, str, str, str]  # (local day, rule, device type, department)
+
+
+def alarm_counts(engine: Engine, first: date, last: date, timezone: str) -> Counter[Key]:
+    """Alarms that started from local day ``first`` to ``last`` (both included)."""
+    tz = ZoneInfo(timezone)
+    lo = datetime.combine(first, datetime.min.time(), tz)
+    hi = datetime.combine(last + timedelta(days=1), datetime.min.time(), tz)
+    q = (select(AlertRow.start, AlertRow.rule, AlertRow.device_type, AlertRow.department)
+         .where(AlertRow.rule.is_not(None), AlertRow.start >= lo, AlertRow.start < hi))
+    out: Counter[Key] = Counter()
+    with engine.connect() as conn:
+        for start, rule, device_type, department in conn.execute(q):
+            out[(start.astimezone(tz).date(), rule, device_type or "", department or "")] += 1
+    return out

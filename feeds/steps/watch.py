@@ -1,0 +1,246 @@
+"""The watch step: the supervision's rules on every vehicle fix (docs/supervision.md).
+
+For each device in the batch, its state is read from Redis (dashboard/store/watch_state.py), its
+fixes (in time order) and its platform's own alarms (``DeviceAlarm``, Traccar's events) go
+through the rules (dashboard/casework/supervision.py) with what the zones and routes say of each
+fix (dashboard/geofences.py), and the state is written back where no other worker wrote it
+meanwhile (compare-and-set; a device that lost is run again on the newer state). What the rules
+decided becomes ``Alert`` records on the batch: the store step writes them with the video
+alerts, to SQL and to the live picture, so they reach the wall's ticker and map and the desk's
+alert list by the one road alerts take.
+
+An alarm's id is made of its device, rule, key and start (``alarm_id``): the same alarm decided
+twice (a batch stored, its message redelivered) is the same row, counted once. A batch retried
+after its store failed finds its fixes already in the state: the alerts the state's last write
+made are made again (``emitted``), never lost.
+
+Between batches, ``sweep`` raises the offline alarms: a device on duty that has sent nothing for
+``offline_after_s`` (its silence is queued in Redis when its fix is watched).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from dashboard import limits as L
+from dashboard.casework.nearest import OFF_DUTY_STATUSES
+from dashboard.casework.supervision import (
+    RULE_SEVERITY,
+    RULE_TYPES,
+    Change,
+    Limits,
+    WatchState,
+    in_hours,
+    observe,
+    observe_collector,
+    said,
+    silent,
+)
+from dashboard.records import Alert, DeviceAlarm, Position
+from dashboard.store.watch_state import DayAdds, WatchStates
+from dashboard.supervision_config import Supervision
+from feeds.steps.batch import Batch
+
+log = logging.getLogger("gridwall.watch")
+
+MAX_TRIES = 5  # compare-and-set rounds before the batch is given up (and retried whole)
+SILENT_FORGET_S = 24 * 3600.0  # a device silent this long is no longer swept (it was told once)
+OFF_DUTY_RECHECK_S = 600.0  # a silent device off duty is looked at again this much later
+RULE_SOURCE = "rule"  # an alarm gridwall's own rules raised (Alert.source)
+
+
+def alarm_id(device_id: str, rule: str, key: str, start: float) -> str:
+    """The alarm's id: readable where it fits, a digest of the same where a long id would not."""
+    text = f"{device_id}/{rule}/{key}/{round(start * 1000)}"
+    if len(text) <= L.ALERT_ID:
+        return text
+    return f"alarm/{hashlib.blake2b(text.encode(), digest_size=16).hexdigest()}"
+
+
+class Watch:
+    def __init__(self, states: WatchStates, supervision: Supervision, timezone: str) -> None:
+        self.states = states
+        self.sup = supervision
+        self.tz = ZoneInfo(timezone)
+        self._limits: dict[str | None, Limits] = {}
+
+    # --- the step ---------------------------------------------------------------------------
+    def run(self, batch: Batch) -> None:
+        records = batch.records
+        alarms = [r for r in records if isinstance(r, DeviceAlarm)]
+        if alarms:  # a platform's alarm is not stored as such: it becomes an alert here
+            batch.records = records = [r for r in records if not isinstance(r, DeviceAlarm)]
+        if not self.sup.enabled:
+            return
+        items: dict[str, list[Position | DeviceAlarm]] = {}
+        for r in records:
+            if isinstance(r, Position):
+                items.setdefault(r.device_id, []).append(r)
+        for a in alarms:
+            items.setdefault(a.device_id, []).append(a)
+        if items:
+            for seq in items.values():
+                seq.sort(key=lambda r: r.ts)
+            records.extend(self._apply(items, batch.now))
+
+    def _apply(self, items: dict[str, list[Position | DeviceAlarm]], now: float) -> list[Alert]:
+        pending = sorted(items)
+        out: list[Alert] = []
+        for _ in range(MAX_TRIES):
+            docs = self.states.read(pending)
+            writes: dict[str, tuple[dict[str, Any] | None, dict[str, Any], float | None | str]] = {}
+            made: dict[str, list[Alert]] = {}
+            days: dict[str, DayAdds] = {}
+            for device_id in pending:
+                old = docs[device_id]
+                days[device_id] = adds = DayAdds()
+                made[device_id], new, due = self._device(device_id, old, items[device_id], now, adds)
+                writes[device_id] = (old, new, due)
+            lost = self.states.write(writes)
+            won = [d for d in pending if d not in lost]
+            for device_id in won:
+                out.extend(made[device_id])
+            # What the collectors' fixes add to their day, once: only the state's writer adds it.
+            self.states.add_duty([days[d] for d in won if days[d]])
+            pending = sorted(lost)
+            if not pending:
+                return out
+        raise RuntimeError(f"supervision: {len(pending)} devices kept changing under this worker; batch retried")
+
+    def _device(self, device_id: str, old: dict[str, Any] | None, seq: Sequence[Position | DeviceAlarm],
+                now: float, adds: DayAdds) -> tuple[list[Alert], dict[str, Any], float | None | str]:
+        state = WatchState.from_json(old)
+        meta = dict((old or {}).get("meta") or {})
+        before = state.ts
+        fix_ts = [r.ts for r in seq if isinstance(r, Position)]
+        # A batch whose newest fix is the state's newest already: this batch (or its copy) was
+        # watched and written before; its store may have failed. Make its alerts again.
+        if fix_ts and max(fix_ts) == before and old and old.get("emitted"):
+            return [Alert(**a) for a in old["emitted"]], {**old}, "-"
+        alerts: list[Alert] = []
+        for r in seq:
+            if isinstance(r, Position) and r.kind == "collector":
+                meta.update({"kind": "collector", "type": "collector", "status": r.status or ""})
+                meta.update({k: v for k, v in (("department", r.department), ("grid", r.grid_code)) if v})
+                changes, source = self._collector(device_id, r, state, adds), RULE_SOURCE
+            elif isinstance(r, Position):
+                meta.update({k: v for k, v in (("kind", "vehicle"), ("type", r.subtype), ("department", r.department),
+                                               ("grid", r.grid_code)) if v})
+                limits = self._limits_for(r.subtype)
+                facts = self.sup.geofences.facts(device_id, r.subtype, r.lat, r.lon, self._minute(r.ts), limits.edge_m,
+                                                 limits.route_buffer_m)
+                changes, source = observe(state, r.ts, r.lat, r.lon, r.speed, facts, limits), RULE_SOURCE
+            else:
+                meta.setdefault("type", r.kind)
+                changes, source = said(state, r.rule, r.key, r.phase, r.ts, r.lat, r.lon, r.detail or ""), r.source
+            alerts.extend(self._alert(device_id, c, meta, source) for c in changes)
+        new = {**state.to_json(), "meta": meta, "emitted": [_alert_dict(a) for a in alerts]}
+        due: float | None | str = "-"
+        if state.ts > before:  # a new fix: off the air if nothing more comes for offline_after_s
+            due = state.ts + self._offline_after(meta)
+            # A fix that comes already that old (a device's buffer sent late, an import) is history,
+            # not a device that just fell silent: nobody is told of it now.
+            if "offline|" in state.open or due <= now:
+                due = None
+        return alerts, new, due
+
+    def _alert(self, device_id: str, c: Change, meta: dict[str, Any], source: str) -> Alert:
+        severity = RULE_SEVERITY.get(c.rule, "alert")
+        if c.phase == "start":
+            state, end = "new", None
+        elif c.phase == "end":
+            state, end = "end", c.at
+        else:  # an instant: a critical one waits on the desk for a person; the rest is told and done
+            state, end = ("new", None) if severity == "critical" else ("end", c.at)
+        return Alert(alert_id=alarm_id(device_id, c.rule, c.key, c.start), camera_id=device_id,
+                     type=RULE_TYPES.get(c.rule, c.rule), state=state, start=c.start, end=end, lat=c.lat, lon=c.lon,
+                     severity=severity, source=source, grid_code=meta.get("grid"), rule=c.rule,
+                     alarm_key=c.key or None, device_type=meta.get("type") or meta.get("kind"),
+                     department=meta.get("department"))
+
+    def _collector(self, device_id: str, r: Position, state: WatchState, adds: DayAdds) -> list[Change]:
+        """A collector's fix: on duty by its rota unless it signed off; in its area when it has
+        one and the fix is in a grid."""
+        on = self._collector_on_duty(device_id, r.status, r.ts)
+        area = self.sup.areas.get(device_id)
+        in_area = None if not area or not r.grid_code else r.grid_code in area
+        changes, duty = observe_collector(state, r.ts, r.lat, r.lon, on, in_area, self.sup.collector)
+        if duty.in_area_s or duty.metres or (on and r.grid_code):
+            adds.add(self._day(r.ts), device_id, duty.in_area_s, duty.metres, r.grid_code if on else None)
+        return changes
+
+    def _collector_on_duty(self, device_id: str, status: str | None, t: float) -> bool:
+        return (status or "").strip().lower() not in OFF_DUTY_STATUSES and self.sup.on_duty(device_id, t)
+
+    def _offline_after(self, meta: dict[str, Any]) -> float:
+        if meta.get("kind") == "collector":
+            return self.sup.collector.offline_after_s
+        return self.sup.limits_for(meta.get("type")).offline_after_s
+
+    def _on_duty(self, device_id: str, meta: dict[str, Any], now: float) -> bool:
+        if meta.get("kind") == "collector":
+            return self._collector_on_duty(device_id, meta.get("status"), now)
+        hours = self.sup.duty_hours(meta.get("type"))
+        return not hours or in_hours(hours, self._minute(now))
+
+    def _day(self, ts: float) -> str:
+        return datetime.fromtimestamp(ts, self.tz).date().isoformat()
+
+    def _limits_for(self, subtype: str | None) -> Limits:
+        limits = self._limits.get(subtype)
+        if limits is None:
+            limits = self.sup.limits_for(subtype)
+            if limits.watch_stops and not self.sup.geofences.has_sites:
+                # "Outside its approved sites" says nothing where no site is drawn: every stop at
+                # the yard would ring. The stop rule waits for the city's sites.
+                limits = dataclasses.replace(limits, watch_stops=False)
+            self._limits[subtype] = limits
+        return limits
+
+    def _minute(self, ts: float) -> int:
+        t = datetime.fromtimestamp(ts, self.tz)
+        return t.hour * 60 + t.minute
+
+    # --- between batches: who went off the air ----------------------------------------------
+    def sweep(self, batch: Batch) -> None:
+        """The offline alarms due at ``batch.now``, as alerts on the batch (for the store step)."""
+        if not self.sup.enabled:
+            return
+        now = batch.now
+        pending = self.states.silent_due(now)
+        for _ in range(MAX_TRIES):
+            if not pending:
+                return
+            docs = self.states.read(pending)
+            writes: dict[str, tuple[dict[str, Any] | None, dict[str, Any], float | None | str]] = {}
+            made: dict[str, list[Alert]] = {}
+            for device_id in pending:
+                old = docs[device_id]
+                if old is None:  # its state is gone (Redis lost it): nothing to tell
+                    self.states.forget([device_id])
+                    continue
+                state = WatchState.from_json(old)
+                meta = dict(old.get("meta") or {})
+                changes = silent(state, now, self._on_duty(device_id, meta, now), self._offline_after(meta))
+                alerts = [self._alert(device_id, c, meta, RULE_SOURCE) for c in changes]
+                due: float | None = None
+                if not changes and now - state.ts < SILENT_FORGET_S and "offline|" not in state.open:
+                    due = now + OFF_DUTY_RECHECK_S
+                writes[device_id] = (old, {**state.to_json(), "meta": meta,
+                                           "emitted": [_alert_dict(a) for a in alerts] or old.get("emitted") or []}, due)
+                made[device_id] = alerts
+            lost = self.states.write(writes)
+            for device_id, alerts in made.items():
+                if device_id not in lost:
+                    batch.records.extend(alerts)
+            pending = sorted(lost)
+
+
+def _alert_dict(a: Alert) -> dict[str, Any]:
+    return {f.name: getattr(a, f.name) for f in dataclasses.fields(Alert)}
