@@ -24,8 +24,9 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+import numpy as np
 import orjson
 import shapely
 from shapely import STRtree
@@ -64,6 +65,22 @@ class Route:
     geom: BaseGeometry
 
 
+class Ask(NamedTuple):
+    """One fix asked about (``Geofences.facts_many``)."""
+
+    device_id: str
+    subtype: str | None
+    lat: float
+    lon: float
+    minute_of_day: int  # local
+    edge_m: float
+    route_buffer_m: float
+
+
+NO_FACTS = Facts()
+NONE: frozenset[str] = frozenset()
+
+
 class Plane:
     """WGS-84 degrees <-> metres east/north of a centre."""
 
@@ -92,10 +109,13 @@ class Geofences:
         self.zones = tuple(zones)
         self.routes = tuple(routes)
         self.plane = plane
-        self._tree = STRtree([z.geom for z in self.zones]) if self.zones else None
+        self._zone_geoms = np.array([z.geom for z in self.zones], dtype=object)
+        self._tree = STRtree(self._zone_geoms) if self.zones else None
         for z in self.zones:
             shapely.prepare(z.geom)
         self.has_sites = any(z.kind == "site" for z in self.zones)
+        # The vehicle types some zone names (None in it: a zone for every vehicle).
+        self._typed = {t for z in self.zones for t in (z.subtypes or (None,))}
         self._routes_of: dict[str, list[Route]] = {}
         for r in self.routes:
             for d in r.devices:
@@ -105,6 +125,11 @@ class Geofences:
     def empty(cls, lat0: float = 0.0, lon0: float = 0.0) -> Geofences:
         return cls((), (), Plane(lat0, lon0))
 
+    def concerns(self, device_id: str, subtype: str | None) -> bool:
+        """Whether any zone or route may say something of this vehicle's fixes."""
+        typed = self._typed
+        return None in typed or subtype in typed or device_id in self._routes_of
+
     def routes_of(self, device_id: str) -> list[Route]:
         return self._routes_of.get(device_id, [])
 
@@ -113,32 +138,66 @@ class Geofences:
         """What the rules need of a fix: the forbidden zones it is in (or near), the lowest zone
         speed limit there, how far outside each of its routes' corridors it is (the route's own
         ``buffer_m``, else ``route_buffer_m``), whether it is at a site."""
-        routes = self._routes_of.get(device_id)
-        if self._tree is None and not routes:
-            return Facts()
-        x, y = self.plane.xy(lat, lon)
-        pt = shapely.Point(x, y)
-        forbidden: set[str] = set()
-        near: set[str] = set()
+        return self.facts_many([Ask(device_id, subtype, lat, lon, minute_of_day, edge_m, route_buffer_m)])[0]
+
+    def facts_many(self, asks: Sequence[Ask]) -> list[Facts]:
+        """``facts`` of many fixes at once: one STRtree query and one GEOS call per measure for
+        the whole batch (a call per fix costs ten times as much in shapely's overhead)."""
+        out = [NO_FACTS] * len(asks)
+        if not asks or (self._tree is None and not self._routes_of):
+            return out
+        pl = self.plane
+        lat_lon = np.array([(a.lat, a.lon) for a in asks], dtype=float)
+        xy = np.empty_like(lat_lon)
+        xy[:, 0] = (lat_lon[:, 1] - pl.lon0) * pl.kx
+        xy[:, 1] = (lat_lon[:, 0] - pl.lat0) * M_PER_DEG
+        points = shapely.points(xy)
+        zone_pairs: dict[int, list[tuple[Zone, bool]]] = {}
+        if self._tree is not None:
+            edges = np.array([a.edge_m for a in asks])
+            found = self._tree.query(points, predicate="dwithin", distance=edges)
+            if found.shape[1]:
+                ask_i, zone_i = found
+                inside = shapely.contains_xy(self._zone_geoms[zone_i], xy[ask_i, 0], xy[ask_i, 1])
+                for a, z, yes in zip(ask_i.tolist(), zone_i.tolist(), inside.tolist(), strict=True):
+                    zone_pairs.setdefault(a, []).append((self.zones[z], yes))
+        route_pairs: list[tuple[int, Route]] = [(i, r) for i, a in enumerate(asks) for r in self._routes_of.get(a.device_id, ())]
+        metres = (shapely.distance(np.array([r.geom for _, r in route_pairs], dtype=object),
+                                   points[[i for i, _ in route_pairs]]).tolist() if route_pairs else [])
+        routes_at: dict[int, dict[str, float]] = {}
+        for (i, r), m in zip(route_pairs, metres, strict=True):
+            routes_at.setdefault(i, {})[r.id] = m - (r.buffer_m or asks[i].route_buffer_m)
+        for i in set(zone_pairs) | set(routes_at):
+            out[i] = self._facts_of(asks[i], zone_pairs.get(i, ()), routes_at.get(i, {}))
+        return out
+
+    @staticmethod
+    def _facts_of(a: Ask, zones: Iterable[tuple[Zone, bool]], route_m: dict[str, float]) -> Facts:
+        forbidden: set[str] | None = None
+        near: set[str] | None = None
         limit: float | None = None
         at_site = False
-        if self._tree is not None:
-            for i in self._tree.query(pt, predicate="dwithin", distance=edge_m):
-                z = self.zones[int(i)]
-                if z.subtypes and subtype not in z.subtypes:
-                    continue
-                if z.hours and not in_hours(z.hours, minute_of_day):
-                    continue
-                inside = shapely.contains_xy(z.geom, x, y)
-                if z.kind == "forbidden":
-                    (forbidden if inside else near).add(z.id)
-                elif z.kind == "site" and inside:
-                    at_site = True
-                if inside and z.speed_limit_kmh is not None:
-                    limit = z.speed_limit_kmh if limit is None else min(limit, z.speed_limit_kmh)
-        route_m = ({r.id: float(r.geom.distance(pt)) - (r.buffer_m or route_buffer_m) for r in routes}
-                   if routes else {})
-        return Facts(frozenset(forbidden), frozenset(near), limit, route_m, at_site)
+        subtype = a.subtype
+        for z, inside in zones:
+            if z.subtypes and subtype not in z.subtypes:
+                continue
+            if z.hours and not in_hours(z.hours, a.minute_of_day):
+                continue
+            if z.kind == "forbidden":
+                if inside:
+                    forbidden = forbidden or set()
+                    forbidden.add(z.id)
+                else:
+                    near = near or set()
+                    near.add(z.id)
+            elif inside and z.kind == "site":
+                at_site = True
+            if inside and z.speed_limit_kmh is not None:
+                limit = z.speed_limit_kmh if limit is None else min(limit, z.speed_limit_kmh)
+        if forbidden is None and near is None and limit is None and not at_site and not route_m:
+            return NO_FACTS
+        return Facts(frozenset(forbidden) if forbidden else NONE, frozenset(near) if near else NONE, limit, route_m,
+                     at_site)
 
 
 # --- reading the files ---------------------------------------------------------------------------

@@ -173,19 +173,25 @@ def metres(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 def _hold(state: WatchState, s: str, on: bool, ts: float, lat: float, lon: float, min_s: float, gap: bool,
           out: list[Change], detail: str = "") -> None:
     """The one condition machine every rule runs on (the module's docstring)."""
-    rule, key = unslot(s)
     if on:
         since = state.pending.get(s)
         if since is None or (gap and s not in state.open):
             since = state.pending[s] = ts
         if s not in state.open and ts - since > min_s:
             state.open[s] = since
+            rule, key = unslot(s)
             out.append(Change(rule, key, "start", since, ts, lat, lon, detail))
         return
     state.pending.pop(s, None)
     start = state.open.pop(s, None)
     if start is not None:
+        rule, key = unslot(s)
         out.append(Change(rule, key, "end", start, ts, lat, lon, detail))
+
+
+# The rules' own slots, spelled once (slot(rule) of a rule without keys).
+_S_OFFLINE, _S_OVERSPEED, _S_ROUTE = f"{OFFLINE}|", f"{OVERSPEED}|", f"{ROUTE}|"
+_ZONE_PREFIX = f"{ZONE}|"
 
 
 def observe(state: WatchState, ts: float, lat: float, lon: float, speed_kmh: float | None, facts: Facts,
@@ -196,34 +202,41 @@ def observe(state: WatchState, ts: float, lat: float, lon: float, speed_kmh: flo
     gap = ts - state.ts > limits.gap_s
     out: list[Change] = []
     # Back on the air: a fix ends an offline alarm (raised by ``silent`` between fixes).
-    if slot(OFFLINE) in state.open:
-        _hold(state, slot(OFFLINE), False, ts, lat, lon, 0.0, gap, out)
+    pending, opened = state.pending, state.open
+    if _S_OFFLINE in opened:
+        _hold(state, _S_OFFLINE, False, ts, lat, lon, 0.0, gap, out)
+    # (Each rule below runs the machine only when its condition holds or was holding: most
+    # fixes of most vehicles meet none, and a fix costs a few dict lookups then.)
 
     # Overspeed: a fix without a speed says nothing either way; the limit is the zone's if lower.
     if speed_kmh is not None:
         limit = facts.speed_limit_kmh if facts.speed_limit_kmh is not None else limits.speed_limit_kmh
-        s = slot(OVERSPEED)
-        over = speed_kmh > limit or (s in state.open and speed_kmh > limit - limits.speed_hysteresis_kmh)
-        _hold(state, s, over, ts, lat, lon, limits.overspeed_min_s, gap, out, f"{speed_kmh:.0f}/{limit:.0f} km/h")
+        s = _S_OVERSPEED
+        over = speed_kmh > limit or (s in opened and speed_kmh > limit - limits.speed_hysteresis_kmh)
+        if over or s in pending or s in opened:
+            _hold(state, s, over, ts, lat, lon, limits.overspeed_min_s, gap, out,
+                  f"{speed_kmh:.0f}/{limit:.0f} km/h")
 
     # Forbidden zones: in one (in its hours) is an alarm at once; leaving means beyond its edge.
-    zones = set(facts.forbidden)
-    zones.update(z for z in facts.forbidden_near if slot(ZONE, z) in state.open)
-    for s in [s for s in (*state.pending, *state.open) if s.startswith(ZONE + "|")]:
-        if unslot(s)[1] not in zones:
-            _hold(state, s, False, ts, lat, lon, 0.0, gap, out)
-    for z in sorted(zones):
-        _hold(state, slot(ZONE, z), True, ts, lat, lon, -1.0, gap, out, z)
+    if facts.forbidden or pending or opened:
+        zones = set(facts.forbidden)
+        zones.update(z for z in facts.forbidden_near if _ZONE_PREFIX + z in opened)
+        for s in [s for s in (*pending, *opened) if s.startswith(_ZONE_PREFIX)]:
+            if s[len(_ZONE_PREFIX):] not in zones:
+                _hold(state, s, False, ts, lat, lon, 0.0, gap, out)
+        for z in sorted(zones):
+            _hold(state, _ZONE_PREFIX + z, True, ts, lat, lon, -1.0, gap, out, z)
 
     # Route deviation: off every assigned route's corridor (a truck with two approved routes
     # may take either); back inside edge_m within one ends it.
     if facts.route_m:
-        s = slot(ROUTE)
+        s = _S_ROUTE
         off = min(facts.route_m.values())
-        _hold(state, s, off > (-limits.edge_m if s in state.open else 0.0), ts, lat, lon, limits.deviation_min_s,
-              gap, out, f"{off:.0f} m")
-    else:
-        _hold(state, slot(ROUTE), False, ts, lat, lon, 0.0, gap, out)
+        deviating = off > (-limits.edge_m if s in opened else 0.0)
+        if deviating or s in pending or s in opened:
+            _hold(state, s, deviating, ts, lat, lon, limits.deviation_min_s, gap, out, f"{off:.0f} m")
+    elif _S_ROUTE in pending or _S_ROUTE in opened:
+        _hold(state, _S_ROUTE, False, ts, lat, lon, 0.0, gap, out)
 
     # A stop outside the approved sites (muck trucks): slow and within a few metres of where it stopped.
     if limits.watch_stops:
@@ -250,8 +263,8 @@ def observe_collector(state: WatchState, ts: float, lat: float, lon: float, on_d
         # The stretch since the previous fix counts as that fix was (on duty, in its area).
         duty = Duty(ts - state.ts if "area|" in state.pending else 0.0, metres(state.lat, state.lon, lat, lon))
     for mark, yes in (("on|", on_duty), ("area|", on_duty and in_area is not False)):
-        if yes:
-            state.pending[mark] = ts
+        if yes:  # since when (kept, not moved on each fix: the state changes only when this does)
+            state.pending.setdefault(mark, ts)
         else:
             state.pending.pop(mark, None)
     _hold(state, slot(OUT_OF_AREA), on_duty and in_area is False, ts, lat, lon, limits.out_of_area_s, gap, out)

@@ -51,6 +51,7 @@ Supervision (dashboard/store/watch_state.py, feeds/steps/watch.py):
   {gw}:watch             HASH  device id -> its watch state, JSON with a version "v" (the rules'
                                pending conditions and raised alarms): compare-and-set per device, so
                                two ingest workers given fixes of one device never both raise
+  {gw}:watch:v           HASH  device id -> its watch state's version (what the compare reads)
   {gw}:watch:silent      ZSET  device id -> when it is off the air if nothing more comes (its last
                                fix + offline_after_s): the offline sweep's queue
   {gw}:duty:<day>        HASH  "<collector>|s" -> seconds on duty in its area, "<collector>|m" ->
@@ -97,6 +98,7 @@ WORKERS: Final = f"{P}:workers"
 HISTORY_CATCHUP: Final = f"{P}:history:catchup"
 DEV_LAST: Final = f"{P}:dev:last"
 WATCH: Final = f"{P}:watch"
+WATCH_VERSION: Final = f"{P}:watch:v"
 WATCH_SILENT: Final = f"{P}:watch:silent"
 # Flask-Limiter's counters (dashboard/access/web.py): logins per address and per user name, polls
 # per token; the limits library names the keys under this prefix and expires them itself.

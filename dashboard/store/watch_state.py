@@ -20,22 +20,23 @@ import redis
 
 from dashboard.store import keys
 
-# KEYS: watch hash, silent zset. ARGV: n, then per device: id, expected version ("" = absent),
-# new JSON, silent-at ("" = not watched for silence, "-" = leave it). Returns the conflicting ids.
+# KEYS: watch hash, versions hash, silent zset. ARGV: n, then per device: id, expected version
+# ("" = absent), new JSON, silent-at ("" = not watched for silence, "-" = leave it). The versions
+# are a hash of their own, so a compare reads a small integer rather than decoding the document.
+# Returns the conflicting ids.
 _CAS_LUA = """
 local n = tonumber(ARGV[1])
 local conflicts = {}
 for i = 0, n - 1 do
   local id, want, doc, due = ARGV[2 + i * 4], ARGV[3 + i * 4], ARGV[4 + i * 4], ARGV[5 + i * 4]
-  local cur = redis.call('HGET', KEYS[1], id)
-  local v = ''
-  if cur then v = tostring(cjson.decode(cur)['v']) end
+  local v = redis.call('HGET', KEYS[2], id) or ''
   if v ~= want then
     conflicts[#conflicts + 1] = id
   else
     redis.call('HSET', KEYS[1], id, doc)
-    if due == '' then redis.call('ZREM', KEYS[2], id)
-    elseif due ~= '-' then redis.call('ZADD', KEYS[2], due, id) end
+    redis.call('HINCRBY', KEYS[2], id, 1)
+    if due == '' then redis.call('ZREM', KEYS[3], id)
+    elseif due ~= '-' then redis.call('ZADD', KEYS[3], due, id) end
   end
 end
 return conflicts
@@ -96,7 +97,8 @@ class WatchStates:
             before = "" if old is None else str(old.get("v", 0))
             new = {**new, "v": (0 if old is None else int(old.get("v", 0))) + 1}
             args += [device_id, before, orjson.dumps(new), "" if due is None else due if due == "-" else repr(float(due))]
-        return {c.decode() if isinstance(c, bytes) else c for c in self._cas(keys=[keys.WATCH, keys.WATCH_SILENT], args=args)}
+        got = self._cas(keys=[keys.WATCH, keys.WATCH_VERSION, keys.WATCH_SILENT], args=args)
+        return {c.decode() if isinstance(c, bytes) else c for c in got}
 
     def add_duty(self, adds: Iterable[DayAdds]) -> None:
         """The collectors' day figures, added (one pipeline)."""
@@ -152,4 +154,5 @@ class WatchStates:
         ids = list(device_ids)
         if ids:
             self.r.hdel(keys.WATCH, *ids)
+            self.r.hdel(keys.WATCH_VERSION, *ids)
             self.r.zrem(keys.WATCH_SILENT, *ids)

@@ -23,7 +23,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -34,6 +36,7 @@ from dashboard.casework.supervision import (
     RULE_SEVERITY,
     RULE_TYPES,
     Change,
+    Facts,
     Limits,
     WatchState,
     in_hours,
@@ -42,6 +45,7 @@ from dashboard.casework.supervision import (
     said,
     silent,
 )
+from dashboard.geofences import NO_FACTS, Ask
 from dashboard.records import Alert, DeviceAlarm, Position
 from dashboard.store.watch_state import DayAdds, WatchStates
 from dashboard.supervision_config import Supervision
@@ -53,6 +57,32 @@ MAX_TRIES = 5  # compare-and-set rounds before the batch is given up (and retrie
 SILENT_FORGET_S = 24 * 3600.0  # a device silent this long is no longer swept (it was told once)
 OFF_DUTY_RECHECK_S = 600.0  # a silent device off duty is looked at again this much later
 RULE_SOURCE = "rule"  # an alarm gridwall's own rules raised (Alert.source)
+FLUSH_S = 30.0  # a device's moves (no condition changed) are written at least this often, in its time
+KNOWN_MAX = 100_000  # device states a worker keeps in memory between batches (then it starts again)
+
+
+@dataclass(slots=True)
+class Known:
+    """A device's watch state as this worker last read or wrote it: its version (None: never
+    written), the rules' state, what the device said of itself, and the alerts of its last write."""
+
+    v: int | None
+    state: WatchState
+    meta: dict[str, Any]
+    emitted: list[dict[str, Any]]
+    written_ts: float = -math.inf  # the state's newest fix when it was last written
+    dirty: bool = False  # fixes run since that are not written yet (see _apply)
+
+    @classmethod
+    def of(cls, doc: dict[str, Any] | None) -> Known:
+        if not doc:
+            return cls(None, WatchState(), {}, [])
+        state = WatchState.from_json(doc)
+        return cls(int(doc.get("v", 0)), state, dict(doc.get("meta") or {}), list(doc.get("emitted") or []),
+                   state.ts)
+
+    def doc(self) -> dict[str, Any]:
+        return {**self.state.to_json(), "meta": self.meta, "emitted": self.emitted}
 
 
 def alarm_id(device_id: str, rule: str, key: str, start: float) -> str:
@@ -69,6 +99,9 @@ class Watch:
         self.sup = supervision
         self.tz = ZoneInfo(timezone)
         self._limits: dict[str | None, Limits] = {}
+        self._known: dict[str, Known] = {}  # device -> its state as this worker last wrote it
+        self._facts: dict[int, Facts] = {}  # the batch's vehicle fixes (by id()) -> what the geometry says
+        self._offsets: dict[int, float] = {}  # hour (epoch // 3600) -> the zone's UTC offset then, s
 
     # --- the step ---------------------------------------------------------------------------
     def run(self, batch: Batch) -> None:
@@ -87,68 +120,144 @@ class Watch:
         if items:
             for seq in items.values():
                 seq.sort(key=lambda r: r.ts)
-            records.extend(self._apply(items, batch.now))
+            # What the zones and routes say of every vehicle fix, at once (it does not depend on
+            # the state, so a device run again after a lost race reuses it).
+            # Only the fixes some zone or route concerns are asked about.
+            concerns = self.sup.geofences.concerns
+            vehicles = [r for r in records if isinstance(r, Position) and r.kind == "vehicle"
+                        and concerns(r.device_id, r.subtype)]
+            asks = []
+            for r in vehicles:
+                limits = self._limits_for(r.subtype)
+                asks.append(Ask(r.device_id, r.subtype, r.lat, r.lon, self._minute(r.ts), limits.edge_m,
+                                limits.route_buffer_m))
+            self._facts = dict(zip(map(id, vehicles), self.sup.geofences.facts_many(asks), strict=True))
+            try:
+                records.extend(self._apply(items, batch.now))
+            finally:
+                self._facts = {}
 
     def _apply(self, items: dict[str, list[Position | DeviceAlarm]], now: float) -> list[Alert]:
         pending = sorted(items)
         out: list[Alert] = []
-        for _ in range(MAX_TRIES):
-            docs = self.states.read(pending)
-            writes: dict[str, tuple[dict[str, Any] | None, dict[str, Any], float | None | str]] = {}
-            made: dict[str, list[Alert]] = {}
-            days: dict[str, DayAdds] = {}
-            for device_id in pending:
-                old = docs[device_id]
-                days[device_id] = adds = DayAdds()
-                made[device_id], new, due = self._device(device_id, old, items[device_id], now, adds)
-                writes[device_id] = (old, new, due)
-            lost = self.states.write(writes)
-            won = [d for d in pending if d not in lost]
-            for device_id in won:
-                out.extend(made[device_id])
-            # What the collectors' fixes add to their day, once: only the state's writer adds it.
-            self.states.add_duty([days[d] for d in won if days[d]])
-            pending = sorted(lost)
-            if not pending:
-                return out
+        cache = self._known
+        try:
+            for _ in range(MAX_TRIES):
+                # The states this worker wrote last are known without asking: the compare-and-set
+                # still checks each against Redis, and a device another worker changed is read again.
+                missing = [d for d in pending if d not in cache]
+                if missing:
+                    if len(cache) + len(missing) > KNOWN_MAX:
+                        self.flush()
+                        cache.clear()
+                        missing = pending
+                    for device_id, doc in self.states.read(missing).items():
+                        cache[device_id] = Known.of(doc)
+                writes: dict[str, tuple[dict[str, Any] | None, dict[str, Any], float | None | str]] = {}
+                made: dict[str, list[Alert]] = {}
+                days: dict[str, DayAdds] = {}
+                for device_id in pending:
+                    known = cache[device_id]
+                    st = known.state
+                    shape = (dict(st.pending) if st.pending else {}, dict(st.open) if st.open else {}, st.still)
+                    made[device_id], new, before = self._device(device_id, known, items[device_id], now, days)
+                    # Written when a condition began, ended or held on (the shared part of the
+                    # state), or when the newest fix written is FLUSH_S old: between those, a fix
+                    # only moves the device on, and that waits in memory (flushed by the sweep
+                    # too). A worker that reads it meanwhile sees every condition as it is.
+                    if (made[device_id] or known.v is None or (st.pending, st.open, st.still) != shape
+                            or st.ts - known.written_ts >= FLUSH_S or new is not None):
+                        writes[device_id] = (None if known.v is None else {"v": known.v}, new or known.doc(),
+                                             self._due(known, before, now))
+                    else:
+                        known.dirty = True
+                lost = self.states.write(writes)
+                won = [d for d in pending if d not in lost]
+                for device_id in won:
+                    known = cache[device_id]
+                    if device_id in writes:
+                        known.v = (known.v or 0) + 1  # as the script counted it
+                        known.written_ts, known.dirty = known.state.ts, False
+                    out.extend(made[device_id])
+                for device_id in lost:
+                    del cache[device_id]  # changed by another worker: read it again
+                # What the collectors' fixes add to their day, once: only the state's writer adds it.
+                self.states.add_duty([days[d] for d in won if d in days])
+                pending = sorted(lost)
+                if not pending:
+                    return out
+        except BaseException:
+            for device_id in pending:  # run but perhaps not written: known no more
+                cache.pop(device_id, None)
+            raise
         raise RuntimeError(f"supervision: {len(pending)} devices kept changing under this worker; batch retried")
 
-    def _device(self, device_id: str, old: dict[str, Any] | None, seq: Sequence[Position | DeviceAlarm],
-                now: float, adds: DayAdds) -> tuple[list[Alert], dict[str, Any], float | None | str]:
-        state = WatchState.from_json(old)
-        meta = dict((old or {}).get("meta") or {})
+    def _device(self, device_id: str, known: Known, seq: Sequence[Position | DeviceAlarm],
+                now: float, days: dict[str, DayAdds]) -> tuple[list[Alert], dict[str, Any] | None, float]:
+        """Run one device's fixes and alarms on its state (changed in place). Returns its alerts,
+        the document to write when it must be written whatever changed (None: the caller decides)
+        and the state's newest fix time before (for ``_due``)."""
+        state, meta = known.state, known.meta
         before = state.ts
-        fix_ts = [r.ts for r in seq if isinstance(r, Position)]
         # A batch whose newest fix is the state's newest already: this batch (or its copy) was
         # watched and written before; its store may have failed. Make its alerts again.
-        if fix_ts and max(fix_ts) == before and old and old.get("emitted"):
-            return [Alert(**a) for a in old["emitted"]], {**old}, "-"
+        if known.emitted and max((r.ts for r in seq if isinstance(r, Position)), default=None) == before:
+            return [Alert(**a) for a in known.emitted], known.doc(), math.inf  # (as it was: "-")
+        # (The document to write is made by the caller, and only when it writes: most fixes wait.)
         alerts: list[Alert] = []
         for r in seq:
-            if isinstance(r, Position) and r.kind == "collector":
-                meta.update({"kind": "collector", "type": "collector", "status": r.status or ""})
-                meta.update({k: v for k, v in (("department", r.department), ("grid", r.grid_code)) if v})
-                changes, source = self._collector(device_id, r, state, adds), RULE_SOURCE
-            elif isinstance(r, Position):
-                meta.update({k: v for k, v in (("kind", "vehicle"), ("type", r.subtype), ("department", r.department),
-                                               ("grid", r.grid_code)) if v})
-                limits = self._limits_for(r.subtype)
-                facts = self.sup.geofences.facts(device_id, r.subtype, r.lat, r.lon, self._minute(r.ts), limits.edge_m,
-                                                 limits.route_buffer_m)
-                changes, source = observe(state, r.ts, r.lat, r.lon, r.speed, facts, limits), RULE_SOURCE
+            if isinstance(r, Position):
+                if r.department:
+                    meta["department"] = r.department
+                if r.grid_code:
+                    meta["grid"] = r.grid_code
+                if r.kind == "collector":
+                    meta["kind"] = meta["type"] = "collector"
+                    meta["status"] = r.status or ""
+                    changes = self._collector(device_id, r, state, days)
+                else:
+                    meta["kind"] = "vehicle"
+                    if r.subtype:
+                        meta["type"] = r.subtype
+                    changes = observe(state, r.ts, r.lat, r.lon, r.speed, self._facts.get(id(r), NO_FACTS),
+                                      self._limits_for(r.subtype))
+                source = RULE_SOURCE
             else:
                 meta.setdefault("type", r.kind)
                 changes, source = said(state, r.rule, r.key, r.phase, r.ts, r.lat, r.lon, r.detail or ""), r.source
-            alerts.extend(self._alert(device_id, c, meta, source) for c in changes)
-        new = {**state.to_json(), "meta": meta, "emitted": [_alert_dict(a) for a in alerts]}
-        due: float | None | str = "-"
-        if state.ts > before:  # a new fix: off the air if nothing more comes for offline_after_s
-            due = state.ts + self._offline_after(meta)
-            # A fix that comes already that old (a device's buffer sent late, an import) is history,
-            # not a device that just fell silent: nobody is told of it now.
-            if "offline|" in state.open or due <= now:
-                due = None
-        return alerts, new, due
+            if changes:
+                alerts.extend(self._alert(device_id, c, meta, source) for c in changes)
+        known.emitted = [_alert_dict(a) for a in alerts] if alerts else []
+        return alerts, None, before
+
+    def _due(self, known: Known, before: float, now: float) -> float | None | str:
+        """When the device falls silent, as its write says it ("-": as it was)."""
+        state = known.state
+        if not state.ts > before:
+            return "-"
+        # A new fix: off the air if nothing more comes for offline_after_s. A fix that comes already
+        # that old (a device's buffer sent late, an import) is history, not a device that just fell
+        # silent: nobody is told of it now.
+        due = state.ts + self._offline_after(known.meta)
+        return None if "offline|" in state.open or due <= now else due
+
+    def flush(self) -> None:
+        """Write the states whose last fixes wait in memory (a device that lost a race to
+        another worker is forgotten: that worker's state is the newer)."""
+        dirty = {d: k for d, k in self._known.items() if k.dirty}
+        if not dirty:
+            return
+        writes: dict[str, tuple[dict[str, Any] | None, dict[str, Any], float | None | str]] = {}
+        for device_id, known in dirty.items():
+            due = known.state.ts + self._offline_after(known.meta)
+            writes[device_id] = ({"v": known.v}, known.doc(), None if "offline|" in known.state.open else due)
+        lost = self.states.write(writes)
+        for device_id, known in dirty.items():
+            if device_id in lost:
+                del self._known[device_id]
+            else:
+                known.v = (known.v or 0) + 1
+                known.written_ts, known.dirty = known.state.ts, False
 
     def _alert(self, device_id: str, c: Change, meta: dict[str, Any], source: str) -> Alert:
         severity = RULE_SEVERITY.get(c.rule, "alert")
@@ -164,7 +273,7 @@ class Watch:
                      alarm_key=c.key or None, device_type=meta.get("type") or meta.get("kind"),
                      department=meta.get("department"))
 
-    def _collector(self, device_id: str, r: Position, state: WatchState, adds: DayAdds) -> list[Change]:
+    def _collector(self, device_id: str, r: Position, state: WatchState, days: dict[str, DayAdds]) -> list[Change]:
         """A collector's fix: on duty by its rota unless it signed off; in its area when it has
         one and the fix is in a grid."""
         on = self._collector_on_duty(device_id, r.status, r.ts)
@@ -172,7 +281,8 @@ class Watch:
         in_area = None if not area or not r.grid_code else r.grid_code in area
         changes, duty = observe_collector(state, r.ts, r.lat, r.lon, on, in_area, self.sup.collector)
         if duty.in_area_s or duty.metres or (on and r.grid_code):
-            adds.add(self._day(r.ts), device_id, duty.in_area_s, duty.metres, r.grid_code if on else None)
+            days.setdefault(device_id, DayAdds()).add(self._day(r.ts), device_id, duty.in_area_s, duty.metres,
+                                                      r.grid_code if on else None)
         return changes
 
     def _collector_on_duty(self, device_id: str, status: str | None, t: float) -> bool:
@@ -204,8 +314,16 @@ class Watch:
         return limits
 
     def _minute(self, ts: float) -> int:
-        t = datetime.fromtimestamp(ts, self.tz)
-        return t.hour * 60 + t.minute
+        """The local minute of the day at ts. The zone's offset is looked up once an hour of
+        fixes (a datetime per fix cost more than the rules themselves)."""
+        hour = int(ts // 3600)
+        offset = self._offsets.get(hour)
+        if offset is None:
+            if len(self._offsets) > 1000:
+                self._offsets.clear()
+            delta = datetime.fromtimestamp(hour * 3600, self.tz).utcoffset()
+            offset = self._offsets[hour] = delta.total_seconds() if delta else 0.0
+        return int((ts + offset) // 60) % 1440
 
     # --- between batches: who went off the air ----------------------------------------------
     def sweep(self, batch: Batch) -> None:
@@ -213,7 +331,10 @@ class Watch:
         if not self.sup.enabled:
             return
         now = batch.now
+        self.flush()
         pending = self.states.silent_due(now)
+        for device_id in pending:  # the sweep writes these: what this worker knows of them goes
+            self._known.pop(device_id, None)
         for _ in range(MAX_TRIES):
             if not pending:
                 return
