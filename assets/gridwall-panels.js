@@ -263,6 +263,39 @@
       setText(byId("gw-veh-" + k + "-parked"), r.parked);
     });
   }
+  // --- the collectors per team (dashboard/screens/collector_board.py) -----------------------------
+  var COLL_CELLS = ["gw-c-name", "gw-c-on", "gw-c-rate", "gw-c-cover", "gw-c-km", "gw-c-alarms"];
+  function fillCollector(el, r, label) {
+    var c = el.children;
+    setClass(el, "gw-coll-row" + (r.low ? " gw-coll-low" : "") + (label ? " gw-coll-total" : ""));
+    if (!label) { el.setAttribute("data-code", r.code); }
+    setText(c[0], label || name(r));
+    setText(c[1], r.on_duty + "/" + r.members);
+    setText(c[2], String(r.rate).replace(" %", "%"));
+    setText(c[3], String(r.coverage).replace(" %", "%"));
+    setText(c[4], r.km);
+    setText(c[5], r.alarms);
+    setClass(c[5], "gw-c-alarms" + (r.alarms ? " gw-has-alarms" : ""));
+  }
+  function applyCollectors(data) {
+    var list = byId("gw-coll"), total = byId("gw-coll-total");
+    if (!list || !data || !data.ready) { return; }
+    var make = cells(COLL_CELLS);
+    var els = rows(list, data.rows.length, make);
+    data.rows.forEach(function (r, i) { fillCollector(els[i], r, null); });
+    clipRows(list);
+    if (total) {  // the total row is the layout's own element: its cells made once
+      if (total.children.length !== COLL_CELLS.length) {
+        total.textContent = "";
+        COLL_CELLS.forEach(function (c) {
+          var span = document.createElement("span");
+          span.className = c;
+          total.appendChild(span);
+        });
+      }
+      fillCollector(total, data.total, gw.word("coll_total"));
+    }
+  }
   function applyCategories(c) {
     if (!c) { return; }
     setText(byId("gw-cat-component"), c.component);
@@ -282,6 +315,7 @@
     applyTicker(b.ticker, b.day);
     if (gw.sound) { gw.sound.check(b.ticker); }
     applyVehicles(b.vehicles);
+    applyCollectors(b.collectors);
     applyCategories(b.categories);
     if (gw.charts) { gw.charts.redraw(); }  // a figure only when its data or size changed: Plotly.react, in place
     P.applies += 1;

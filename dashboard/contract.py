@@ -43,6 +43,7 @@ ELEMENT_IDS: Final = (
     "gw-ticker", "gw-ticker-box", "gw-sound-hint",
     "gw-cat-component", "gw-cat-event", "gw-chart-hourly", "gw-chart-cats",
     "gw-p-rot",           # the rotating side views
+    "gw-coll", "gw-coll-total",  # the collectors per team (rows made by the browser)
 )  # fmt: skip
 
 # Families of ids: one element per key ("gw-kpi-overdue"); the browser builds them from the
@@ -107,7 +108,7 @@ POLL_FIELDS: Final[Mapping[str, tuple[str, ...]]] = {
     "device": ("id", "kind", "subtype", "lat", "lon", "ts", "online"),
     "case": ("case_id", "open", "lat", "lon", "due", "warn_at", "suspended"),
     "alert": ("alert_id", "severity", "state", "lat", "lon"),
-    "board": ("day", "today", "overdue", "rank", "ticker", "hourly", "categories", "vehicles", "history"),
+    "board": ("day", "today", "overdue", "rank", "ticker", "hourly", "categories", "vehicles", "collectors", "history"),
     "board.history": ("ready", "pct"),
 }
 
@@ -120,6 +121,7 @@ JS_WORDS: Final = (
     "fresh_stale", "waiting_data",                               # ... with no answer; no picture yet
     "feed_gps", "feed_video", "feed_case",                       # ... naming a quiet feed
     "hour_tick", "history_loading", "history_loading_any", "date_locale",
+    "coll_total",                                                # the collectors' total row
 )  # fmt: skip
 
 

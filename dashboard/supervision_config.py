@@ -54,7 +54,8 @@ class SupervisionConfigError(ValueError):
 # The collectors' duty periods ([D]): the demo city's, a common 城管 rota (08:00-12:00, 14:00-18:00
 # on working days, following the city's working calendar: holidays off, make-up days worked).
 COLLECTOR_PERIODS: tuple[str, ...] = ("08:00-12:00", "14:00-18:00")
-_COLLECTOR_KEYS = {f.name for f in dataclasses.fields(CollectorLimits)} | {"duty_hours", "schedules"}
+_COLLECTOR_KEYS = {f.name for f in dataclasses.fields(CollectorLimits)} | {"duty_hours", "schedules", "days"}
+DUTY_DAYS = ("workdays", "every_day")  # the city's working days [D], or every day of the year (shifts)
 
 
 @dataclass(frozen=True)
@@ -162,7 +163,11 @@ def _collectors(table: Mapping[str, Any], city: WorkCalendar) -> tuple[Collector
     extra = sorted(k for k in table if k not in _COLLECTOR_KEYS)
     if extra:
         raise SupervisionConfigError(f"{where}: unknown key {extra[0]!r}; the keys are {', '.join(sorted(_COLLECTOR_KEYS))}")
-    numbers = {k: v for k, v in table.items() if k not in ("duty_hours", "schedules")}
+    numbers = {k: v for k, v in table.items() if k not in ("duty_hours", "schedules", "days")}
+    days = table.get("days", "workdays")
+    if days not in DUTY_DAYS:
+        raise SupervisionConfigError(f"{where}: days = {days!r}: one of {', '.join(DUTY_DAYS)}")
+    every_day = days == "every_day"
     for name, value in numbers.items():
         if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
             raise SupervisionConfigError(f"{where}: {name} = {value!r}: a positive number is needed")
@@ -172,7 +177,9 @@ def _collectors(table: Mapping[str, Any], city: WorkCalendar) -> tuple[Collector
         items = [periods] if isinstance(periods, str) else periods
         if not isinstance(items, list) or not items or not all(isinstance(p, str) for p in items):
             raise SupervisionConfigError(f"{at}: duty hours are a list like [\"08:00-12:00\", \"14:00-18:00\"]")
-        try:  # the city's days (weekend, holidays, make-up days), the collectors' own hours
+        try:  # the city's days (weekend, holidays, make-up days), or every day; the collectors' own hours
+            if every_day:
+                return WorkCalendar(timezone=city.timezone, periods=items, weekend=())
             return WorkCalendar(timezone=city.timezone, periods=items, weekend=city.weekend, holidays=city.holidays,
                                 workdays=city.workdays)
         except ValueError as exc:

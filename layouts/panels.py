@@ -21,7 +21,8 @@ from dash import dcc, html
 from dashboard.contract import LOADING_PANELS, TODAY_KEYS, VEHICLE_COLS, VEHICLE_ROWS
 from dashboard.i18n import t
 
-VIEWS = ("hourly", "cats", "vehicles")
+VIEWS = ("hourly", "cats", "vehicles", "collectors")
+COLLECTOR_COLS = ("coll_team", "coll_on", "coll_rate", "coll_cover", "coll_km", "coll_alarms")
 GRAPH_CONFIG = {"staticPlot": True, "displayModeBar": False, "responsive": False}
 EMPTY_FIGURE = {"data": [], "layout": {"paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
                                        "xaxis": {"visible": False}, "yaxis": {"visible": False},
@@ -157,8 +158,14 @@ def rotator_panel(lang: str, rotate_s: float) -> html.Div:
         for r in VEHICLE_ROWS
     ]
     vehicles = _view("vehicles", t("vehicles_title", lang), html.Div([header, *rows], className="gw-veh"))
+    # The collectors per team (dashboard/screens/collector_board.py): rows made by the browser.
+    coll_head = html.Div([html.Span(t(k, lang)) for k in COLLECTOR_COLS], className="gw-thead")
+    collectors = _view("collectors", t("coll_title", lang),
+                       html.Div([coll_head, html.Div(id="gw-coll", className="gw-coll-list"),
+                                 html.Div(id="gw-coll-total", className="gw-coll-row gw-coll-total")],
+                                className="gw-coll"))
     dots = html.Div([html.Span(className="gw-dot", **{"data-view": v}) for v in VIEWS], className="gw-rot-dots")
-    return html.Div([hourly, cats, vehicles, dots], id="gw-p-rot", className="gw-panel gw-rotator",
+    return html.Div([hourly, cats, vehicles, collectors, dots], id="gw-p-rot", className="gw-panel gw-rotator",
                     **{"data-rotate-s": f"{max(rotate_s, 0):g}"})
 
 

@@ -13,7 +13,8 @@
   (``unknown``), and counts in the city's totals;
 - the alert ticker: the video alerts of the last day and the urgent open cases, newest first;
 - the rotating views: reports and closures by hour today (SQL, at most once a minute), open
-  cases by category, vehicles online / moving / parked by subtype;
+  cases by category, vehicles online / moving / parked by subtype; the collectors per team (在岗,
+  在岗率, coverage, km, alarms: dashboard/screens/collector_board.py);
 - ``history``: whether the case history is still streaming in (dashboard/store/catchup.py);
   until it is, the wall shows a loading state instead of figures that are not yet right.
 
@@ -56,13 +57,15 @@ from dashboard.casework.scoring import preset as load_preset
 from dashboard.city.model import City
 from dashboard.config import Settings
 from dashboard.contract import OFFLINE_AFTER_S, VEHICLE_SUBTYPES
-from dashboard.screens import daystart
+from dashboard.screens import collector_board, daystart
 from dashboard.screens.names import load_names
 from dashboard.store import case_history
+from dashboard.store.alarm_counts import alarm_counts
 from dashboard.store.board import BoardInputs, BoardStore, board_store
 from dashboard.store.hot import HotStore
 from dashboard.store.hotdoc import doc_light
 from dashboard.store.liverank import CITY, RECONCILE_S, LiveRank
+from dashboard.supervision_config import from_settings as supervision_settings
 
 log = logging.getLogger("gridwall.board")
 
@@ -122,6 +125,11 @@ class WallBoard:
         self.city: City | None = self.names.city
         self.catalogue: Catalogue = self.names.catalogue
         self.rules, self.policy = casedata.city_rules(settings.section("casework"))
+        # The collector board (dashboard/screens/collector_board.py): its inputs change slowly
+        # and cost a read of every collector's day, so it is made every COLLECTORS_S.
+        self.sup = supervision_settings(settings)
+        self.duty = hot.watch_states()
+        self._collectors: dict[str, tuple[float, dict[str, Any]]] = {}  # scope key -> (until, board)
         self._next = 0.0
         self._base_checked: dict[str, float] = {}  # by scope key
 
@@ -184,6 +192,7 @@ class WallBoard:
             "hourly": self._hourly(day, now, today.get("reported"), scope),
             "categories": self._categories(cases),
             "vehicles": self._vehicles(inputs.vehicles, now, scope),
+            "collectors": self._collector_board(now, scope),
         }
 
     def kpi(self, now: float, scope: Scope, cases: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -401,5 +410,29 @@ class WallBoard:
         total = {k: sum(rows[s][k] for s in order) for k in ("total", "online", "moving", "parked")}
         return {"rows": [{"subtype": s, **rows[s]} for s in order], "total": total}
 
+
+    def _collector_board(self, now: float, scope: Scope = CITY_SCOPE) -> dict[str, Any]:
+        until, board = self._collectors.get(scope.key, (0.0, {}))
+        if now < until:
+            return board
+        midnight, next_midnight = period_range("day", now, self.timezone)
+        day = datetime.fromtimestamp(now, self.zone).date()
+        seen = self.store.seen_since("collector", midnight)
+        ids = [i.decode() if isinstance(i, bytes) else str(i) for i in seen]
+        docs = self.store.device_docs(ids)
+        collectors = [(cid, doc, float(doc.get("ts") or 0.0)) for cid, doc in zip(ids, docs, strict=True)
+                      if doc and scope.sees(doc)]
+        team_alarms: Counter[str] = Counter()
+        for (_day, _rule, device_type, department), n in alarm_counts(self.engine, day, day, self.timezone).items():
+            if device_type == "collector":
+                team_alarms[department] += n
+        board = collector_board.team_board(collectors, day, self.duty.duty_day(day.isoformat()), team_alarms,
+                                           (midnight, next_midnight), now, self.sup, self.names, self.timezone,
+                                           self.offline_after_s)
+        self._collectors[scope.key] = (now + COLLECTORS_S, board)
+        return board
+
+
+COLLECTORS_S = 30.0  # the collector board is made again this often (its figures move by the minute)
 
 BoardMaker = WallBoard  # the name the ingest worker and the tests know it by

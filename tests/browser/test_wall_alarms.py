@@ -70,3 +70,48 @@ def test_an_overspeed_alarm_reaches_the_ticker_and_the_map_and_ends(wall, browse
         assert alarm_id in ticker(browser)  # the ticker still tells it, as ended
     errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert errors == [], errors
+
+
+def test_the_collector_board_shows_each_team_on_duty(stack, tmp_path: Path, browser, artifacts: Path) -> None:
+    """Three collectors of two teams walk (on duty around the clock, every day, for the test);
+    the wall's rotating panel shows each team's collectors on duty, its 在岗率 and the total."""
+    from dataclasses import replace
+
+    settings = replace(stack.settings(tmp_path), sections={
+        "supervision": {"collector": {"duty_hours": ["00:00-24:00"], "days": "every_day"}}})
+    grant(settings.resolved_database_url)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = make_server("127.0.0.1", free_port(), create_app(settings).server, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with running_ingest(settings), publisher(settings, "coll") as pub:
+            now = time.time()
+            team = {"C701": "HWC", "C702": "HWC", "C703": "SZC"}
+            for k in range(6):  # a fix every 20 s for the last two minutes
+                for i, (cid, dept) in enumerate(team.items()):
+                    pub.publish(*gps(cid, 30.26 + i * 1e-3 + k * 1e-4, 120.15, now - 120 + k * 20, kind="collector",
+                                     department=dept, status="patrol"), qos=1)
+            browser.get(f"http://127.0.0.1:{server.server_port}/")
+            eventually(lambda: js(browser, "var g = window.gridwall; return !!(g && g.panels && g.panels.applies > 0"
+                                           " && g.panels.board && g.panels.board.collectors"
+                                           " && g.panels.board.collectors.total.members === 3);"), 60,
+                       "the board with the three collectors")
+            js(browser, "gridwall.panels.showView(3);")
+            got = eventually(lambda: js(browser, "return Array.from(document.querySelectorAll('#gw-coll > div')).map("
+                                                 "function (r) { return [r.getAttribute('data-code'),"
+                                                 " Array.from(r.children).map(function (c) { return c.textContent; })]; });"),
+                             10, "the collector rows")
+            rows = dict(got)
+            assert set(rows) == {"HWC", "SZC"}, got
+            assert rows["HWC"][0] == "环卫处" and rows["HWC"][1] == "2/2" and rows["SZC"][1] == "1/1", got
+            assert rows["HWC"][2].endswith("%") and rows["HWC"][2] != "—", got  # on duty in the last two minutes
+            total = js(browser, "return Array.from(document.getElementById('gw-coll-total').children)"
+                                ".map(function (c) { return c.textContent; });")
+            assert total[0] == "全部" and total[1] == "3/3", total
+            visible = js(browser, "var v = document.getElementById('gw-view-collectors'); var r = v.getBoundingClientRect();"
+                                  " return getComputedStyle(v).display !== 'none' && r.width > 200 && r.height > 200;")
+            assert visible
+            time.sleep(1.5)  # the views cross-fade: the picture once it has
+            browser.save_screenshot(str(artifacts / "wall-collectors.png"))
+    finally:
+        server.shutdown()

@@ -387,15 +387,16 @@ def test_ultra_wide_uses_the_width(start_wall, need_chromium, artifacts: Path) -
         boxes = js(driver, "var r = function (s) { var b = document.querySelector(s).getBoundingClientRect();"
                            " return [Math.round(b.left), Math.round(b.top), Math.round(b.width), Math.round(b.height)]; };"
                            " return {canvas: r('#gw-canvas'), map: r('#gw-map-box'), hourly: r('#gw-view-hourly'),"
-                           " cats: r('#gw-view-cats'), veh: r('#gw-view-vehicles'), dept: r('#gw-p-rank-dept'),"
+                           " cats: r('#gw-view-cats'), veh: r('#gw-view-vehicles'), coll: r('#gw-view-collectors'),"
+                           " dept: r('#gw-p-rank-dept'),"
                            " alerts: r('#gw-p-alerts'), today: r('#gw-p-today')};")
         assert boxes["canvas"][2] == 3840
         assert boxes["map"][2] >= 1500, boxes  # the map grows, and so do the panels beside it
-        views = [boxes[k] for k in ("hourly", "cats", "veh")]
-        assert len({v[1] for v in views}) == 3 and all(v[3] >= 200 for v in views), views  # all three, one above the other
+        views = [boxes[k] for k in ("hourly", "cats", "veh", "coll")]
+        assert len({v[1] for v in views}) == 4 and all(v[3] >= 200 for v in views), views  # all four, one above the other
         visible = js(driver, "return Array.from(document.querySelectorAll('#gw-p-rot .gw-view')).map(function (v) {"
                              " return getComputedStyle(v).visibility + getComputedStyle(v).opacity; });")
-        assert visible == ["visible1"] * 3
+        assert visible == ["visible1"] * 4
         lefts = sorted({boxes[k][0] for k in ("today", "dept", "map", "hourly", "alerts")})
         assert len(lefts) == 5, boxes  # five columns
         no_overflow(driver)

@@ -56,3 +56,28 @@ def test_a_team_weighs_time_not_rates():
     got = figures(["A", "B"], days, day, day[1], lambda c: ROTA if c == "A" else short, {}, TZ)
     team = by_team(got, {"A": "T", "B": "T"})["T"]
     assert team.on_duty_rate == pytest.approx(4 / 9)  # not the mean of 50 % and 0 %
+
+
+def test_the_wall_s_board_is_per_team_worst_rate_first_with_no_person_on_it():
+    from collections import Counter
+
+    from dashboard.casework.workcalendar import WorkCalendar
+    from dashboard.screens.collector_board import team_board
+    from dashboard.screens.names import Names
+    from dashboard.supervision_config import Supervision
+
+    now = at(2026, 12, 4, 10)  # a Friday, two hours into the rota
+    sup = Supervision(rota=ROTA, areas={"A1": frozenset({"G1", "G2"})})
+    collectors = [("A1", {"department": "HWC", "name": "张三"}, now - 10),
+                  ("A2", {"department": "HWC", "status": "off_duty"}, now - 10),
+                  ("B1", {"department": "SZC"}, now - 3600)]  # silent an hour: not on duty now
+    today = {"A1": Day(7200, 3000, frozenset({"G1"})), "A2": Day(3600, 0, frozenset()), "B1": Day(600, 0, frozenset())}
+    board = team_board(collectors, date(2026, 12, 4), today, Counter({"HWC": 2, "SZC": 1}),
+                       (at(2026, 12, 4), at(2026, 12, 5)), now, sup, Names(None, None), TZ, 300)
+    assert [r["code"] for r in board["rows"]] == ["SZC", "HWC"]  # 600 s of 2 h before 10,800 s of 4 h
+    hwc = board["rows"][1]
+    assert (hwc["members"], hwc["on_duty"], hwc["rate"], hwc["coverage"], hwc["km"], hwc["alarms"]) == \
+        (2, 1, "75.00 %", "50.00 %", "3.0", 2)
+    assert board["rows"][0]["rate"] == "8.33 %" and board["rows"][0]["low"] and hwc["low"]  # both under 80 %
+    assert board["total"]["members"] == 3 and board["total"]["alarms"] == 3
+    assert "张三" not in str(board)  # the wall shows teams, never a person

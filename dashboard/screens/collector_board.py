@@ -1,0 +1,75 @@
+"""The collector supervision board (docs/supervision.md "The collector board"): per team, how
+many collectors are on duty now, their 在岗率, grid coverage and distance today, and their
+supervision alarms today. On the wall's rotating panel (teams only: a screen in a hall shows no
+person) and on the desk (each collector, for the roles that may see them).
+
+Pure: the collectors' hot docs, their day figures (dashboard/store/watch_state.py), the alarm
+counts (dashboard/store/alarm_counts.py), the rotas and areas (dashboard/supervision_config.py)
+and the names come in; ``now`` is a parameter.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from dashboard.casework.collector_duty import DayFigures, DutyFigures, by_team, figures
+from dashboard.casework.nearest import OFF_DUTY_STATUSES
+from dashboard.casework.rates import percent
+from dashboard.screens.names import Names
+from dashboard.supervision_config import Supervision
+
+NO_TEAM = ""
+
+
+def on_duty_now(doc: Mapping[str, Any], last_fix: float, now: float, sup: Supervision, offline_after_s: float) -> bool:
+    """Heard from within the offline window, not signed off, and in its rota's hours."""
+    cid = str(doc.get("id") or doc.get("device_id") or "")
+    return (now - last_fix <= offline_after_s and str(doc.get("status") or "").strip().lower() not in OFF_DUTY_STATUSES
+            and sup.on_duty(cid, now))
+
+
+def rows(collectors: Sequence[tuple[str, Mapping[str, Any], float]], day: date, today: Mapping[str, DayFigures],
+         period: tuple[float, float], now: float, sup: Supervision, timezone: str,
+         offline_after_s: float) -> tuple[dict[str, DutyFigures], dict[str, str], dict[str, bool]]:
+    """Each collector's figures today, its team and whether it is on duty now. ``collectors``:
+    (id, hot doc, last fix time)."""
+    ids = [cid for cid, _doc, _t in collectors]
+    per = figures(ids, {day: today}, period, now, sup.rota_of, sup.areas, timezone)
+    team = {cid: str(doc.get("department") or NO_TEAM) for cid, doc, _t in collectors}
+    on = {cid: on_duty_now({"id": cid, **doc}, t, now, sup, offline_after_s) for cid, doc, t in collectors}
+    return per, team, on
+
+
+def team_board(collectors: Sequence[tuple[str, Mapping[str, Any], float]], day: date,
+               today: Mapping[str, DayFigures], team_alarms: Counter[str], period: tuple[float, float], now: float,
+               sup: Supervision, names: Names, timezone: str, offline_after_s: float) -> dict[str, Any]:
+    """The wall's view: one row per team (department), worst 在岗率 first, and the total.
+    ``team_alarms``: department -> the collectors' supervision alarms today."""
+    per, team, on = rows(collectors, day, today, period, now, sup, timezone, offline_after_s)
+    teams = by_team(per, team)
+    members: Counter[str] = Counter(team.values())
+    on_now: Counter[str] = Counter(team[c] for c, yes in on.items() if yes)
+
+    def row(code: str, f: DutyFigures, n: int, on_duty: int, alarm_n: int) -> dict[str, Any]:
+        zh, en = names.department(code) if code else ("—", "—")
+        return {"code": code, "zh": zh, "en": en, "members": n, "on_duty": on_duty, "rate": percent(f.on_duty_rate),
+                "coverage": percent(f.coverage), "km": f"{f.km:.1f}", "alarms": alarm_n,
+                "low": f.on_duty_rate is not None and f.on_duty_rate < LOW_RATE}
+
+    out = [row(code, f, members[code], on_now[code], team_alarms[code]) for code, f in teams.items()]
+    out.sort(key=lambda r: (_rate_key(teams[r["code"]]), r["code"]))
+    total = sum(teams.values(), DutyFigures())
+    return {"ready": True, "rows": out,
+            "total": row(NO_TEAM, total, len(collectors), sum(on_now.values()),
+                         sum(n for code, n in team_alarms.items() if code in teams))}
+
+
+LOW_RATE = 0.8  # a team under this 在岗率 is marked on the wall [D]
+
+
+def _rate_key(f: DutyFigures) -> float:
+    rate = f.on_duty_rate
+    return 2.0 if rate is None else rate  # the lowest rate first; teams not scheduled last
