@@ -44,6 +44,17 @@ def _weekly_page(settings: Settings, guard: Any, lang: str, week: str | None) ->
     return weekly.layout(settings, lang, principal, page, None)
 
 
+def _collectors_page(settings: Settings, guard: Any, hot: HotStore, lang: str) -> Any:
+    from dashboard.access.masking import Masking
+    from layouts import collectors
+
+    principal = guard.principal()
+    masking = Masking.for_role(principal.masked, guard.alias_key, settings.mask_address)  # type: ignore[arg-type]
+    page = desk_api.collectors_answer(db.engine_for(settings.resolved_database_url), settings, hot, principal, masking,
+                                      time.time())
+    return collectors.layout(settings, lang, principal, page)
+
+
 def create_app(settings: Settings | None = None) -> Dash:
     from layouts import desk, replay, wall
 
@@ -69,6 +80,8 @@ def create_app(settings: Settings | None = None) -> Dash:
         "/desk", "see.desk", lambda lang="zh", **_: desk.layout(settings, pick_lang(lang), guard.principal())))
     dash.register_page("weekly", path="/desk/weekly", title="gridwall · 每周督办清单", layout=guard.page(
         "/desk/weekly", "see.desk", lambda lang="zh", week=None, **_: _weekly_page(settings, guard, pick_lang(lang), week)))
+    dash.register_page("collectors", path="/desk/collectors", title="gridwall · 监督员考核", layout=guard.page(
+        "/desk/collectors", "see.desk", lambda lang="zh", **_: _collectors_page(settings, guard, hot, pick_lang(lang))))
     dash.register_page("replay", path="/desk/replay", title="gridwall · 轨迹回放", layout=guard.page(
         "/desk/replay", "see.desk", lambda lang="zh", **_: replay.layout(settings, pick_lang(lang), guard.principal(),
                                                                             time.time())))

@@ -46,9 +46,11 @@ from dashboard.access.web import Guard
 from dashboard.casework.nearest import Nearest
 from dashboard.casework.periods import period_range
 from dashboard.config import Settings
+from dashboard.contract import OFFLINE_AFTER_S
 from dashboard.exports import Column, to_csv, to_xlsx
 from dashboard.i18n import pick_lang, t
 from dashboard.poll import board_answer, parse_version
+from dashboard.screens import collector_board
 from dashboard.screens.desk import (
     COUNTED,
     EXPORT_MAX,
@@ -76,12 +78,16 @@ from dashboard.screens.desk_actions import (
 from dashboard.screens.desk_alerts import alert_list, alert_row
 from dashboard.screens.names import load_names
 from dashboard.screens.weekly import WeekError, week_bounds, weekly_list, weekly_table
+from dashboard.store.alarm_counts import alarms_by_device
 from dashboard.store.alert_handling import AlertHandling
+from dashboard.store.board import board_store
 from dashboard.store.case_page import case_head, case_page
 from dashboard.store.counted import counted_cases
+from dashboard.store.evaluation import evaluate
 from dashboard.store.hot import REDIS_DOWN, HotStore
 from dashboard.store.outbox import Outbox
 from dashboard.store.weekly import weekly_cases
+from dashboard.supervision_config import from_settings as supervision_settings
 
 JSON = "application/json"
 
@@ -113,6 +119,24 @@ def weekly_answer(engine: Engine, settings: Settings, principal: Any, week: str 
     label, start, end = week_bounds(week, now, settings.timezone)
     rows = weekly_cases(engine, start, min(end, now))
     return weekly_list(rows, load_names(settings.city_dir), principal.scope, label, start, end, now)
+
+
+def collectors_answer(engine: Engine, settings: Settings, hot: HotStore, principal: Any, masking: Masking,
+                      now: float) -> dict[str, Any]:
+    """The collector board of today (docs/supervision.md "The collector board"): the collectors
+    heard from today in the principal's districts, per team, with their day and today's counters."""
+    zone = ZoneInfo(settings.timezone)
+    day = datetime.fromtimestamp(now, zone).date()
+    period = period_range("day", now, settings.timezone)
+    store = board_store(hot)
+    ids = [i.decode() if isinstance(i, bytes) else str(i) for i in store.seen_since("collector", period[0])]
+    collectors = [(cid, doc, float(doc.get("ts") or 0.0)) for cid, doc in zip(ids, store.device_docs(ids), strict=True)
+                  if doc and principal.scope.sees(doc)]
+    counters = {r.code: r.counters for r in evaluate(engine, "collector", period, now).rows}
+    return collector_board.desk_board(
+        collectors, day, hot.watch_states().duty_day(day.isoformat()),
+        alarms_by_device(engine, day, day, settings.timezone, "collector"), counters, period, now,
+        supervision_settings(settings), load_names(settings.city_dir), masking, settings.timezone, OFFLINE_AFTER_S)
 
 
 def install(server: flask.Flask, guard: Guard, settings: Settings, hot: HotStore, engine: Engine) -> None:

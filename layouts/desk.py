@@ -146,6 +146,7 @@ def layout(settings: Settings, lang: str, principal: Principal) -> html.Div:
             html.Div([
                 html.Span(principal.name, className="gw-d-who"),
                 html.A(t("weekly_title", lang), href=f"/desk/weekly?lang={lang}", className="gw-d-link"),
+                html.A(t("cb_link", lang), href=f"/desk/collectors?lang={lang}", className="gw-d-link"),
                 html.A(t("desk_wall", lang), href="/", className="gw-d-link"),
                 html.A(t("replay_link", lang), href="/desk/replay" + ("?lang=en" if lang == "en" else ""), className="gw-d-link"),
                 html.A(t("lang_en" if lang == "zh" else "lang_zh", lang), id="gw-d-lang", className="gw-d-link",

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
+from dashboard.access.masking import Masking
 from dashboard.casework.collector_duty import DayFigures, DutyFigures, by_team, figures
 from dashboard.casework.nearest import OFF_DUTY_STATUSES
 from dashboard.casework.rates import percent
@@ -68,6 +69,46 @@ def team_board(collectors: Sequence[tuple[str, Mapping[str, Any], float]], day: 
 
 
 LOW_RATE = 0.8  # a team under this 在岗率 is marked on the wall [D]
+
+
+def desk_board(collectors: Sequence[tuple[str, Mapping[str, Any], float]], day: date,
+               today: Mapping[str, DayFigures], alarms: Counter[str], counters: Mapping[str, Any],
+               period: tuple[float, float], now: float, sup: Supervision, names: Names, masking: Masking,
+               timezone: str, offline_after_s: float) -> dict[str, Any]:
+    """The desk's view: each team (as the wall's) with its collectors, lowest 在岗率 first: on
+    duty now, 在岗率, coverage and km today, their alarms today, and today's reports, 核实 and
+    核查 on time (the collectors' evaluation counters, ``counters``: id -> Counters). Names and
+    ids through ``masking`` (a masked role sees aliases)."""
+    per, team, on = rows(collectors, day, today, period, now, sup, timezone, offline_after_s)
+    docs = {cid: doc for cid, doc, _t in collectors}
+    teams: dict[str, list[dict[str, Any]]] = {}
+    for cid, f in per.items():
+        c = counters.get(cid)
+        shown = masking.device({"id": cid, "name": docs[cid].get("name")})
+        teams.setdefault(team[cid], []).append({
+            "id": shown["id"], "name": shown.get("name") or "", "on_duty": on[cid],
+            "rate": percent(f.on_duty_rate), "coverage": percent(f.coverage), "km": f"{f.km:.1f}",
+            "alarms": alarms.get(cid, 0), "low": f.on_duty_rate is not None and f.on_duty_rate < LOW_RATE,
+            "reports": c.supervisor_reports if c else 0,
+            "verify": f"{c.verify_on_time}/{c.verify_due}" if c else "0/0",
+            "check": f"{c.check_on_time}/{c.check_due}" if c else "0/0",
+            "_rate": 2.0 if f.on_duty_rate is None else f.on_duty_rate,
+        })
+    team_figures = by_team(per, team)
+    out = []
+    for code, members in teams.items():
+        members.sort(key=lambda r: (r["_rate"], r["id"]))
+        for r in members:
+            del r["_rate"]
+        zh, en = names.department(code) if code else ("—", "—")
+        f = team_figures[code]
+        out.append({"code": code, "zh": zh, "en": en, "rate": percent(f.on_duty_rate), "coverage": percent(f.coverage),
+                    "km": f"{f.km:.1f}", "on_duty": sum(1 for r in members if r["on_duty"]), "members": members,
+                    "_rate": _rate_key(f)})
+    out.sort(key=lambda t: (t["_rate"], t["code"]))
+    for t in out:
+        del t["_rate"]
+    return {"day": day.isoformat(), "now": now, "teams": out, "collectors": len(per)}
 
 
 def _rate_key(f: DutyFigures) -> float:

@@ -9,7 +9,7 @@ from collections import Counter
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from dashboard.store.models import AlertRow
 
@@ -28,3 +28,17 @@ def alarm_counts(engine: Engine, first: date, last: date, timezone: str) -> Coun
         for start, rule, device_type, department in conn.execute(q):
             out[(start.astimezone(tz).date(), rule, device_type or "", department or "")] += 1
     return out
+
+
+def alarms_by_device(engine: Engine, first: date, last: date, timezone: str, device_type: str) -> Counter[str]:
+    """Alarms that started from local day ``first`` to ``last``, per device of one type (the
+    collector board's alarm column)."""
+    tz = ZoneInfo(timezone)
+    lo = datetime.combine(first, datetime.min.time(), tz)
+    hi = datetime.combine(last + timedelta(days=1), datetime.min.time(), tz)
+    q = (select(AlertRow.camera_id, func.count())
+         .where(AlertRow.rule.is_not(None), AlertRow.device_type == device_type, AlertRow.start >= lo,
+                AlertRow.start < hi)
+         .group_by(AlertRow.camera_id))
+    with engine.connect() as conn:
+        return Counter({device: int(n) for device, n in conn.execute(q)})

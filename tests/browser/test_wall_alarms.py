@@ -113,5 +113,15 @@ def test_the_collector_board_shows_each_team_on_duty(stack, tmp_path: Path, brow
             assert visible
             time.sleep(1.5)  # the views cross-fade: the picture once it has
             browser.save_screenshot(str(artifacts / "wall-collectors.png"))
+            # The desk's board: each team with its collectors by name (an admin sees them).
+            browser.get(f"http://127.0.0.1:{server.server_port}/desk/collectors")
+            sections = eventually(lambda: js(browser, "return Array.from(document.querySelectorAll("
+                                                      "'#gw-collectors section')).map(function (s) {"
+                                                      " return [s.getAttribute('data-code'), Array.from("
+                                                      "s.querySelectorAll('tr[data-id]')).map(function (r) {"
+                                                      " return r.getAttribute('data-id'); })]; });"),
+                                  30, "the desk's collector board")
+            assert dict(sections) == {"HWC": ["C701", "C702"], "SZC": ["C703"]}, sections
+            browser.save_screenshot(str(artifacts / "desk-collectors.png"))
     finally:
         server.shutdown()

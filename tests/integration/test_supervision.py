@@ -229,3 +229,32 @@ def test_a_collector_signed_off_is_not_offline(settings, parts, tmp_path, grids)
     pipeline.handle([walker("C901", now - 1, *home), walker("C902", now - 1, *home, status="off_duty")])
     pipeline.sweep(now + 3)
     assert [(r.rule, r.camera_id) for r in rows(engine)] == [("offline", "C901")]
+
+
+def test_the_desk_s_collector_board_masks_names_for_a_masked_role(settings, parts, tmp_path, grids):
+    from types import SimpleNamespace
+
+    from dashboard.access.masking import Masking
+    from dashboard.access.scope import CITY_SCOPE
+    from dashboard.desk_api import collectors_answer
+    from dashboard.store.alarm_counts import alarms_by_device
+
+    engine, hot = parts
+    home_grid, home, _away_grid, away = grids
+    pipeline = build_pipeline(settings, engine, hot,
+                              supervision=collectors_sup(tmp_path, home_grid, out_of_area_s=60, idle_s=60))
+    now = time.time()
+    track = [msg(gps("C901", *(home if k < 3 else away), now - 300 + k * 30, kind="collector", department="HWC",
+                     name="张三丰", status="patrol")) for k in range(8)]
+    pipeline.handle(track)
+    day = datetime.fromtimestamp(now, ZoneInfo(ZONE)).date()
+    assert alarms_by_device(engine, day, day, ZONE, "collector")["C901"] >= 1  # out of its grids
+    who = SimpleNamespace(scope=CITY_SCOPE)
+    plain = collectors_answer(engine, settings, hot, who, Masking.none(), now)
+    [team] = plain["teams"]
+    [member] = team["members"]
+    assert (team["code"], member["id"], member["name"], member["alarms"]) == ("HWC", "C901", "张三丰", member["alarms"])
+    assert member["alarms"] >= 1 and member["km"] != "0.0"
+    masked = collectors_answer(engine, settings, hot, who, Masking.on(b"k" * 32), now)
+    shown = masked["teams"][0]["members"][0]
+    assert shown["name"] == "张*" and shown["id"] != "C901" and "张三丰" not in str(masked)
