@@ -61,7 +61,6 @@ def test_a_team_weighs_time_not_rates():
 def test_the_wall_s_board_is_per_team_worst_rate_first_with_no_person_on_it():
     from collections import Counter
 
-    from dashboard.casework.workcalendar import WorkCalendar
     from dashboard.screens.collector_board import team_board
     from dashboard.screens.names import Names
     from dashboard.supervision_config import Supervision
