@@ -232,7 +232,7 @@ def run_stack(kind: str, n: int, rate: float) -> dict[str, Any]:
         r.stop()
 
 
-def rules_stack(kind: str, n: int, rounds: int = 2) -> dict[str, Any]:
+def rules_stack(kind: str, n: int, rounds: int = 3) -> dict[str, Any]:
     """Rules off and on, by turns, on one set of servers."""
     root = Path(tempfile.mkdtemp(prefix=f"bench-rules-{kind}-"))
     r = servers.start_redis(kind, root / "redis")
@@ -268,6 +268,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=2000)
     parser.add_argument("--stacks", default="production,embedded")
     parser.add_argument("--rules", action="store_true", help="the supervision's cost: rules off and on, by turns")
+    parser.add_argument("--rounds", type=int, default=3, help="--rules: off/on pairs, by turns (default 3)")
     args = parser.parse_args()
     if args.rules:
         out_rules: dict[str, Any] = {"benchmark": "gps_ingest_rules", "machine": {
@@ -276,7 +277,7 @@ def main() -> None:
             if kind == "production" and servers.production_missing():
                 out_rules[kind] = {"skipped": f"missing {servers.production_missing()}"}
                 continue
-            out_rules[kind] = rules_stack(kind, args.messages)
+            out_rules[kind] = rules_stack(kind, args.messages, args.rounds)
         print(json.dumps(out_rules, indent=2, ensure_ascii=False))
         return
     out: dict[str, Any] = {

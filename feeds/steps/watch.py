@@ -24,6 +24,7 @@ import dataclasses
 import hashlib
 import logging
 import math
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -159,14 +160,19 @@ class Watch:
                 for device_id in pending:
                     known = cache[device_id]
                     st = known.state
-                    shape = (dict(st.pending) if st.pending else {}, dict(st.open) if st.open else {}, st.still)
+                    # What other workers must see: the conditions (copied only when there are any).
+                    shape = (dict(st.pending), dict(st.open)) if st.pending or st.open else None
+                    still = st.still
                     made[device_id], new, before = self._device(device_id, known, items[device_id], now, days)
                     # Written when a condition began, ended or held on (the shared part of the
                     # state), or when the newest fix written is FLUSH_S old: between those, a fix
                     # only moves the device on, and that waits in memory (flushed by the sweep
                     # too). A worker that reads it meanwhile sees every condition as it is.
-                    if (made[device_id] or known.v is None or (st.pending, st.open, st.still) != shape
-                            or st.ts - known.written_ts >= FLUSH_S or new is not None):
+                    if known.written_ts == -math.inf:  # a device new to Redis: its first write waits too
+                        known.written_ts = st.ts
+                    changed = (bool(st.pending or st.open) if shape is None else (st.pending, st.open) != shape
+                               ) or st.still != still
+                    if made[device_id] or changed or st.ts - known.written_ts >= FLUSH_S or new is not None:
                         writes[device_id] = (None if known.v is None else {"v": known.v}, new or known.doc(),
                                              self._due(known, before, now))
                     else:
@@ -241,16 +247,21 @@ class Watch:
         due = state.ts + self._offline_after(known.meta)
         return None if "offline|" in state.open or due <= now else due
 
-    def flush(self) -> None:
-        """Write the states whose last fixes wait in memory (a device that lost a race to
-        another worker is forgotten: that worker's state is the newer)."""
-        dirty = {d: k for d, k in self._known.items() if k.dirty}
+    def flush(self, now: float | None = None) -> None:
+        """Write the states whose last fixes wait in memory: all of them, or at ``now`` those of
+        the devices gone quiet (for FLUSH_S, or half their offline time if shorter), so that a
+        device's last place is written before anyone judges its silence. A device that lost a
+        race to another worker is forgotten: that worker's state is the newer."""
+        dirty = {d: k for d, k in self._known.items()
+                 if k.dirty and (now is None or now - k.state.ts >= min(FLUSH_S, self._offline_after(k.meta) / 2))}
         if not dirty:
             return
         writes: dict[str, tuple[dict[str, Any] | None, dict[str, Any], float | None | str]] = {}
+        at = time.time() if now is None else now
         for device_id, known in dirty.items():
-            due = known.state.ts + self._offline_after(known.meta)
-            writes[device_id] = ({"v": known.v}, known.doc(), None if "offline|" in known.state.open else due)
+            # As a fix's write queues it (_due): a device whose silence began long ago is history.
+            writes[device_id] = (None if known.v is None else {"v": known.v}, known.doc(),
+                                 self._due(known, -math.inf, at))
         lost = self.states.write(writes)
         for device_id, known in dirty.items():
             if device_id in lost:
@@ -331,7 +342,7 @@ class Watch:
         if not self.sup.enabled:
             return
         now = batch.now
-        self.flush()
+        self.flush(now)
         pending = self.states.silent_due(now)
         for device_id in pending:  # the sweep writes these: what this worker knows of them goes
             self._known.pop(device_id, None)
