@@ -13,7 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Final
 
-from dashboard.records import DeviceKind, DeviceStatus, Position, Record
+from dashboard import limits
+from dashboard.casework.supervision import DEVICE_ALARM, OFFLINE, OVERSPEED, ZONE
+from dashboard.records import AlarmPhase, DeviceAlarm, DeviceKind, DeviceStatus, Position, Record
 from feeds.decoders._fields import (
     Json,
     load_object,
@@ -87,24 +89,76 @@ def decode_event(topic: str, payload: bytes, ctx: DecodeContext) -> list[Record]
     return handler(event_type, event, msg, ctx)
 
 
-def _online(event_type: str, event: Json, msg: Json, ctx: DecodeContext) -> list[Record]:
+def _event_time(event: Json, ctx: DecodeContext) -> float:
+    key = "eventTime" if "eventTime" in event else "serverTime"
+    return require_time(event, key, "event.", naive_offset_s=ctx.naive_offset_s)
+
+
+def _who(msg: Json, ctx: DecodeContext) -> tuple[str, DeviceKind]:
     device = require_object(msg, "device")
     device_id = _device_id(device)
     info = ctx.device(device_id)
-    ts = (
-        require_time(event, "eventTime", "event.", naive_offset_s=ctx.naive_offset_s)
-        if "eventTime" in event
-        else require_time(event, "serverTime", "event.", naive_offset_s=ctx.naive_offset_s)
-    )
+    return device_id, info.kind if info and info.kind else _kind_from_category(device)
+
+
+def _alarm(msg: Json, ctx: DecodeContext, rule: str, phase: AlarmPhase, key: str = "",
+           detail: str | None = None) -> DeviceAlarm:
+    """An alarm the watch step runs through the supervision's lifecycle (feeds/steps/watch.py),
+    at the event's position when Traccar sent one."""
+    event = require_object(msg, "event")
+    device_id, kind = _who(msg, ctx)
+    position = optional_object(msg, "position", "")
+    lat = optional_number(position, "latitude", "position.") if position else None
+    lon = optional_number(position, "longitude", "position.") if position else None
+    if lat is None or lon is None:
+        lat = lon = None
+    return DeviceAlarm(device_id=device_id, rule=rule, phase=phase, ts=_event_time(event, ctx), key=key,
+                       lat=lat, lon=lon, kind=kind, detail=detail, source=SOURCE)
+
+
+def _online(event_type: str, event: Json, msg: Json, ctx: DecodeContext) -> list[Record]:
+    """Online or offline: the device's state, and the offline alarm's start or end (Traccar
+    decided it with its own timeout; gridwall's sweep decides it too, and the lifecycle keeps
+    one alarm whoever says it first)."""
+    device_id, kind = _who(msg, ctx)
+    online = event_type == "deviceOnline"
     return [
-        DeviceStatus(
-            device_id=device_id,
-            online=event_type == "deviceOnline",
-            ts=ts,
-            kind=info.kind if info and info.kind else _kind_from_category(device),
-            source=SOURCE,
-        )
+        DeviceStatus(device_id=device_id, online=online, ts=_event_time(event, ctx), kind=kind, source=SOURCE),
+        _alarm(msg, ctx, OFFLINE, "end" if online else "start"),
     ]
+
+
+def _geofence(event_type: str, event: Json, msg: Json, ctx: DecodeContext) -> list[Record]:
+    """In or out of one of Traccar's geofences: the zone alarm, one per geofence."""
+    geofence = optional_object(msg, "geofence", "") or {}
+    gid = event.get("geofenceId") or geofence.get("id")
+    if isinstance(gid, bool) or not isinstance(gid, int | str) or gid in (0, ""):
+        raise Rejected(Reason.MISSING_FIELD, f"Traccar {event_type} without event.geofenceId: which geofence is it?")
+    name = geofence.get("name") if isinstance(geofence.get("name"), str) else None
+    return [_alarm(msg, ctx, ZONE, "start" if event_type == "geofenceEnter" else "end", str(gid), name)]
+
+
+def _overspeed(event_type: str, event: Json, msg: Json, ctx: DecodeContext) -> list[Record]:
+    """Traccar's overspeed is an instant (it fires once per episode): told, not held."""
+    attributes = optional_object(event, "attributes", "event.") or {}
+    knots = optional_number(attributes, "speed", "event.attributes.")
+    detail = None if knots is None else f"{knots * KNOTS_TO_KMH:.0f} km/h"
+    return [_alarm(msg, ctx, OVERSPEED, "once", "", detail)]
+
+
+def _device_alarm(event_type: str, event: Json, msg: Json, ctx: DecodeContext) -> list[Record]:
+    """A device's own alarm (sos, powerCut, vibration, ...; Traccar may join several with commas)."""
+    attributes = optional_object(event, "attributes", "event.") or {}
+    kind = optional_str(attributes, "alarm", "event.attributes.") or "unknown"
+    kind = kind[:limits.ALARM_KEY]
+    return [_alarm(msg, ctx, DEVICE_ALARM, "once", kind, kind)]
+
+
+def _ignition(event_type: str, event: Json, msg: Json, ctx: DecodeContext) -> list[Record]:
+    """Ignition on or off: the vehicle's state (it says nothing about a rule)."""
+    device_id, kind = _who(msg, ctx)
+    return [DeviceStatus(device_id=device_id, online=None, ts=_event_time(event, ctx), kind=kind, source=SOURCE,
+                         ignition=event_type == "ignitionOn")]
 
 
 def _ignore(_t: str, _e: Json, _m: Json, _c: DecodeContext) -> list[Record]:
@@ -114,22 +168,23 @@ def _ignore(_t: str, _e: Json, _m: Json, _c: DecodeContext) -> list[Record]:
 EVENT_HANDLERS: Final[dict[str, EventHandler]] = {
     "deviceOnline": _online,
     "deviceOffline": _online,
-    # Known but ignored on purpose. gridwall decides offline-after-N-minutes from the positions,
-    # and overspeed, stops and grid exits belong to its own detectors with the city's limits
-    # (docs/domain.md §7; not built yet), so Traccar's verdicts would be a second, differently tuned opinion.
-    # Alarms (sos, power cut, ...) are vehicle alarms, not video alerts: there is no camera.
+    # Traccar's own verdicts become the supervision's alarms (docs/supervision.md "The devices'
+    # platforms' own alarms"), through the same lifecycle as gridwall's rules.
+    "geofenceEnter": _geofence,
+    "geofenceExit": _geofence,
+    "deviceOverspeed": _overspeed,
+    "alarm": _device_alarm,
+    "ignitionOn": _ignition,
+    "ignitionOff": _ignition,
+    # Known but ignored on purpose: moving/stopped and unknown/inactive are states gridwall reads
+    # from the fixes themselves; fuel, maintenance, messages, drivers, commands and media are no
+    # part of the supervision.
     "deviceUnknown": _ignore,
     "deviceInactive": _ignore,
     "deviceMoving": _ignore,
     "deviceStopped": _ignore,
-    "deviceOverspeed": _ignore,
     "deviceFuelDrop": _ignore,
     "deviceFuelIncrease": _ignore,
-    "geofenceEnter": _ignore,
-    "geofenceExit": _ignore,
-    "alarm": _ignore,
-    "ignitionOn": _ignore,
-    "ignitionOff": _ignore,
     "maintenance": _ignore,
     "textMessage": _ignore,
     "driverChanged": _ignore,

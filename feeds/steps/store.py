@@ -83,7 +83,9 @@ class Store:
         )
         result.changed_devices = self.hot.write_positions(fold(positions), self.max_devices, self.device_retention_s)
         for s in statuses:
-            if self.hot.set_device_fields(s.device_id, {"online": s.online, "status_ts": s.ts}):
+            # What the status says, and only that: an ignition event leaves online as it was.
+            fields = {k: v for k, v in (("online", s.online), ("ignition", s.ignition)) if v is not None}
+            if fields and self.hot.set_device_fields(s.device_id, {**fields, "status_ts": s.ts}):
                 result.changed_devices.append(s.device_id)
         if alerts:
             self.hot.put_alerts([alert_doc(a) for a in sorted(alerts, key=_alert_time)])

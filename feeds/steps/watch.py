@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo
 from dashboard import limits as L
 from dashboard.casework.nearest import OFF_DUTY_STATUSES
 from dashboard.casework.supervision import (
+    OFFLINE,
     RULE_SEVERITY,
     RULE_TYPES,
     Change,
@@ -230,6 +231,9 @@ class Watch:
                 source = RULE_SOURCE
             else:
                 meta.setdefault("type", r.kind)
+                meta.setdefault("kind", r.kind)
+                if r.rule == OFFLINE and r.phase == "start" and not self._on_duty(device_id, meta, r.ts):
+                    continue  # a platform's offline off duty (parked for the night) is no alarm, as ours
                 changes, source = said(state, r.rule, r.key, r.phase, r.ts, r.lat, r.lon, r.detail or ""), r.source
             if changes:
                 alerts.extend(self._alert(device_id, c, meta, source) for c in changes)

@@ -258,3 +258,37 @@ def test_the_desk_s_collector_board_masks_names_for_a_masked_role(settings, part
     masked = collectors_answer(engine, settings, hot, who, Masking.on(b"k" * 32), now)
     shown = masked["teams"][0]["members"][0]
     assert shown["name"] == "张*" and shown["id"] != "C901" and "张三丰" not in str(masked)
+
+
+# --- Traccar's own events -----------------------------------------------------------------------
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "clients"
+
+
+def traccar_event(name: str, ts: float, **event: object) -> Message:
+    """A real forward payload (tests/fixtures/clients), its times moved to ``ts``."""
+    import orjson
+
+    doc = orjson.loads((FIXTURES / name).read_bytes())
+    iso = datetime.fromtimestamp(ts, ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%S.000+00:00")
+    doc["event"].update({"eventTime": iso, **event})
+    doc["position"].update({"fixTime": iso, "deviceTime": iso, "serverTime": iso, "latitude": 30.26, "longitude": 120.15})
+    return Message("traccar/events", orjson.dumps(doc), time.time(), 1)
+
+
+def test_traccar_s_events_become_alarms_with_one_lifecycle(settings, parts, tmp_path):
+    engine, hot = parts
+    pipeline = build_pipeline(settings, engine, hot, supervision=sup(tmp_path))
+    now = time.time()
+    enter = traccar_event("traccar_event_geofence_enter.json", now - 120)
+    pipeline.handle([enter])
+    pipeline.handle([enter])  # redelivered: still one alarm
+    pipeline.handle([traccar_event("traccar_event_geofence_enter.json", now - 60, type="geofenceExit")])
+    pipeline.handle([traccar_event("traccar_event_alarm_sos.json", now - 30)])
+    got = {(r.rule, r.alarm_key): r for r in rows(engine)}
+    assert set(got) == {("zone", "3"), ("device_alarm", "sos")}
+    zone, sos = got[("zone", "3")], got[("device_alarm", "sos")]
+    assert (zone.state, zone.source, zone.camera_id) == ("end", "traccar", "traccar:123456789012345")
+    assert (zone.end - zone.start).total_seconds() == pytest.approx(60)
+    assert (sos.state, sos.severity, sos.type) == ("new", "critical", "设备报警")  # waits for a person on the desk
+    assert [a["alert_id"] for a in hot.active_alerts() if a.get("rule")] == [sos.alert_id]

@@ -9,7 +9,7 @@ from types import MappingProxyType
 import orjson
 import pytest
 
-from dashboard.records import Alert, CaseEvent, DeviceStatus, Position
+from dashboard.records import Alert, CaseEvent, DeviceAlarm, DeviceStatus, Position
 from feeds.decoders import (
     CameraInfo,
     DecodeContext,
@@ -142,16 +142,58 @@ def _traccar_event(client_payload, event_type: str) -> bytes:
     return orjson.dumps(msg)
 
 
+TRACCAR_ID = "traccar:123456789012345"
+AT_FIX = {"lat": 31.2304, "lon": 121.4737}  # the forwarded event's position
+
+
 @pytest.mark.parametrize(("event_type", "online"), [("deviceOffline", False), ("deviceOnline", True)])
 def test_traccar_online_offline_events(client_payload, ctx, event_type, online):
-    (status,) = traccar.decode_event("traccar/events", _traccar_event(client_payload, event_type), ctx)
+    status, alarm = traccar.decode_event("traccar/events", _traccar_event(client_payload, event_type), ctx)
     assert status == DeviceStatus(
-        device_id="traccar:123456789012345", online=online, ts=utc(2024, 5, 20, 14, 31), kind="vehicle",
-        source="traccar",
+        device_id=TRACCAR_ID, online=online, ts=utc(2024, 5, 20, 14, 31), kind="vehicle", source="traccar",
     )  # fmt: skip
+    assert alarm == DeviceAlarm(device_id=TRACCAR_ID, rule="offline", phase="end" if online else "start",
+                                ts=utc(2024, 5, 20, 14, 31), kind="vehicle", source="traccar", **AT_FIX)
 
 
-@pytest.mark.parametrize("event_type", ["alarm", "geofenceEnter", "deviceOverspeed", "ignitionOn", "deviceUnknown"])
+def test_traccar_geofence_enter_fixture_is_a_zone_alarm_and_exit_ends_it(client_payload, ctx):
+    (enter,) = traccar.decode_event("traccar/events", client_payload("traccar_event_geofence_enter.json"), ctx)
+    assert enter == DeviceAlarm(device_id=TRACCAR_ID, rule="zone", phase="start", ts=utc(2024, 5, 20, 14, 31, 5),
+                                key="3", lat=31.2311, lon=121.4742, kind="vehicle", detail="老城区禁行区", source="traccar")
+    msg = orjson.loads(client_payload("traccar_event_geofence_enter.json"))
+    msg["event"]["type"] = "geofenceExit"
+    (exit_,) = traccar.decode_event("traccar/events", orjson.dumps(msg), ctx)
+    assert (exit_.rule, exit_.phase, exit_.key) == ("zone", "end", "3")
+    msg["event"]["geofenceId"] = 0
+    msg["geofence"] = None
+    with pytest.raises(Rejected) as exc:
+        traccar.decode_event("traccar/events", orjson.dumps(msg), ctx)
+    assert exc.value.reason is Reason.MISSING_FIELD and "geofenceId" in str(exc.value)
+
+
+def test_traccar_alarm_fixture_is_the_device_s_alarm_with_its_kind(client_payload, ctx):
+    (sos,) = traccar.decode_event("traccar/events", client_payload("traccar_event_alarm_sos.json"), ctx)
+    assert (sos.rule, sos.phase, sos.key, sos.detail, sos.ts) == ("device_alarm", "once", "sos", "sos",
+                                                                  utc(2024, 5, 20, 14, 32, 10))
+    msg = orjson.loads(client_payload("traccar_event_alarm_sos.json"))
+    msg["event"]["attributes"]["alarm"] = "powerCut,vibration"
+    (both,) = traccar.decode_event("traccar/events", orjson.dumps(msg), ctx)
+    assert both.key == "powerCut,vibration"
+
+
+def test_traccar_overspeed_and_ignition(client_payload, ctx):
+    msg = orjson.loads(_traccar_event(client_payload, "deviceOverspeed"))
+    msg["event"]["attributes"] = {"speed": 40.0, "speedLimit": 32.4}  # knots
+    (fast,) = traccar.decode_event("traccar/events", orjson.dumps(msg), ctx)
+    assert (fast.rule, fast.phase, fast.detail) == ("overspeed", "once", "74 km/h")
+    (on,) = traccar.decode_event("traccar/events", _traccar_event(client_payload, "ignitionOn"), ctx)
+    assert on == DeviceStatus(device_id=TRACCAR_ID, online=None, ts=utc(2024, 5, 20, 14, 31), kind="vehicle",
+                              source="traccar", ignition=True)
+    (off,) = traccar.decode_event("traccar/events", _traccar_event(client_payload, "ignitionOff"), ctx)
+    assert off.ignition is False and off.online is None
+
+
+@pytest.mark.parametrize("event_type", ["deviceUnknown", "deviceMoving", "maintenance", "media"])
 def test_traccar_other_known_events_are_ignored(client_payload, ctx, event_type):
     assert traccar.decode_event("traccar/events", _traccar_event(client_payload, event_type), ctx) == []
 

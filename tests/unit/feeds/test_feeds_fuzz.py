@@ -13,7 +13,7 @@ import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dashboard.records import Alert, CaseEvent, DeviceStatus, Position
+from dashboard.records import Alert, CaseEvent, DeviceAlarm, DeviceStatus, Position
 from feeds.decode_cmd import record_to_dict
 from feeds.decoders import DecodeContext
 from feeds.decoding import decode_and_validate
@@ -85,7 +85,7 @@ def check(topic: str, payload: bytes) -> None:
         assert exc.detail
         return
     for record in records:
-        assert isinstance(record, (Position, DeviceStatus, Alert, CaseEvent))
+        assert isinstance(record, (Position, DeviceStatus, DeviceAlarm, Alert, CaseEvent))
         for value in record_to_dict(record).values():
             if isinstance(value, float):
                 assert math.isfinite(value)
