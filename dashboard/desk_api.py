@@ -78,7 +78,7 @@ from dashboard.screens.desk_actions import (
 from dashboard.screens.desk_alerts import alert_list, alert_row
 from dashboard.screens.names import load_names
 from dashboard.screens.weekly import WeekError, week_bounds, weekly_list, weekly_table
-from dashboard.store.alarm_counts import alarms_by_device
+from dashboard.store.alarm_counts import alarm_counts, alarms_by_device
 from dashboard.store.alert_handling import AlertHandling
 from dashboard.store.board import board_store
 from dashboard.store.case_page import case_head, case_page
@@ -133,10 +133,16 @@ def collectors_answer(engine: Engine, settings: Settings, hot: HotStore, princip
     collectors = [(cid, doc, float(doc.get("ts") or 0.0)) for cid, doc in zip(ids, store.device_docs(ids), strict=True)
                   if doc and principal.scope.sees(doc)]
     counters = {r.code: r.counters for r in evaluate(engine, "collector", period, now).rows}
-    return collector_board.desk_board(
+    names = load_names(settings.city_dir)
+    page = collector_board.desk_board(
         collectors, day, hot.watch_states().duty_day(day.isoformat()),
         alarms_by_device(engine, day, day, settings.timezone, "collector"), counters, period, now,
-        supervision_settings(settings), load_names(settings.city_dir), masking, settings.timezone, OFFLINE_AFTER_S)
+        supervision_settings(settings), names, masking, settings.timezone, OFFLINE_AFTER_S)
+    # Today's alarms of every device in the principal's districts are not told apart by district
+    # here (an alarm row has no district): a district-limited role sees its collectors only.
+    page["alarms"] = collector_board.alarm_summary(alarm_counts(engine, day, day, settings.timezone), names) \
+        if principal.scope.whole else None
+    return page
 
 
 def install(server: flask.Flask, guard: Guard, settings: Settings, hot: HotStore, engine: Engine) -> None:

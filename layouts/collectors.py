@@ -48,10 +48,26 @@ def _team(team: dict[str, Any], lang: str) -> html.Section:
                                           className="gw-w-table")], className="gw-w-section", **{"data-code": team["code"]})
 
 
+def _alarms(summary: dict[str, Any], lang: str) -> html.Section:
+    """Today's supervision alarms per rule and device type."""
+    en = lang == "en"
+    kinds = [t(f"veh_{k}", lang) if k != "collector" else t("cb_collector", lang) for k in summary["types"]]
+    head = html.Tr([html.Th(t("cb_rule", lang)), *(html.Th(k) for k in kinds), html.Th(t("coll_total", lang))])
+    rows = [html.Tr([html.Td(r["en"] if en else r["zh"]), *(html.Td(str(n)) for n in r["counts"]), html.Td(str(r["total"]))],
+                    **{"data-rule": r["rule"]}) for r in summary["rows"]]
+    title = html.H2([html.Span(t("cb_alarms_title", lang)), html.Span(str(summary["total"]), className="gw-w-chip")],
+                    className="gw-w-dept")
+    body = html.Table([html.Thead(head), html.Tbody(rows)], className="gw-w-table") if rows else \
+        html.P(t("cb_no_alarms", lang), className="gw-w-sub")
+    return html.Section([title, body], className="gw-w-section", id="gw-cb-alarms")
+
+
 def layout(settings: Settings, lang: str, principal: Principal, page: dict[str, Any]) -> html.Div:
     zone = ZoneInfo(settings.timezone)
     at = datetime.fromtimestamp(page["now"], zone).strftime("%Y-%m-%d %H:%M")
     body = [_team(team, lang) for team in page["teams"]] or [html.P(t("cb_none", lang), className="gw-w-sub")]
+    if page.get("alarms") is not None:
+        body.insert(0, _alarms(page["alarms"], lang))
     return html.Div([
         html.Header([
             html.H1(t("cb_title", lang), className="gw-d-title"),

@@ -19,6 +19,7 @@ from dashboard.access.masking import Masking
 from dashboard.casework.collector_duty import DayFigures, DutyFigures, by_team, figures
 from dashboard.casework.nearest import OFF_DUTY_STATUSES
 from dashboard.casework.rates import percent
+from dashboard.casework.supervision import RULE_TYPES, RULES
 from dashboard.screens.names import Names
 from dashboard.supervision_config import Supervision
 
@@ -114,3 +115,17 @@ def desk_board(collectors: Sequence[tuple[str, Mapping[str, Any], float]], day: 
 def _rate_key(f: DutyFigures) -> float:
     rate = f.on_duty_rate
     return 2.0 if rate is None else rate  # the lowest rate first; teams not scheduled last
+
+
+def alarm_summary(counts: Mapping[tuple[Any, str, str, str], int], names: Names) -> dict[str, Any]:
+    """Today's supervision alarms per rule and device type (the counts of
+    dashboard/store/alarm_counts.py), for the desk: rows are rules, columns device types."""
+    types = sorted({t for (_d, _r, t, _dep) in counts}, key=lambda t: (t == "collector", t))
+    per: Counter[tuple[str, str]] = Counter()
+    for (_day, rule, device_type, _dep), n in counts.items():
+        per[(rule, device_type)] += n
+    rules = [r for r in RULES if any(per[(r, t)] for t in types)]
+    return {"types": types,
+            "rows": [{"rule": r, "zh": RULE_TYPES[r], "en": names.alert_type(RULE_TYPES[r])[1],
+                      "counts": [per[(r, t)] for t in types], "total": sum(per[(r, t)] for t in types)} for r in rules],
+            "total": sum(per.values())}

@@ -141,7 +141,7 @@ def _geofence(event_type: str, event: Json, msg: Json, ctx: DecodeContext) -> li
 def _overspeed(event_type: str, event: Json, msg: Json, ctx: DecodeContext) -> list[Record]:
     """Traccar's overspeed is an instant (it fires once per episode): told, not held."""
     attributes = optional_object(event, "attributes", "event.") or {}
-    knots = optional_number(attributes, "speed", "event.attributes.")
+    knots = optional_number(attributes, "speed", "event.attributes.", lo=0.0)
     detail = None if knots is None else f"{knots * KNOTS_TO_KMH:.0f} km/h"
     return [_alarm(msg, ctx, OVERSPEED, "once", "", detail)]
 

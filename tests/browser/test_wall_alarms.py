@@ -116,12 +116,14 @@ def test_the_collector_board_shows_each_team_on_duty(stack, tmp_path: Path, brow
             # The desk's board: each team with its collectors by name (an admin sees them).
             browser.get(f"http://127.0.0.1:{server.server_port}/desk/collectors")
             sections = eventually(lambda: js(browser, "return Array.from(document.querySelectorAll("
-                                                      "'#gw-collectors section')).map(function (s) {"
+                                                      "'#gw-collectors section[data-code]')).map(function (s) {"
                                                       " return [s.getAttribute('data-code'), Array.from("
                                                       "s.querySelectorAll('tr[data-id]')).map(function (r) {"
                                                       " return r.getAttribute('data-id'); })]; });"),
                                   30, "the desk's collector board")
             assert dict(sections) == {"HWC": ["C701", "C702"], "SZC": ["C703"]}, sections
+            # Above them, today's supervision alarms per rule (none raised here).
+            assert "今日监管告警" in js(browser, "return document.getElementById('gw-cb-alarms').textContent;")
             browser.save_screenshot(str(artifacts / "desk-collectors.png"))
     finally:
         server.shutdown()

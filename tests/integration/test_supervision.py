@@ -255,6 +255,9 @@ def test_the_desk_s_collector_board_masks_names_for_a_masked_role(settings, part
     [member] = team["members"]
     assert (team["code"], member["id"], member["name"], member["alarms"]) == ("HWC", "C901", "张三丰", member["alarms"])
     assert member["alarms"] >= 1 and member["km"] != "0.0"
+    summary = plain["alarms"]  # today's alarms per rule and device type
+    assert summary["types"] == ["collector"] and summary["total"] == member["alarms"]
+    assert {r["rule"]: r["counts"] for r in summary["rows"]}["out_of_area"] == [1]
     masked = collectors_answer(engine, settings, hot, who, Masking.on(b"k" * 32), now)
     shown = masked["teams"][0]["members"][0]
     assert shown["name"] == "张*" and shown["id"] != "C901" and "张三丰" not in str(masked)
