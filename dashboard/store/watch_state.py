@@ -80,11 +80,27 @@ class WatchStates:
         self._cas = client.register_script(_CAS_LUA)
 
     def read(self, device_ids: Sequence[str]) -> dict[str, dict[str, Any] | None]:
-        """Each device's state document (None: never watched), its version in ``v``."""
+        """Each device's state document (None: never watched), its version in ``v`` as the
+        versions hash has it (what the compare reads: a document whose version is gone is
+        written over, never refused for ever)."""
         if not device_ids:
             return {}
-        raw = self.r.hmget(keys.WATCH, list(device_ids))
-        return {d: (orjson.loads(b) if b else None) for d, b in zip(device_ids, raw, strict=True)}
+        pipe = self.r.pipeline(transaction=False)
+        pipe.hmget(keys.WATCH, list(device_ids))
+        pipe.hmget(keys.WATCH_VERSION, list(device_ids))
+        raw, versions = pipe.execute()
+        out: dict[str, dict[str, Any] | None] = {}
+        for d, b, v in zip(device_ids, raw, versions, strict=True):
+            if b is None and v is None:
+                out[d] = None
+                continue
+            doc = orjson.loads(b) if b else {}
+            if v is None:
+                doc.pop("v", None)
+            else:
+                doc["v"] = int(v)
+            out[d] = doc
+        return out
 
     def write(self, docs: Mapping[str, tuple[dict[str, Any] | None, dict[str, Any], float | None | str]]) -> set[str]:
         """Write each device's new state where it is still at the version read. ``docs``: device ->
@@ -94,8 +110,9 @@ class WatchStates:
             return set()
         args: list[Any] = [len(docs)]
         for device_id, (old, new, due) in docs.items():
-            before = "" if old is None else str(old.get("v", 0))
-            new = {**new, "v": (0 if old is None else int(old.get("v", 0))) + 1}
+            known = old is not None and "v" in old
+            before = str(old["v"]) if known else ""  # type: ignore[index]
+            new = {**new, "v": (int(old["v"]) if known else 0) + 1}  # type: ignore[index]
             args += [device_id, before, orjson.dumps(new), "" if due is None else due if due == "-" else repr(float(due))]
         got = self._cas(keys=[keys.WATCH, keys.WATCH_VERSION, keys.WATCH_SILENT], args=args)
         return {c.decode() if isinstance(c, bytes) else c for c in got}

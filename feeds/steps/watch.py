@@ -80,7 +80,7 @@ class Known:
         if not doc:
             return cls(None, WatchState(), {}, [])
         state = WatchState.from_json(doc)
-        return cls(int(doc.get("v", 0)), state, dict(doc.get("meta") or {}), list(doc.get("emitted") or []),
+        return cls(int(doc["v"]) if "v" in doc else None, state, dict(doc.get("meta") or {}), list(doc.get("emitted") or []),
                    state.ts)
 
     def doc(self) -> dict[str, Any]:

@@ -105,6 +105,11 @@ def test_a_worker_that_lost_the_race_runs_the_device_again_on_the_newer_state(se
     assert states.write({"D": (seen, {"ts": 3.0}, None)}) == {"D"}  # written since: refused
     assert states.read(["D"])["D"]["ts"] == 2.0
     assert states.write({"D": (None, {"ts": 4.0}, None)}) == {"D"}  # "never watched" is stale too
+    # A document whose version went (a hand-cleaned Redis): read as unversioned, and written over.
+    hot.r.hdel("{gw}:watch:v", "D")
+    again = states.read(["D"])["D"]
+    assert "v" not in again and states.write({"D": (again, {"ts": 5.0}, None)}) == set()
+    assert states.read(["D"])["D"]["ts"] == 5.0
 
 
 def test_a_batch_whose_store_failed_raises_its_alarms_when_tried_again(settings, parts, tmp_path):
