@@ -158,11 +158,14 @@ def case_id_for_alert(alert_id: str, local_stamp: str) -> str:
 
 def alert_case_report(alert: Mapping[str, Any], case_id: str, note: str, actor: str, now: float,
                       small_code: str | None) -> tuple[str, bytes]:
-    """The case report (上报, source 视频) an alert becomes: its type as the category, its place, its
-    snapshot as the media, the dispatcher's note as the description."""
+    """The case report (上报, source 视频, or 物联 for a supervision alarm) an alert becomes: its type
+    as the category, its place, its snapshot as the media, the dispatcher's note as the description."""
     check_topic_safe(case_id)
     # A video alert is an event (事件) problem; its small class is the catalogue's mapping of its type.
-    case: dict[str, Any] = {"source": "video", "category": "event", "title": alert["type"], "description": note}
+    # A supervision alarm (a vehicle's GPS terminal, a collector's handheld: docs/supervision.md)
+    # comes from a device, not a camera: its case's source is the sensor group.
+    source = "sensor" if alert.get("rule") else "video"
+    case: dict[str, Any] = {"source": source, "category": "event", "title": alert["type"], "description": note}
     if small_code:
         case["small_code"] = small_code
     if alert.get("lat") is not None and alert.get("lon") is not None:

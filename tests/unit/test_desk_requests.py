@@ -72,6 +72,12 @@ def test_an_alert_becomes_a_video_event_case() -> None:
                              "small_code": "0102", "lat": 31.2, "lon": 121.4, "media_url": "https://nvr/x.jpg"}
 
 
+def test_a_supervision_alarm_becomes_a_case_from_a_sensor() -> None:
+    alarm = {"type": "超时停车(疑似偷倒)", "rule": "stop", "lat": 30.26, "lon": 120.15}
+    _topic, payload = alert_case_report(alarm, "V20261205120000ABCD", "", "张值班", NOW, None)
+    assert orjson.loads(payload)["case"]["source"] == "sensor"
+
+
 def test_send_requests_and_the_task() -> None:
     send = parse_send({"device_id": "C0012", "kind": "check", "case_id": "K1", "note": ""})
     assert (send.device_id, send.kind, send.note, send.case_id, send.alert_id) == ("C0012", "check", None, "K1", None)
