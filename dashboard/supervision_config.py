@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from dashboard.casedata import city_rules
+from dashboard.casework.nearest import signed_off
 from dashboard.casework.supervision import CollectorLimits, Limits
 from dashboard.casework.workcalendar import WorkCalendar
 from dashboard.config import Settings
@@ -82,8 +83,12 @@ class Supervision:
     def rota_of(self, collector_id: str) -> WorkCalendar:
         return self.rotas.get(collector_id, self.rota)
 
-    def on_duty(self, collector_id: str, t: float) -> bool:
-        """By the collector's rota (being signed off is the caller's to add)."""
+    def on_duty(self, collector_id: str, t: float, status: str | None = None) -> bool:
+        """By the collector's rota, and not signed off by its last fix's ``status``
+        (dashboard/casework/nearest.py ``signed_off``). The watch step and the collector board
+        both ask here."""
+        if signed_off(status):
+            return False
         return self.rota_of(collector_id).is_working_instant(t)
 
 

@@ -81,6 +81,11 @@ def fresh_since(now: float, offline_after_s: float = OFFLINE_AFTER_S) -> float:
     return now - offline_after_s
 
 
+def signed_off(status: Any, off_statuses: frozenset[str] = OFF_DUTY_STATUSES) -> bool:
+    """A collector's last fix says it signed off (the supervision's rota asks this too)."""
+    return str(status or "").strip().lower() in off_statuses
+
+
 def on_duty(c: Candidate, now: float, offline_after_s: float = OFFLINE_AFTER_S,
             off_statuses: frozenset[str] = OFF_DUTY_STATUSES) -> bool:
     """Heard from within the offline window, not signed off, not offline by a last will."""
@@ -88,7 +93,7 @@ def on_duty(c: Candidate, now: float, offline_after_s: float = OFFLINE_AFTER_S,
         return False
     if c.doc.get("online") is False:  # a last will (OwnTracks lwt, Traccar deviceOffline)
         return False
-    return str(c.doc.get("status") or "").strip().lower() not in off_statuses
+    return not signed_off(c.doc.get("status"), off_statuses)
 
 
 def _check_pace(detour: float, speed_mps: float) -> None:

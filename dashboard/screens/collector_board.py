@@ -17,7 +17,6 @@ from typing import Any
 
 from dashboard.access.masking import Masking
 from dashboard.casework.collector_duty import DayFigures, DutyFigures, by_team, figures
-from dashboard.casework.nearest import OFF_DUTY_STATUSES
 from dashboard.casework.rates import percent
 from dashboard.casework.supervision import RULE_TYPES, RULES
 from dashboard.screens.names import Names
@@ -29,8 +28,7 @@ NO_TEAM = ""
 def on_duty_now(doc: Mapping[str, Any], last_fix: float, now: float, sup: Supervision, offline_after_s: float) -> bool:
     """Heard from within the offline window, not signed off, and in its rota's hours."""
     cid = str(doc.get("id") or doc.get("device_id") or "")
-    return (now - last_fix <= offline_after_s and str(doc.get("status") or "").strip().lower() not in OFF_DUTY_STATUSES
-            and sup.on_duty(cid, now))
+    return now - last_fix <= offline_after_s and sup.on_duty(cid, now, doc.get("status"))
 
 
 def rows(collectors: Sequence[tuple[str, Mapping[str, Any], float]], day: date, today: Mapping[str, DayFigures],

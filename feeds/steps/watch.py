@@ -32,7 +32,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dashboard import limits as L
-from dashboard.casework.nearest import OFF_DUTY_STATUSES
 from dashboard.casework.supervision import (
     OFFLINE,
     RULE_SEVERITY,
@@ -291,7 +290,7 @@ class Watch:
     def _collector(self, device_id: str, r: Position, state: WatchState, days: dict[str, DayAdds]) -> list[Change]:
         """A collector's fix: on duty by its rota unless it signed off; in its area when it has
         one and the fix is in a grid."""
-        on = self._collector_on_duty(device_id, r.status, r.ts)
+        on = self.sup.on_duty(device_id, r.ts, r.status)
         area = self.sup.areas.get(device_id)
         in_area = None if not area or not r.grid_code else r.grid_code in area
         changes, duty = observe_collector(state, r.ts, r.lat, r.lon, on, in_area, self.sup.collector)
@@ -300,9 +299,6 @@ class Watch:
                                                       r.grid_code if on else None)
         return changes
 
-    def _collector_on_duty(self, device_id: str, status: str | None, t: float) -> bool:
-        return (status or "").strip().lower() not in OFF_DUTY_STATUSES and self.sup.on_duty(device_id, t)
-
     def _offline_after(self, meta: dict[str, Any]) -> float:
         if meta.get("kind") == "collector":
             return self.sup.collector.offline_after_s
@@ -310,7 +306,7 @@ class Watch:
 
     def _on_duty(self, device_id: str, meta: dict[str, Any], now: float) -> bool:
         if meta.get("kind") == "collector":
-            return self._collector_on_duty(device_id, meta.get("status"), now)
+            return self.sup.on_duty(device_id, now, meta.get("status"))
         hours = self.sup.duty_hours(meta.get("type"))
         return not hours or in_hours(hours, self._minute(now))
 
