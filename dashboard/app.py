@@ -22,8 +22,11 @@ from dashboard.config import ASSETS_DIR, Settings, load_settings
 from dashboard.health import health
 from dashboard.i18n import pick_lang
 from dashboard.poll import parse_version, poll_answer
+from dashboard.screens.names import Names, load_names
 from dashboard.store import db
 from dashboard.store.hot import HotStore, connect
+from dashboard.supervision_config import Supervision
+from dashboard.supervision_config import from_settings as supervision_settings
 
 
 def _city_meta(settings: Settings) -> dict[str, Any]:
@@ -44,14 +47,13 @@ def _weekly_page(settings: Settings, guard: Any, lang: str, week: str | None) ->
     return weekly.layout(settings, lang, principal, page, None)
 
 
-def _collectors_page(settings: Settings, guard: Any, hot: HotStore, lang: str) -> Any:
-    from dashboard.access.masking import Masking
+def _collectors_page(settings: Settings, guard: Any, hot: HotStore, lang: str, sup: Supervision, names: Names) -> Any:
     from layouts import collectors
 
     principal = guard.principal()
     masking = Masking.for_role(principal.masked, guard.alias_key, settings.mask_address)  # type: ignore[arg-type]
     page = desk_api.collectors_answer(db.engine_for(settings.resolved_database_url), settings, hot, principal, masking,
-                                      time.time())
+                                      time.time(), sup, names)
     return collectors.layout(settings, lang, principal, page)
 
 
@@ -80,8 +82,11 @@ def create_app(settings: Settings | None = None) -> Dash:
         "/desk", "see.desk", lambda lang="zh", **_: desk.layout(settings, pick_lang(lang), guard.principal())))
     dash.register_page("weekly", path="/desk/weekly", title="gridwall · 每周督办清单", layout=guard.page(
         "/desk/weekly", "see.desk", lambda lang="zh", week=None, **_: _weekly_page(settings, guard, pick_lang(lang), week)))
+    # The collector page's configuration and names, read once (zone files, rotas, the city).
+    sup, names = supervision_settings(settings), load_names(settings.city_dir)
     dash.register_page("collectors", path="/desk/collectors", title="gridwall · 监督员考核", layout=guard.page(
-        "/desk/collectors", "see.desk", lambda lang="zh", **_: _collectors_page(settings, guard, hot, pick_lang(lang))))
+        "/desk/collectors", "see.desk",
+        lambda lang="zh", **_: _collectors_page(settings, guard, hot, pick_lang(lang), sup, names)))
     dash.register_page("replay", path="/desk/replay", title="gridwall · 轨迹回放", layout=guard.page(
         "/desk/replay", "see.desk", lambda lang="zh", **_: replay.layout(settings, pick_lang(lang), guard.principal(),
                                                                             time.time())))

@@ -76,7 +76,7 @@ from dashboard.screens.desk_actions import (
     task_message,
 )
 from dashboard.screens.desk_alerts import alert_list, alert_row
-from dashboard.screens.names import load_names
+from dashboard.screens.names import Names, load_names
 from dashboard.screens.weekly import WeekError, week_bounds, weekly_list, weekly_table
 from dashboard.store.alarm_counts import alarm_counts, alarms_by_device
 from dashboard.store.alert_handling import AlertHandling
@@ -87,7 +87,7 @@ from dashboard.store.evaluation import evaluate
 from dashboard.store.hot import REDIS_DOWN, HotStore
 from dashboard.store.outbox import Outbox
 from dashboard.store.weekly import weekly_cases
-from dashboard.supervision_config import from_settings as supervision_settings
+from dashboard.supervision_config import Supervision
 
 JSON = "application/json"
 
@@ -122,9 +122,10 @@ def weekly_answer(engine: Engine, settings: Settings, principal: Any, week: str 
 
 
 def collectors_answer(engine: Engine, settings: Settings, hot: HotStore, principal: Any, masking: Masking,
-                      now: float) -> dict[str, Any]:
+                      now: float, sup: Supervision, names: Names) -> dict[str, Any]:
     """The collector board of today (docs/supervision.md "The collector board"): the collectors
-    heard from today in the principal's districts, per team, with their day and today's counters."""
+    heard from today in the principal's districts, per team, with their day and today's counters.
+    ``sup`` and ``names`` are read once when the app starts (zone files, rotas, the city)."""
     zone = ZoneInfo(settings.timezone)
     day = datetime.fromtimestamp(now, zone).date()
     period = period_range("day", now, settings.timezone)
@@ -133,11 +134,10 @@ def collectors_answer(engine: Engine, settings: Settings, hot: HotStore, princip
     collectors = [(cid, doc, float(doc.get("ts") or 0.0)) for cid, doc in zip(ids, store.device_docs(ids), strict=True)
                   if doc and principal.scope.sees(doc)]
     counters = {r.code: r.counters for r in evaluate(engine, "collector", period, now).rows}
-    names = load_names(settings.city_dir)
     page = collector_board.desk_board(
         collectors, day, hot.watch_states().duty_day(day.isoformat()),
         alarms_by_device(engine, day, day, settings.timezone, "collector"), counters, period, now,
-        supervision_settings(settings), names, masking, settings.timezone, OFFLINE_AFTER_S)
+        sup, names, masking, settings.timezone, OFFLINE_AFTER_S)
     # Today's alarms of every device in the principal's districts are not told apart by district
     # here (an alarm row has no district): a district-limited role sees its collectors only.
     page["alarms"] = collector_board.alarm_summary(alarm_counts(engine, day, day, settings.timezone), names) \

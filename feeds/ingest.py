@@ -123,7 +123,7 @@ class IngestWorker:
         self.book = book = self.pipeline.cases
         self.ticker = Ticker(self.hot, settings.tick_s)
         self.ranks = RankKeeper(ranks, engine, book, city_grid_codes(settings.city_dir), self.worker_id)
-        self.board = BoardMaker(self.hot, engine, settings, ranks, self.worker_id)
+        self.board = BoardMaker(self.hot, engine, settings, ranks, self.worker_id, supervision=self.pipeline.watch.sup)
         self.outbox = OutboxPublisher(Outbox(engine))  # the desk's actions, out over our connection
         self.intake = Intake()
         self.spooled = Intake()  # the spool's copies, handled in batches of their own

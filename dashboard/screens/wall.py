@@ -65,6 +65,7 @@ from dashboard.store.board import BoardInputs, BoardStore, board_store
 from dashboard.store.hot import HotStore
 from dashboard.store.hotdoc import doc_light
 from dashboard.store.liverank import CITY, RECONCILE_S, LiveRank
+from dashboard.supervision_config import Supervision
 from dashboard.supervision_config import from_settings as supervision_settings
 
 log = logging.getLogger("gridwall.board")
@@ -106,7 +107,7 @@ def _score(value: float | None) -> str:
 
 class WallBoard:
     def __init__(self, hot: HotStore, engine: Engine, settings: Settings, live: LiveRank | None = None,
-                 worker: str = "") -> None:
+                 worker: str = "", supervision: Supervision | None = None) -> None:
         self.hot = hot
         self.store: BoardStore = board_store(hot)
         self.catchup = hot.catchup()
@@ -127,7 +128,7 @@ class WallBoard:
         self.rules, self.policy = casedata.city_rules(settings.section("casework"))
         # The collector board (dashboard/screens/collector_board.py): its inputs change slowly
         # and cost a read of every collector's day, so it is made every COLLECTORS_S.
-        self.sup = supervision_settings(settings)
+        self.sup = supervision or supervision_settings(settings)  # the ingest worker passes the one it loaded
         self.duty = hot.watch_states()
         self._collectors: dict[str, tuple[float, dict[str, Any]]] = {}  # scope key -> (until, board)
         self._next = 0.0

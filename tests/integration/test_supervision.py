@@ -242,7 +242,9 @@ def test_the_desk_s_collector_board_masks_names_for_a_masked_role(settings, part
     from dashboard.access.masking import Masking
     from dashboard.access.scope import CITY_SCOPE
     from dashboard.desk_api import collectors_answer
+    from dashboard.screens.names import load_names
     from dashboard.store.alarm_counts import alarms_by_device
+    from dashboard.supervision_config import from_settings
 
     engine, hot = parts
     home_grid, home, _away_grid, away = grids
@@ -255,7 +257,8 @@ def test_the_desk_s_collector_board_masks_names_for_a_masked_role(settings, part
     day = datetime.fromtimestamp(now, ZoneInfo(ZONE)).date()
     assert alarms_by_device(engine, day, day, ZONE, "collector")["C901"] >= 1  # out of its grids
     who = SimpleNamespace(scope=CITY_SCOPE)
-    plain = collectors_answer(engine, settings, hot, who, Masking.none(), now)
+    board_sup, names = from_settings(settings), load_names(settings.city_dir)
+    plain = collectors_answer(engine, settings, hot, who, Masking.none(), now, board_sup, names)
     [team] = plain["teams"]
     [member] = team["members"]
     assert (team["code"], member["id"], member["name"], member["alarms"]) == ("HWC", "C901", "张三丰", member["alarms"])
@@ -263,7 +266,7 @@ def test_the_desk_s_collector_board_masks_names_for_a_masked_role(settings, part
     summary = plain["alarms"]  # today's alarms per rule and device type
     assert summary["types"] == ["collector"] and summary["total"] == member["alarms"]
     assert {r["rule"]: r["counts"] for r in summary["rows"]}["out_of_area"] == [1]
-    masked = collectors_answer(engine, settings, hot, who, Masking.on(b"k" * 32), now)
+    masked = collectors_answer(engine, settings, hot, who, Masking.on(b"k" * 32), now, board_sup, names)
     shown = masked["teams"][0]["members"][0]
     assert shown["name"] == "张*" and shown["id"] != "C901" and "张三丰" not in str(masked)
 
