@@ -17,6 +17,7 @@ from dash import html
 from dashboard.access.principal import Principal
 from dashboard.config import Settings
 from dashboard.i18n import t
+from layouts.weekly import page_frame
 
 COLS = ("cb_collector", "cb_on", "coll_rate", "coll_cover", "coll_km", "coll_alarms", "cb_reports", "cb_verify",
         "cb_check")
@@ -68,13 +69,6 @@ def layout(settings: Settings, lang: str, principal: Principal, page: dict[str, 
     body = [_team(team, lang) for team in page["teams"]] or [html.P(t("cb_none", lang), className="gw-w-sub")]
     if page.get("alarms") is not None:
         body.insert(0, _alarms(page["alarms"], lang))
-    return html.Div([
-        html.Header([
-            html.H1(t("cb_title", lang), className="gw-d-title"),
-            html.Div([html.A(t("desk_title", lang), href="/desk", className="gw-d-link"),
-                      html.Span(principal.name, className="gw-d-who")], className="gw-d-user"),
-        ], className="gw-d-head"),
-        html.Nav([html.Span(t("cb_as_of", lang).format(at=at), className="gw-w-span", id="gw-cb-at"),
-                  html.Span(t("cb_note", lang), className="gw-w-sub")], className="gw-w-nav"),
-        html.Main(body, className="gw-w-body", id="gw-collectors"),
-    ], className="gw-desk gw-weekly gw-collector-board", lang=lang)
+    nav = [html.Span(t("cb_as_of", lang).format(at=at), className="gw-w-span", id="gw-cb-at"),
+           html.Span(t("cb_note", lang), className="gw-w-sub")]
+    return page_frame(t("cb_title", lang), lang, principal, nav, body, "gw-collectors", "gw-collector-board")

@@ -82,12 +82,19 @@ def layout(settings: Settings, lang: str, principal: Principal, page: dict[str, 
     if error is not None:
         body = [html.P(t("wk_bad", lang).format(detail=error), className="gw-d-error", role="alert"),
                 html.A(t("weekly_title", lang), href=f"/desk/weekly?lang={lang}", className="gw-d-link")]
+    return page_frame(t("weekly_title", lang), lang, principal, nav, body, "gw-weekly")
+
+
+def page_frame(title: str, lang: str, principal: Principal, nav: list[Any], body: list[Any], main_id: str,
+               extra_class: str = "") -> html.Div:
+    """The frame of the desk's pages drawn on the server (this list, the collector board): the
+    title, the way back to the desk, who is signed in, a bar of links and the page's body."""
     return html.Div([
         html.Header([
-            html.H1(t("weekly_title", lang), className="gw-d-title"),
+            html.H1(title, className="gw-d-title"),
             html.Div([html.A(t("desk_title", lang), href="/desk", className="gw-d-link"),
                       html.Span(principal.name, className="gw-d-who")], className="gw-d-user"),
         ], className="gw-d-head"),
         html.Nav(nav, className="gw-w-nav"),
-        html.Main(body, className="gw-w-body", id="gw-weekly"),
-    ], className="gw-desk gw-weekly", lang=lang)
+        html.Main(body, className="gw-w-body", id=main_id),
+    ], className=f"gw-desk gw-weekly {extra_class}".strip(), lang=lang)

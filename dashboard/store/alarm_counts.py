@@ -16,11 +16,16 @@ from dashboard.store.models import AlertRow
 Key = tuple[date, str, str, str]  # (local day, rule, device type, department)
 
 
+def _days(first: date, last: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """Local day ``first`` 00:00 to the day after ``last``, in the city's zone."""
+    return (datetime.combine(first, datetime.min.time(), tz),
+            datetime.combine(last + timedelta(days=1), datetime.min.time(), tz))
+
+
 def alarm_counts(engine: Engine, first: date, last: date, timezone: str) -> Counter[Key]:
     """Alarms that started from local day ``first`` to ``last`` (both included)."""
     tz = ZoneInfo(timezone)
-    lo = datetime.combine(first, datetime.min.time(), tz)
-    hi = datetime.combine(last + timedelta(days=1), datetime.min.time(), tz)
+    lo, hi = _days(first, last, tz)
     q = (select(AlertRow.start, AlertRow.rule, AlertRow.device_type, AlertRow.department)
          .where(AlertRow.rule.is_not(None), AlertRow.start >= lo, AlertRow.start < hi))
     out: Counter[Key] = Counter()
@@ -33,9 +38,7 @@ def alarm_counts(engine: Engine, first: date, last: date, timezone: str) -> Coun
 def alarms_by_device(engine: Engine, first: date, last: date, timezone: str, device_type: str) -> Counter[str]:
     """Alarms that started from local day ``first`` to ``last``, per device of one type (the
     collector board's alarm column)."""
-    tz = ZoneInfo(timezone)
-    lo = datetime.combine(first, datetime.min.time(), tz)
-    hi = datetime.combine(last + timedelta(days=1), datetime.min.time(), tz)
+    lo, hi = _days(first, last, ZoneInfo(timezone))
     q = (select(AlertRow.camera_id, func.count())
          .where(AlertRow.rule.is_not(None), AlertRow.device_type == device_type, AlertRow.start >= lo,
                 AlertRow.start < hi)
