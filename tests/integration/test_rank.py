@@ -11,7 +11,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from dashboard import cli
 from dashboard.casework import evaluation
@@ -22,7 +22,8 @@ from dashboard.config import ASSETS_DIR
 from dashboard.records import CaseEvent
 from dashboard.store import db
 from dashboard.store.casedoc import from_doc
-from dashboard.store.evaluation import city_objects, derived_grid_collectors, evaluate
+from dashboard.store.counters_sql import collector_sql
+from dashboard.store.evaluation import GRID_ACTORS_SQL, city_objects, derived_grid_collectors, evaluate
 from dashboard.store.history_writer import HistoryWriter, event_row, upsert
 from dashboard.store.models import CaseEventRow, CaseRow, CaseStatRow, CaseStepRow
 from feeds.simulator.world import SimConfig, World
@@ -91,6 +92,55 @@ def test_collector_ranking_equals_the_fold(history) -> None:
     result = evaluate(engine, "collector", period, NOW)
     folded = evaluation.by_collector(states, period, NOW, watchers)
     assert _nonzero({r.code: r.counters for r in result.rows}) == _nonzero(folded)
+
+
+@pytest.mark.parametrize("kind", ["week", "month"])
+def test_collector_ranking_with_an_assignment_equals_the_fold(history, kind) -> None:
+    """With a grid_collectors file: each grid's 立案 goes to every collector of the grid, also to
+    one with no case of their own, and a grid nobody answers for counts for nobody."""
+    _settings, engine, states = history
+    period = period_range(kind, date(2026, 10, 1) if kind == "month" else date(2026, 10, 8))
+    grids = sorted({s.grid_code for s in states if s.grid_code is not None})
+    assert len(grids) > 3
+    watchers = {grid: ["A-desk", f"A-{i % 3}"] + (["A-extra"] if i % 2 else []) for i, grid in enumerate(grids[1:])}
+    result = evaluate(engine, "collector", period, NOW, grid_collectors=watchers)
+    folded = evaluation.by_collector(states, period, NOW, watchers)
+    assert _nonzero({r.code: r.counters for r in result.rows}) == _nonzero(folded)
+    assert {r.code for r in result.rows} >= {"A-desk", "A-0", "A-1", "A-2", "A-extra"}
+
+
+# Each collector query and the index that holds every column it reads (migration 0010).
+COLLECTOR_INDEXES = {"reporter": "ix_case_stat_intake", "verify_actor": "ix_case_stat_verify",
+                     "check_actor": "ix_case_stat_check", "grid_code": "ix_case_stat_filed"}
+
+
+def test_collector_queries_read_their_index_alone(history) -> None:
+    """The collectors' ranking reads each role's index and never the table (docs/performance.md):
+    SQLite's plan says COVERING INDEX; PostgreSQL plans an Index Only Scan, which it can only do
+    when the index holds every column the query reads. PostgreSQL prefers one where VACUUM (in a
+    live system autovacuum) has marked the pages all-visible, and a table this small would be
+    read whole: the test vacuums and switches the whole-table reads off."""
+    _settings, engine, _states = history
+    period = period_range("month", date(2026, 10, 1))
+    params = {"start": period[0], "cutoff": NOW}
+    queries = [(sql, COLLECTOR_INDEXES[key]) for sql, key in collector_sql() if key in COLLECTOR_INDEXES]
+    queries.append((GRID_ACTORS_SQL, "ix_case_stat_span_actors"))
+    assert len(queries) == 5
+    postgres = engine.dialect.name == "postgresql"
+    if postgres:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE case_stat"))
+    with engine.connect() as conn:
+        if postgres:
+            for setting in ("enable_seqscan", "enable_bitmapscan"):
+                conn.execute(text(f"SET LOCAL {setting} = off"))
+        for sql, index in queries:
+            plan = [str(row[0] if postgres else row[3]) for row in
+                    conn.execute(text(("EXPLAIN " if postgres else "EXPLAIN QUERY PLAN ") + sql), params)]
+            reads = [line.strip(" ->") for line in plan if "case_stat" in line]
+            want = f"Index Only Scan using {index} on case_stat" if postgres else f"SEARCH case_stat USING COVERING INDEX {index} "
+            assert reads and all(line.startswith(want) for line in reads), plan
+        conn.rollback()
 
 
 def _rank(monkeypatch, capsys, settings, *args: str) -> tuple[int, str, str]:
