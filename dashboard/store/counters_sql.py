@@ -148,22 +148,39 @@ def _filing_columns() -> dict[str, str]:
 def collector_sql(case_table: str = "case_stat", step_table: str = "case_step") -> list[tuple[str, str]]:
     """The queries of ``evaluation.by_collector`` as (sql, key column): intake by reporter,
     核实/核查 by their actor (inline first marks and further marks), and 立案 by grid. The grid
-    rows go to every collector of the grid (漏报率)."""
+    rows go to every collector of the grid (漏报率).
+
+    Each case_stat query reads the range of one instant (report, 核实/核查 settled, filing)
+    and no column but those of its role's index (models.CaseStatRow, migration 0010), so the
+    database reads that index alone, not the period's rows. The case window (``CASE_WINDOW``)
+    is left out: the span holds each of these instants (projection.span), so it drops no row
+    that the range keeps."""
     reported = _IN.format(col="reported_at")
     intake = {
         "reported": _count(reported),
         "supervisor_reports": _count(reported),
         "valid_reports": _count(f"{reported} AND filed_at < :cutoff"),
     }
-    queries = [(_select("reporter", intake, case_table, f"{CASE_WINDOW} AND source = 'supervisor' AND {reported}"), "reporter")]
+    intake_where = f"source = 'supervisor' AND {reported}"
+    queries = [(_select("reporter", _within(reported, intake), case_table, intake_where), "reporter")]
     for stage in ("verify", "check"):
-        actor = f"{stage}_actor"
-        queries.append((_select(actor, step_columns((stage,), inline=True), case_table, CASE_WINDOW), actor))
+        actor, settled = f"{stage}_actor", _IN.format(col=f"{stage}_settles")
+        # the inline first mark of 核实/核查 counts only once settled (step_columns)
+        queries.append((_select(actor, _within(settled, step_columns((stage,), inline=True)), case_table, settled),
+                        actor))
     queries.append((_select("actor", step_columns(("check",), inline=False), step_table,
                             f"stage = 'check' AND {STEP_WINDOW}"), "actor"))
     filed = _IN.format(col="filed_at")
-    queries.append((_select("grid_code", _filing_columns(), case_table, f"{CASE_WINDOW} AND {filed}"), "grid_code"))
+    queries.append((_select("grid_code", _within(filed, _filing_columns()), case_table, filed), "grid_code"))
     return queries
+
+
+def _within(where: str, columns: dict[str, str]) -> dict[str, str]:
+    """``columns`` for a query whose WHERE holds ``where``: their FILTERs leave it out, as it
+    holds on every row they see. SQLite evaluates every FILTER on every row; the repeated
+    range was a quarter of the collector queries' time (a million cases: 58 → 46 ms by grid)."""
+    return {name: expression.replace(f" FILTER (WHERE {where})", "").replace(f"(WHERE {where} AND ", "(WHERE ")
+            for name, expression in columns.items()}
 
 
 def _select(key: str, columns: dict[str, str], source: str, window: str) -> str:

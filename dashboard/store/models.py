@@ -196,7 +196,17 @@ class CaseStatRow(Base):
 
     # The ranking reads a period as a range of span_end and filters span_start in the index.
     __table_args__ = (Index("ix_case_stat_span", "span_end", "span_start"),
-                      Index("ix_case_stat_grid_reported", "grid_code", "reported_at"))  # the case page's grid history
+                      Index("ix_case_stat_grid_reported", "grid_code", "reported_at"),  # the case page's grid history
+                      # The collectors' ranking (counters_sql.collector_sql), one index per role that
+                      # holds every column its query reads: the database reads the index alone.
+                      Index("ix_case_stat_intake", "source", "reported_at", "reporter", "filed_at"),
+                      Index("ix_case_stat_verify", "verify_settles", "verify_actor", "verify_on_time"),
+                      Index("ix_case_stat_check", "check_settles", "check_actor", "check_on_time"),
+                      Index("ix_case_stat_filed", "filed_at", "grid_code", "filed_on_time", "state", "source",
+                            "last_suspended_at"),
+                      # who answers for a grid (evaluation.derived_grid_collectors)
+                      Index("ix_case_stat_span_actors", "span_end", "span_start", "grid_code", "verify_actor",
+                            "check_actor"))
 
 
 class CaseStepRow(Base):

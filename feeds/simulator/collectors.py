@@ -7,6 +7,10 @@ nothing until the next period: the wall shows it as signed off at once, not as l
 
 State advances lazily (``advance_to``) only when the collector reports, with the collector's own
 random stream, so its track does not depend on how often the runner ticks.
+
+In the demo (``SimConfig.misbehave``, on in `gridwall simulate`) a collector may be handed an
+``Episode`` (feeds/simulator/misbehaviour.py): it strays out of its grids for a while, or
+stands still far longer than a pause. A collector without episodes never leaves its grids.
 """
 
 from __future__ import annotations
@@ -15,11 +19,16 @@ import heapq
 import math
 import random
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from dashboard.city.planar import bearing_deg
 from feeds.simulator.areas import Cells, PatrolArea
 from feeds.simulator.clock import DUTY, local_day_start
+
+if TYPE_CHECKING:
+    from feeds.simulator.misbehaviour import Episode
 
 STEER_AHEAD_S = 15 * 60  # start walking to a task this long before it is due
 MORNING_S = 8 * 3600
@@ -69,6 +78,7 @@ class Collector:
         self.moving = False
         self._go_home(start)
         self.t = start
+        self.episodes: list[Episode] = []  # misbehaviour to come, in time order (none: it behaves)
 
     # --- tasks -------------------------------------------------------------------------------
     def add_task(self, ts: float, cell: int, x: float, y: float, dwell: float, status: str) -> None:
@@ -106,6 +116,8 @@ class Collector:
         self.path.clear()
         self.wait_until = 0.0
         self.status = "patrol"
+        if self.episodes and self.episodes[0].begun:  # a period's end cuts an episode short
+            self.episodes.pop(0).done = True
 
     def battery(self, t: float) -> float:
         day = local_day_start(t)
@@ -122,9 +134,14 @@ class Collector:
 
     def _walk(self, horizon: float) -> None:
         while self.t < horizon:
+            h = horizon
+            if self.episodes:
+                self._episode_step()
+                if self.episodes and not self.episodes[0].begun:
+                    h = min(horizon, self.episodes[0].at)
             if self.wait_until > self.t:
                 self.moving = False
-                self.t = min(horizon, self.wait_until)
+                self.t = min(h, self.wait_until)
                 continue
             if not self.path:
                 self._plan()
@@ -133,7 +150,7 @@ class Collector:
                 continue
             tx, ty, tc = self.path[0]
             d = math.hypot(tx - self.x, ty - self.y)
-            reach = self.speed * (horizon - self.t)
+            reach = self.speed * (h - self.t)
             self.moving = True
             if d > 1e-9:
                 self.heading = bearing_deg(self.x, self.y, tx, ty)
@@ -149,9 +166,17 @@ class Collector:
                 f = reach / d
                 self.x += (tx - self.x) * f
                 self.y += (ty - self.y) * f
-                self.t = horizon
+                self.t = h
 
     def _plan(self) -> None:
+        if self.episodes and self.episodes[0].begun and self.episodes[0].kind == "out":
+            self._stray(self.episodes[0])
+            return
+        if self.cell not in self.walk:  # back from outside its grids
+            self.status = "patrol"
+            if not self._route_any(self.walk.__contains__):
+                self._go_home(self.t)
+            return
         while self.tasks and self.tasks[0].ts + self.tasks[0].dwell < self.t:
             heapq.heappop(self.tasks)  # missed (e.g. assigned while off duty): the event still happens
         task = self.tasks[0] if self.tasks else None
@@ -211,3 +236,79 @@ class Collector:
     def _nearest_walk(self, cell: int) -> int:
         cx, cy = self.cells.cells[cell].centroid
         return min(self.walk, key=lambda c: (math.dist(self.cells.cells[c].centroid, (cx, cy)), c))
+
+    # --- misbehaviour (feeds/simulator/misbehaviour.py) -------------------------------------------
+    def _episode_step(self) -> None:
+        """Begin the next episode at its time; end a still one whose time is up."""
+        ep = self.episodes[0]
+        if not ep.begun:
+            if ep.at > self.t:
+                return
+            ep.begun = True
+            if ep.kind == "idle":  # stops where it is, mid-step or not, and stands
+                ep.resume_status = self.status if self.status != "idle" else "patrol"
+                self.wait_until, self.status, self.moving = self.t + ep.dwell_s, "idle", False
+            else:  # out: finishes the leg it is on, then heads out of its grids
+                while len(self.path) > 1:
+                    self.path.pop()
+                self.wait_until = min(self.wait_until, self.t)
+            return
+        if ep.kind == "idle" and self.wait_until <= self.t:
+            self.status = ep.resume_status
+            self.episodes.pop(0).done = True
+
+    def _stray(self, ep: Episode) -> None:
+        """Out of its grids for ``ep.dwell_s`` (counted from the first grid centre outside):
+        there by the shortest walk, then from grid to grid away from its area, then back."""
+        self.status = "patrol"
+        cells = self.cells.cells
+        mine = set(self.area.cells)
+
+        def outside(c: int) -> bool:
+            return c not in mine
+
+        if self.cell in mine:
+            if not self._route_any(outside):
+                self.episodes.pop(0).done = True  # nowhere to stray to
+            return
+        if ep.out_since is None:
+            ep.out_since = self.t
+        if self.t - ep.out_since >= ep.dwell_s:
+            self.episodes.pop(0).done = True
+            self._route_any(self.walk.__contains__)
+            return
+        options = [nb for nb, _ in cells[self.cell].neighbours if outside(nb) and cells[nb].walkable]
+        # Grids that touch none of its own first: GPS noise at a shared corner says "back in".
+        deep = [nb for nb in options if not any(m in mine for m, _ in cells[nb].neighbours)]
+        if not options:
+            self.wait_until = self.t + 60.0
+            return
+        self._step_to(min(deep or options, key=lambda c: (self.visited.get(c, 0.0), c)))
+
+    def _route_any(self, goal: Callable[[int], bool]) -> bool:
+        """Walk grid to grid over any land (not only its own) to the nearest grid meeting goal."""
+        cells = self.cells.cells
+        prev: dict[int, int] = {self.cell: self.cell}
+        queue = deque([self.cell])
+        found = None
+        while queue:
+            c = queue.popleft()
+            if c != self.cell and goal(c):
+                found = c
+                break
+            for nb, _ in cells[c].neighbours:
+                if nb not in prev and cells[nb].walkable:
+                    prev[nb] = c
+                    queue.append(nb)
+        if found is None:
+            return False
+        chain = [found]
+        while chain[-1] != self.cell:
+            chain.append(prev[chain[-1]])
+        here = self.cell
+        for c in reversed(chain[:-1]):
+            self.cell = here
+            self._step_to(c)
+            here = c
+        self.cell = chain[-1]
+        return True

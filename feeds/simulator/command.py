@@ -2,6 +2,13 @@
 
 The lead wires ``add_arguments`` and ``run`` into the gridwall command; ``python -m
 feeds.simulator`` runs the same thing standalone.
+
+By default the city also misbehaves as the supervision is written to catch (a truck off its
+route, a stop on the road, a speeder, a vehicle gone dark, collectors out of their grids or
+still: feeds/simulator/misbehaviour.py, docs/supervision.md "The demo city"), from 2-8 minutes
+after the start; ``--no-misbehave`` turns it off. The zones, routes and 责任网格 it plays against
+are the city directory's (feeds/simulator/supervision_files.py); a fleet of another size than
+theirs is told at start.
 """
 
 from __future__ import annotations
@@ -16,13 +23,16 @@ import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from dashboard.casedata import city_rules
 from dashboard.city.model import load_city
 from dashboard.config import EMBEDDED_MQTT_PORT, embedded_mqtt_url
 from feeds.mqtt import make_client
 from feeds.simulator.clock import DAY_S
+from feeds.simulator.misbehaviour import summary
 from feeds.simulator.runner import STATE_FILE, Runner, load_state
+from feeds.simulator.supervision_files import stale
 from feeds.simulator.world import SimConfig, World
 
 log = logging.getLogger("gridwall.simulator")
@@ -49,6 +59,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="video alerts per camera per day (default %(default)s)")
     g.add_argument("--speedup", type=float, default=d.speedup,
                    help="divide case lifecycle delays by this (GPS and alerts stay real time)")
+    g.add_argument("--misbehave", action=argparse.BooleanOptionalAction, default=True,
+                   help="play what the supervision catches: trucks off route or stopped on the road, a speeder, a "
+                   "vehicle gone dark, collectors out of their grids or still (default: on)")
+    g.add_argument("--misbehave-every", type=float, default=d.misbehave_every_s / 60, metavar="MIN",
+                   help="minutes between rounds of misbehaviour after the first, 2-8 min in (default %(default)g)")
     g = parser.add_argument_group("when")
     g.add_argument("--backfill-days", type=float, default=None,
                    help=f"publish this many past days of case events first (default {DEFAULT_BACKFILL_DAYS:g} on "
@@ -77,6 +92,8 @@ def config_from(args: argparse.Namespace) -> SimConfig:
         parked_interval=max(1.0, args.parked_interval),
         alerts_per_camera_day=max(0.0, args.alert_rate),
         backfill_days=DEFAULT_BACKFILL_DAYS if args.backfill_days is None else max(0.0, args.backfill_days),
+        misbehave=bool(getattr(args, "misbehave", True)),
+        misbehave_every_s=max(10.0, float(getattr(args, "misbehave_every", 60.0))) * 60,
     )
 
 
@@ -119,6 +136,8 @@ def run(args: argparse.Namespace, settings: Any = None) -> int:
     city = load_city(city_dir)
     world = World(city, cfg, now, cases_from=cases_from, published_until=published_until, rules=rules)
     backlog = world.due_case_events(now)
+    if world.misbehaviour is not None:
+        _tell_misbehaviour(world, city_dir, now)
     log.info(
         "simulating %s: %d collectors, %d vehicles, %d cameras, ~%g cases/day; %s %d case events "
         "(ready in %.1f s) -> %s",
@@ -139,6 +158,27 @@ def run(args: argparse.Namespace, settings: Any = None) -> int:
             client.loop_stop()
     log.info("simulator stopped")
     return 0
+
+
+def _tell_misbehaviour(world: World, city_dir: Path, now: float) -> None:
+    bad = world.misbehaviour
+    assert bad is not None
+    files = stale(city_dir, world)
+    if files:
+        log.warning(
+            "%s in %s %s not made for this fleet (%d vehicles, %d collectors): the supervision will judge "
+            "the simulated devices against other routes and grids; make them with `python -m "
+            "feeds.simulator.supervision_files --city-dir %s --vehicles %d --collectors %d`",
+            ", ".join(files), city_dir, "is" if len(files) == 1 else "are", len(world.vehicles),
+            len(world.collectors), city_dir, len(world.vehicles), len(world.collectors),
+        )
+    bad.plan_until(now + 15 * 60)
+    first = summary(bad.episodes, now)
+    collectors = datetime.fromtimestamp(bad.next_collector_round, ZoneInfo(world.rules.calendar.timezone))
+    log.info("misbehaviour planned (minutes after start): %s; the collectors' next round %s (on duty only: "
+             "08:00-12:00, 14:00-18:00 on working days)",
+             ", ".join(f"{e['kind']} {e['agent']} +{e['min']:g}" for e in first) or "none yet",
+             collectors.strftime("%Y-%m-%d %H:%M"))
 
 
 def _parse_time(text: str) -> float:

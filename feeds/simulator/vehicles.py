@@ -6,16 +6,25 @@ sanitation trucks work early morning and afternoon, muck trucks (渣土车) shut
 construction site and a dump at night, a few of them by day too, and now and then one speeds.
 Off shift they stand parked at their base and report every ``parked_interval`` seconds, as
 JT/T 808 terminals do with the engine off.
+
+In the demo (``SimConfig.misbehave``, on in `gridwall simulate`) a vehicle may be handed an
+``Episode`` of misbehaviour (feeds/simulator/misbehaviour.py): a muck truck's detour off its
+approved route through a block forbidden to it, a long stop on the road (偷倒), a speeding run. A vehicle
+without episodes takes none of these paths and draws nothing more from its random stream.
 """
 
 from __future__ import annotations
 
 import math
 import random
+from typing import TYPE_CHECKING
 
 from dashboard.city.planar import bearing_deg
 from feeds.simulator.clock import DAY_S, HOUR_S, OFFSET_S
 from feeds.simulator.roadnet import RoadNet
+
+if TYPE_CHECKING:
+    from feeds.simulator.misbehaviour import Episode
 
 Window = tuple[float, float]  # seconds after local midnight; end may exceed a day (overnight)
 
@@ -94,6 +103,7 @@ class Vehicle:
         self.phase_name = "idle"  # muck trucks: to_site, loading, to_dump, unloading
         self.t = start
         self._place(start)
+        self.episodes: list[Episode] = []  # misbehaviour to come, in time order (none: it behaves)
 
     # --- reporting ---------------------------------------------------------------------------
     @property
@@ -143,8 +153,11 @@ class Vehicle:
             if guard > 10_000:  # a logic slip must never hang the publisher
                 self.t = until
                 return
+            if self.episodes and not self.driving:
+                self._begin_standing()
             if self.wait_until > self.t:
-                self.t = min(until, self.wait_until)
+                wake = self.episodes[0].at if self.episodes and not self.driving else math.inf
+                self.t = min(until, self.wait_until, wake)
                 continue
             if self.driving:
                 self.status = "speeding" if self.speed * 3.6 > 60 else "driving"  # after a light
@@ -166,8 +179,10 @@ class Vehicle:
         cls = self.net.edge_class(a, b)
         lo, hi = self.speeds[cls]
         kmh = self.rng.uniform(lo, hi)
-        if self.speeding and cls == "major":
+        if (self.speeding or self._racing()) and cls == "major":
             kmh = self.rng.uniform(*SPEEDING_KMH)
+            if self._racing():
+                self.episodes[0].raced_m += self.edge_len
         self.speed = kmh / 3.6
         self.heading = bearing_deg(*self.net.xy[a], *self.net.xy[b])
         self.status = "speeding" if kmh > 60 else "driving"
@@ -175,9 +190,11 @@ class Vehicle:
     def _arrive_node(self) -> None:
         self.node = self.route[self.ri]
         self.ri += 1
+        if self.episodes and self._episode_at_node():
+            return
         if self.ri < len(self.route):
             self._start_edge()
-            if self.net.degree(self.node) >= 3 and self.rng.random() < 0.25:
+            if self.net.degree(self.node) >= 3 and self.rng.random() < 0.25 and not self._racing():
                 self.wait_until = self.t + self.rng.uniform(5, 40)  # a red light
                 self.status = "stopped"
             return
@@ -186,6 +203,8 @@ class Vehicle:
 
     def _drive_to(self, target: int) -> None:
         route = self.net.route(self.node, target)
+        if self.episodes and self.episodes[0].begun and not self.episodes[0].placed:
+            route = self._misroute(self.episodes[0], route, target)
         if len(route) < 2:
             self.wait_until = self.t + 30.0
             return
@@ -194,7 +213,7 @@ class Vehicle:
 
     def _at_destination(self) -> None:
         t = self.t
-        if self.node == self.base and not on_shift(t, self.windows):
+        if self.node == self.base and not self._working(t):
             self.status = "parked"
             self.wait_until = next_shift(t, self.windows)
             return
@@ -218,7 +237,7 @@ class Vehicle:
 
     def _next_job(self) -> None:
         t = self.t
-        if not on_shift(t, self.windows):
+        if not self._working(t):
             if self.node == self.base:
                 self.status = "parked"
                 self.wait_until = next_shift(t, self.windows)
@@ -244,3 +263,85 @@ class Vehicle:
             self._drive_to(self.base)
             return
         self._drive_to(self.rng.choice(near))
+
+    # --- misbehaviour (feeds/simulator/misbehaviour.py) -------------------------------------------
+    # An episode begins at its time when the vehicle stands (whatever it waited for, it stops
+    # waiting), or at the first junction it reaches after that time when it drives. Its trip is
+    # then planned with the episode (``_misroute``) and the episode ends at the node it marks.
+    def _racing(self) -> bool:
+        ep = self.episodes[0] if self.episodes else None
+        return ep is not None and ep.begun and ep.kind == "speed"
+
+    def _working(self, t: float) -> bool:
+        """On shift, or taken out of its yard by an episode (a trip nobody permitted)."""
+        if on_shift(t, self.windows):
+            return True
+        ep = self.episodes[0] if self.episodes else None
+        return ep is not None and ep.begun and ep.forced
+
+    def _finish(self) -> None:
+        self.episodes.pop(0).done = True
+
+    def _begin_standing(self) -> None:
+        ep = self.episodes[0]
+        if not ep.begun and ep.at <= self.t:
+            ep.begun = True
+            self.wait_until = self.t  # loading, parked or pausing: it leaves now
+
+    def _episode_at_node(self) -> bool:
+        """At a junction: True when the episode set the vehicle going (or waiting) itself."""
+        ep = self.episodes[0]
+        if not ep.begun:
+            if ep.at > self.t:
+                return False
+            ep.begun = True
+        more = self.ri < len(self.route)
+        if not ep.placed:
+            if not more:
+                ep.replanned = False  # the trip ends here: the next one carries the episode
+                return False
+            if ep.replanned:
+                return False  # this trip could not carry it (a stop needs room on both sides)
+            ep.replanned = True
+            target = self.route[-1]
+            self.route, self.ri, self.edge_len = (), 0, 0.0
+            self._drive_to(target)  # the rest of the trip, planned with the episode
+            return True
+        if self.ri - 1 == ep.mark:
+            if ep.kind == "stop":  # stands on the road, engine off: a dump, or waiting for a buyer
+                self._finish()
+                self._start_edge()
+                self.wait_until, self.status = self.t + ep.dwell_s, "stopped"
+                return True
+            if ep.kind == "detour" and more:  # a pause in the forbidden block, then on to where it was going
+                self._start_edge()
+                self.wait_until, self.status = self.t + ep.dwell_s, "stopped"
+                return True
+        if not more and ep.kind == "detour":
+            self._finish()
+        elif ep.kind == "speed" and (ep.raced_m >= ep.run_m or self.t >= ep.at + ep.max_s):
+            self._finish()  # the run is over; the trip goes on as usual
+        return False
+
+    def _misroute(self, ep: Episode, route: tuple[int, ...], target: int) -> tuple[int, ...]:
+        """The trip to ``target`` as the episode drives it; ``ep.mark`` is its node's index."""
+        if ep.vias:  # the nearest of the places it may go through
+            here = self.net.xy[self.node]
+            ep.via = min(ep.vias, key=lambda n: (math.dist(self.net.xy[n], here), n))
+        if ep.kind in ("detour", "speed") and ep.via is not None and ep.via not in (self.node, target):
+            first = self.net.route(self.node, ep.via)
+            ep.placed, ep.mark = True, len(first) - 1
+            return first + self.net.route(ep.via, target)[1:]
+        if ep.kind == "speed":
+            ep.placed = True  # fast from here, trip after trip, until its run is done
+            return route
+        if ep.kind == "stop":
+            along = [0.0]
+            for a, b in zip(route, route[1:], strict=False):
+                along.append(along[-1] + math.dist(self.net.xy[a], self.net.xy[b]))
+            total = along[-1]
+            spots = [i for i in range(1, len(route) - 1)
+                     if min(along[i], total - along[i]) >= ep.margin_m and ep.can_stop(route[i])]
+            if spots:  # the first a few hundred metres on
+                ep.placed, ep.mark = True, spots[0]
+        return route

@@ -5,6 +5,12 @@ ones are read once per process). ``advance(now)`` returns the GPS fixes and vide
 ``now``; ``pop_case_events(now, n)`` hands out case events in time order, at most n at a time,
 so the runner can pace a backfill. Every message carries the time it was planned for, not the
 time it was handed out, so the output is a function of (city, config, start, now) only.
+
+With ``SimConfig.misbehave`` (on in `gridwall simulate`, off by default here) the demo city also
+plays what the supervision catches (docs/supervision.md "The demo city"): a muck truck off its
+route and through a forbidden block, one stopped on the road, a speeder, a vehicle gone dark, a
+collector out of its grids and one standing still, planned by feeds/simulator/misbehaviour.py
+on random streams of their own (the behaving agents' streams do not change).
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from feeds.simulator.case_plans import (
 )
 from feeds.simulator.clock import DAY_S, HOUR_S
 from feeds.simulator.collectors import Collector
+from feeds.simulator.misbehaviour import Misbehaviour
 from feeds.simulator.problem_mix import find_kind
 from feeds.simulator.roadnet import RoadNet
 from feeds.simulator.vehicles import Vehicle
@@ -44,6 +51,13 @@ VIDEO_MAX_SHARE = 0.3  # video cases never exceed this share of --cases-per-day
 MUCK_COMPANIES = ("江城宏远渣土运输公司", "江城顺达建筑运输公司", "江城通达土方工程公司")
 TASK_STATUS = {"report": "reporting", "self_dispose": "reporting", "verify": "verifying",
                "check_pass": "checking", "check_fail": "checking"}
+
+
+def nearest_dump(net: RoadNet, dumps: list[Any], site: int | None) -> int | None:
+    """The dump a construction site's trucks take their spoil to: the nearest (straight line)."""
+    if not dumps or site is None:
+        return None
+    return min(dumps, key=lambda d: math.dist(net.xy[d.node], net.xy[site])).node
 
 
 @cache
@@ -66,6 +80,11 @@ class SimConfig:
     parked_interval: float = 60.0
     alerts_per_camera_day: float = 6.0
     backfill_days: float = 30.0
+    # The demo's scheduled misbehaviour (feeds/simulator/misbehaviour.py): a first round 2-8 min
+    # after the start, then one about every ``misbehave_every_s``. Off in the pure model (tests
+    # compare its output), on in `gridwall simulate` (--no-misbehave turns it off).
+    misbehave: bool = False
+    misbehave_every_s: float = 3600.0
 
     def plan_digest(self) -> str:
         """Fingerprint of what shapes the case plan; a restart with another one re-plans."""
@@ -139,6 +158,7 @@ class World:
         ]
         heapq.heapify(self._reports)
         self.planned_cases = 0
+        self.misbehaviour = Misbehaviour(self) if cfg.misbehave else None
         first_hour = max(self.cases_from, self.published_until - MAX_LIFE_S)
         self._next_hour = hour_floor(min(first_hour, start))
         self._plan_until(start + HORIZON_S)
@@ -147,6 +167,9 @@ class World:
     def advance(self, now: float) -> list[Message]:
         """GPS fixes and video alert messages due by ``now``, in time order per source."""
         self._plan_until(now + HORIZON_S)
+        bad = self.misbehaviour
+        if bad is not None:
+            bad.plan_until(now + HORIZON_S)  # before any agent reaches the episodes' times
         out: list[Message] = []
         while self._reports and self._reports[0][0] <= now:
             ts, i = heapq.heappop(self._reports)
@@ -156,7 +179,8 @@ class World:
                 heapq.heappush(self._reports, (agent.next_report(now), i))
                 continue
             agent.advance_to(ts)
-            out.append(self._gps(agent, ts))
+            if bad is None or not bad.dark(agent.id, ts):  # a dark terminal sends nothing
+                out.append(self._gps(agent, ts))
             heapq.heappush(self._reports, (agent.next_report(ts), i))
         while self._alert_heap and self._alert_heap[0][0] <= now:
             out.append(heapq.heappop(self._alert_heap)[3])
@@ -283,8 +307,7 @@ class World:
                 cons = by_kind.get("construction") or []
                 dumps = by_kind.get("dump") or []
                 site = cons[k % len(cons)].node if cons else None
-                dump = min(dumps, key=lambda d: math.dist(self.net.xy[d.node], self.net.xy[site])
-                           ).node if dumps and site is not None else None
+                dump = nearest_dump(self.net, dumps, site)
                 out.append(Vehicle(vid, subtype, plate, MUCK_COMPANIES[k % len(MUCK_COMPANIES)],
                                    self.net, vrng, self.start,
                                    base=yards[0].node if yards else fallback[0], site=site,

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from dashboard import cli
 from dashboard.casework import evaluation
@@ -22,7 +22,14 @@ from dashboard.config import ASSETS_DIR
 from dashboard.records import CaseEvent
 from dashboard.store import db
 from dashboard.store.casedoc import from_doc
-from dashboard.store.evaluation import city_objects, derived_grid_collectors, evaluate
+from dashboard.store.counters_sql import collector_sql
+from dashboard.store.evaluation import (
+    GRID_ACTORS_SQL,
+    city_objects,
+    derived_grid_collectors,
+    evaluate,
+    read_grid_collectors,
+)
 from dashboard.store.history_writer import HistoryWriter, event_row, upsert
 from dashboard.store.models import CaseEventRow, CaseRow, CaseStatRow, CaseStepRow
 from feeds.simulator.world import SimConfig, World
@@ -93,6 +100,55 @@ def test_collector_ranking_equals_the_fold(history) -> None:
     assert _nonzero({r.code: r.counters for r in result.rows}) == _nonzero(folded)
 
 
+@pytest.mark.parametrize("kind", ["week", "month"])
+def test_collector_ranking_with_an_assignment_equals_the_fold(history, kind) -> None:
+    """With a grid_collectors file: each grid's 立案 goes to every collector of the grid, also to
+    one with no case of their own, and a grid nobody answers for counts for nobody."""
+    _settings, engine, states = history
+    period = period_range(kind, date(2026, 10, 1) if kind == "month" else date(2026, 10, 8))
+    grids = sorted({s.grid_code for s in states if s.grid_code is not None})
+    assert len(grids) > 3
+    watchers = {grid: ["A-desk", f"A-{i % 3}"] + (["A-extra"] if i % 2 else []) for i, grid in enumerate(grids[1:])}
+    result = evaluate(engine, "collector", period, NOW, grid_collectors=watchers)
+    folded = evaluation.by_collector(states, period, NOW, watchers)
+    assert _nonzero({r.code: r.counters for r in result.rows}) == _nonzero(folded)
+    assert {r.code for r in result.rows} >= {"A-desk", "A-0", "A-1", "A-2", "A-extra"}
+
+
+# Each collector query and the index that holds every column it reads (migration 0010).
+COLLECTOR_INDEXES = {"reporter": "ix_case_stat_intake", "verify_actor": "ix_case_stat_verify",
+                     "check_actor": "ix_case_stat_check", "grid_code": "ix_case_stat_filed"}
+
+
+def test_collector_queries_read_their_index_alone(history) -> None:
+    """The collectors' ranking reads each role's index and never the table (docs/performance.md):
+    SQLite's plan says COVERING INDEX; PostgreSQL plans an Index Only Scan, which it can only do
+    when the index holds every column the query reads. PostgreSQL prefers one where VACUUM (in a
+    live system autovacuum) has marked the pages all-visible, and a table this small would be
+    read whole: the test vacuums and switches the whole-table reads off."""
+    _settings, engine, _states = history
+    period = period_range("month", date(2026, 10, 1))
+    params = {"start": period[0], "cutoff": NOW}
+    queries = [(sql, COLLECTOR_INDEXES[key]) for sql, key in collector_sql() if key in COLLECTOR_INDEXES]
+    queries.append((GRID_ACTORS_SQL, "ix_case_stat_span_actors"))
+    assert len(queries) == 5
+    postgres = engine.dialect.name == "postgresql"
+    if postgres:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE case_stat"))
+    with engine.connect() as conn:
+        if postgres:
+            for setting in ("enable_seqscan", "enable_bitmapscan"):
+                conn.execute(text(f"SET LOCAL {setting} = off"))
+        for sql, index in queries:
+            plan = [str(row[0] if postgres else row[3]) for row in
+                    conn.execute(text(("EXPLAIN " if postgres else "EXPLAIN QUERY PLAN ") + sql), params)]
+            reads = [line.strip(" ->") for line in plan if "case_stat" in line]
+            want = f"Index Only Scan using {index} on case_stat" if postgres else f"SEARCH case_stat USING COVERING INDEX {index} "
+            assert reads and all(line.startswith(want) for line in reads), plan
+        conn.rollback()
+
+
 def _rank(monkeypatch, capsys, settings, *args: str) -> tuple[int, str, str]:
     monkeypatch.setenv("GRIDWALL_DATABASE_URL", settings.resolved_database_url)
     monkeypatch.setenv("GRIDWALL_REDIS_URL", settings.resolved_redis_url)
@@ -137,12 +193,21 @@ def test_rank_command_prints_every_counter_rate_score_and_grade(history, monkeyp
     from dashboard.store.hot import HotStore, connect
     from dashboard.store.watch_state import DayAdds
 
+    # Coverage is the share of the collector's assigned grids (the city's grid_collectors.csv)
+    # passed: one of them passed, and one grid outside the assignment that must not count.
+    assigned = sorted(g for g, ids in read_grid_collectors(ASSETS_DIR / "city" / "grid_collectors.csv").items()
+                      if rows[0]["code"] in ids)
+    assert len(assigned) > 1
+    outside = next(g for g in sorted(read_grid_collectors(ASSETS_DIR / "city" / "grid_collectors.csv")) if g not in assigned)
     adds = DayAdds()
-    adds.add("2026-10-08", rows[0]["code"], 4680.0, 12_345.0, "33990200100222")
+    adds.add("2026-10-08", rows[0]["code"], 4680.0, 12_345.0, assigned[0])
+    adds.add("2026-10-08", rows[0]["code"], 0.0, 0.0, outside)
     HotStore(connect(settings.resolved_redis_url)).watch_states().add_duty([adds])
     code, out, _ = _rank(monkeypatch, capsys, settings, "--by", "collector", "--format", "json", "--lang", "en")
     first = json.loads(out)["rows"][0]
-    assert first["on_duty_rate"] == pytest.approx(0.1) and first["km"] == 12.3 and first["coverage"] is None
+    assert first["on_duty_rate"] == pytest.approx(0.1) and first["km"] == 12.3
+    # Over a period, coverage is the mean of the scheduled days' (8 and 9 October): 1/n, then 0.
+    assert first["coverage"] == pytest.approx(1 / len(assigned) / 2)
     code, out, _ = _rank(monkeypatch, capsys, settings, "--by", "collector")
     assert "在岗率" in out.splitlines()[1] and "10.00 %" in out
 
@@ -198,3 +263,28 @@ def test_migrations_build_the_schema_the_models_describe(stack, tmp_path) -> Non
         got = {(ix["name"], tuple(ix["column_names"])) for ix in found.get_indexes(table.name)}
         assert want <= got, (table.name, want - got)
     engine.dispose()
+
+
+def test_trend_points_are_the_city_rankings_of_their_periods(history) -> None:
+    """Each trend point is the city's counters for its period (dashboard/store/trend.py): the
+    weekly trend's points equal the fold of the case states for the same weeks, and the week
+    holding ``now`` is partial."""
+    from dashboard.casework.rates import rates
+    from dashboard.store.trend import trend
+
+    _settings, engine, states = history
+    points = trend(engine, "week", 3, NOW, "Asia/Shanghai")
+    assert [p.label for p in points] == ["2026-W39", "2026-W40", "2026-W41"]
+    assert [p.partial for p in points] == [False, False, True]
+    assert sum(p.reported for p in points) > 0
+    for p in points:
+        period = period_range("week", p.first_day)
+        total = Counters()
+        for s in states:
+            total = total + Counters.of(s, period, NOW)
+        want = rates(total)
+        assert (p.reported, p.filed, p.closed) == (total.reported, total.filed, total.closed)
+        assert (p.close_rate, p.on_time_close_rate) == (want["close_rate"], want["on_time_close_rate"])
+    # A month with no cases at all is a point of zeros with no rates, not an error.
+    empty = trend(engine, "month", 14, NOW, "Asia/Shanghai")[0]
+    assert (empty.label, empty.reported, empty.close_rate) == ("2025-09", 0, None)
