@@ -29,6 +29,7 @@ request itself, whatever the page shows. Masking and districts are applied here,
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
 from collections.abc import Mapping
@@ -423,6 +424,10 @@ def install(server: flask.Flask, guard: Guard, settings: Settings, hot: HotStore
             return refused(exc)
         outbox.add([message], now)
         task_id = orjson.loads(message[1])["task_id"]
+        # Standing still there is the work, not idleness (docs/supervision.md "Collectors"). Without
+        # Redis the task still goes out, and the idle rule may ring while it is done.
+        with contextlib.suppress(*REDIS_DOWN):
+            hot.watch_states().add_task_place(send.device_id, task_id, float(lat), float(lon), now)
         guard.audit("send_" + send.kind, device_id=send.device_id, case_id=send.case_id, alert_id=send.alert_id,
                     task_id=task_id, distance_m=round(chosen.distance_m))
         return _json(orjson.dumps({"queued": 1, "task_id": task_id, "distance_m": round(chosen.distance_m),

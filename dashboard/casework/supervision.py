@@ -86,6 +86,10 @@ class CollectorLimits:
     out_of_area_s: float = 600.0
     idle_s: float = 1200.0
     idle_radius_m: float = 30.0
+    # Still within this of the place of a task sent to it (核实/核查) is working, not idle; a sent
+    # task's place counts for task_place_s after it was sent.
+    task_radius_m: float = 50.0
+    task_place_s: float = 7200.0
     offline_after_s: float = 300.0
     gap_s: float = 300.0
 
@@ -247,10 +251,11 @@ def observe(state: WatchState, ts: float, lat: float, lon: float, speed_kmh: flo
 
 
 def observe_collector(state: WatchState, ts: float, lat: float, lon: float, on_duty: bool, in_area: bool | None,
-                      limits: CollectorLimits) -> tuple[list[Change], Duty]:
+                      limits: CollectorLimits, at_task: bool = False) -> tuple[list[Change], Duty]:
     """One fix of a collector: the alarms it starts and ends, and what it adds to the day.
     ``on_duty``: by the collector's schedule (and not signed off); ``in_area``: inside its
-    assigned grids (None: no grids assigned, or the fix is in no grid: not judged)."""
+    assigned grids (None: no grids assigned, or the fix is in no grid: not judged); ``at_task``:
+    at the place of a task sent to it (``at_task_place``), where standing still is the work."""
     if not ts > state.ts:
         return [], Duty()
     gap = ts - state.ts > limits.gap_s
@@ -258,11 +263,12 @@ def observe_collector(state: WatchState, ts: float, lat: float, lon: float, on_d
     if slot(OFFLINE) in state.open:
         _hold(state, slot(OFFLINE), False, ts, lat, lon, 0.0, gap, out)
     was_on = "on|" in state.pending  # the previous fix was on duty
+    was_at_task = "task|" in state.pending  # the previous fix was at a task's place
     duty = Duty()
     if state.ts != -math.inf and not gap:
         # The stretch since the previous fix counts as that fix was (on duty, in its area).
         duty = Duty(ts - state.ts if "area|" in state.pending else 0.0, metres(state.lat, state.lon, lat, lon))
-    for mark, yes in (("on|", on_duty), ("area|", on_duty and in_area is not False)):
+    for mark, yes in (("on|", on_duty), ("area|", on_duty and in_area is not False), ("task|", at_task)):
         if yes:  # since when (kept, not moved on each fix: the state changes only when this does)
             state.pending.setdefault(mark, ts)
         else:
@@ -274,12 +280,22 @@ def observe_collector(state: WatchState, ts: float, lat: float, lon: float, on_d
     if moved:
         state.still = still = (ts, lat, lon)
     s = slot(IDLE)
-    if on_duty and not moved and s not in state.pending:
-        # Still since it stopped, counted from when its duty began if that was later (lunch).
-        state.pending[s] = still[0] if was_on else ts
-    _hold(state, s, on_duty and not moved, ts, still[1], still[2], limits.idle_s, False, out)
+    idle = on_duty and not moved and not at_task
+    if idle and s not in state.pending:
+        # Still since it stopped, counted from when its duty began if that was later (lunch), or
+        # from when the task's place stopped counting if that was later.
+        state.pending[s] = still[0] if was_on and not was_at_task else ts
+    _hold(state, s, idle, ts, still[1], still[2], limits.idle_s, False, out)
     state.ts, state.lat, state.lon = ts, lat, lon
     return out, duty
+
+
+def at_task_place(places: Iterable[tuple[float, float, float]], ts: float, lat: float, lon: float,
+                  limits: CollectorLimits) -> bool:
+    """Within ``task_radius_m`` of a place a task sent it to, while that place counts: ``places``
+    are (lat, lon, sent at)."""
+    return any(sent <= ts < sent + limits.task_place_s and metres(plat, plon, lat, lon) <= limits.task_radius_m
+               for plat, plon, sent in places)
 
 
 def _stop(state: WatchState, ts: float, lat: float, lon: float, speed_kmh: float | None, facts: Facts,

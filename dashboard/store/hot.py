@@ -118,7 +118,17 @@ if not known and redis.call('ZCARD', KEYS[6]) >= tonumber(ARGV[7]) then return -
 local cur = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '-1')
 if tonumber(ARGV[2]) <= cur then return 0 end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[5])
+local doc = ARGV[5]
+if not string.find(doc, '"ignition":', 1, true) then
+  -- What a status event said of the ignition stays until another says otherwise: a fix that
+  -- does not say it keeps the one before (a plain find: most devices never say it).
+  local old = redis.call('HGET', KEYS[1], ARGV[1])
+  local said = old and string.match(old, '"ignition":(%a+)')
+  if said and string.sub(doc, -1) == '}' and doc ~= '{}' then
+    doc = string.sub(doc, 1, -2) .. ',"ignition":' .. said .. '}'
+  end
+end
+redis.call('HSET', KEYS[1], ARGV[1], doc)
 redis.call('GEOADD', KEYS[3], ARGV[3], ARGV[4], ARGV[1])
 if ARGV[9] == '1' then
   redis.call('GEOADD', KEYS[7], ARGV[3], ARGV[4], ARGV[1])
@@ -155,6 +165,17 @@ for i = 2, #ARGV, 2 do
   end
 end
 return refused
+"""
+
+# Fields merged into a known device's state (a status event's online/ignition), atomically with
+# the fixes' writes. KEYS: dev. ARGV: id, the fields as a JSON object. Returns 0 for an unknown device.
+_MERGE_LUA = """
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if not raw then return 0 end
+local doc = cjson.decode(raw)
+for k, v in pairs(cjson.decode(ARGV[2])) do doc[k] = v end
+redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(doc))
+return 1
 """
 
 # Devices silent since the cutoff leave every key of the hot state in one step (one that sent a
@@ -272,6 +293,7 @@ class HotStore:
         self.r = client
         self._position = client.register_script(_POSITION_LUA)
         self._admit = client.register_script(_ADMIT_LUA)
+        self._merge = client.register_script(_MERGE_LUA)
         self._prune = client.register_script(_PRUNE_LUA)
         self._unlock = client.register_script(_UNLOCK_LUA)
         self._alerts = client.register_script(_ALERTS_LUA)
@@ -346,14 +368,10 @@ class HotStore:
         return [i.decode() for i in gone]
 
     def set_device_fields(self, device_id: str, fields: Mapping[str, Any]) -> bool:
-        """Merge fields (e.g. online=False from a last-will) into a known device's state."""
-        raw = self.r.hget(DEV, device_id)
-        if raw is None:
-            return False
-        doc = orjson.loads(raw)
-        doc.update(fields)
-        self.r.hset(DEV, device_id, orjson.dumps(doc))
-        return True
+        """Merge fields (e.g. online=False from a last-will) into a known device's state. In one
+        script: a read-modify-write from here would put back the fix before a newer one that
+        another worker wrote in between."""
+        return self._merge(keys=[DEV], args=[device_id, orjson.dumps(dict(fields))]) == 1
 
     def seen_marks(self, keys: Sequence[str]) -> list[str | None]:
         """The dedupe mark of each key: None when no stored delivery set one (read only: a mark

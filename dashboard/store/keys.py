@@ -57,6 +57,13 @@ Supervision (dashboard/store/watch_state.py, feeds/steps/watch.py):
   {gw}:duty:<day>        HASH  "<collector>|s" -> seconds on duty in its area, "<collector>|m" ->
                                metres walked, that local day (expires after 45 days)
   {gw}:duty:<day>:grids  SET   "<collector>|<grid>": the grids it was in on duty that day
+  {gw}:watch:tasks       HASH  "<collector>|<task id>" -> "lat,lon,sent": the places the desk sent
+                               collectors to (standing still there is not idleness); pruned by
+                               the watch step once they stop counting (task_place_s)
+
+The briefing (dashboard/store/briefing.py):
+  {gw}:briefing:case     STR   JSON {case_id, by, at}: the case story the desk chose for the
+                               briefing (none: the briefing's rule picks one)
 
 The live rankings (dashboard/store/liverank.py):
   {gw}:rank:<pid>        HASH  "<kind>|<code>|<counter>" -> count, pid = day:2026-11-21 | month:2026-11
@@ -100,9 +107,14 @@ DEV_LAST: Final = f"{P}:dev:last"
 WATCH: Final = f"{P}:watch"
 WATCH_VERSION: Final = f"{P}:watch:v"
 WATCH_SILENT: Final = f"{P}:watch:silent"
+# The places of the tasks the desk sent to collectors (field "device|task_id" -> "lat,lon,sent"):
+# standing still there is the work, not idleness. The watch step prunes what no longer counts.
+TASK_PLACES: Final = f"{P}:watch:tasks"
 # Flask-Limiter's counters (dashboard/access/web.py): logins per address and per user name, polls
 # per token; the limits library names the keys under this prefix and expires them itself.
 LIMIT_PREFIX: Final = f"{P}:limit"
+# The briefing's case story chosen on the desk (dashboard/store/briefing.py).
+BRIEFING_CASE: Final = f"{P}:briefing:case"
 
 
 def duty_key(day: str) -> str:

@@ -173,3 +173,28 @@ class WatchStates:
             self.r.hdel(keys.WATCH, *ids)
             self.r.hdel(keys.WATCH_VERSION, *ids)
             self.r.zrem(keys.WATCH_SILENT, *ids)
+
+    # --- the places of the tasks sent to collectors -----------------------------------------
+    def add_task_place(self, device_id: str, task_id: str, lat: float, lon: float, sent: float) -> None:
+        self.r.hset(keys.TASK_PLACES, f"{device_id}|{task_id}", f"{lat:.6f},{lon:.6f},{sent:.3f}")
+
+    def task_places(self, now: float, keep_s: float) -> dict[str, list[tuple[float, float, float]]]:
+        """Each collector's task places (lat, lon, sent) that still count at ``now``; the older
+        ones are deleted here (the watch step reads this every few seconds, so the hash stays
+        as small as the tasks of the last ``keep_s``)."""
+        out: dict[str, list[tuple[float, float, float]]] = {}
+        old = []
+        for field_, value in self.r.hgetall(keys.TASK_PLACES).items():
+            name = field_.decode() if isinstance(field_, bytes) else field_
+            try:
+                lat, lon, sent = (float(x) for x in (value.decode() if isinstance(value, bytes) else value).split(","))
+            except ValueError:
+                old.append(name)  # not ours to read: dropped rather than read for ever
+                continue
+            if sent + keep_s <= now:
+                old.append(name)
+            else:
+                out.setdefault(name.rsplit("|", 1)[0], []).append((lat, lon, sent))
+        if old:
+            self.r.hdel(keys.TASK_PLACES, *old)
+        return out

@@ -40,6 +40,7 @@ from dashboard.casework.supervision import (
     Facts,
     Limits,
     WatchState,
+    at_task_place,
     in_hours,
     observe,
     observe_collector,
@@ -103,6 +104,8 @@ class Watch:
         self._known: dict[str, Known] = {}  # device -> its state as this worker last wrote it
         self._facts: dict[int, Facts] = {}  # the batch's vehicle fixes (by id()) -> what the geometry says
         self._offsets: dict[int, float] = {}  # hour (epoch // 3600) -> the zone's UTC offset then, s
+        # Collector -> the places of the tasks sent to it (lat, lon, sent), read again each sweep.
+        self._tasks: dict[str, list[tuple[float, float, float]]] = {}
 
     # --- the step ---------------------------------------------------------------------------
     def run(self, batch: Batch) -> None:
@@ -293,7 +296,9 @@ class Watch:
         on = self.sup.on_duty(device_id, r.ts, r.status)
         area = self.sup.areas.get(device_id)
         in_area = None if not area or not r.grid_code else r.grid_code in area
-        changes, duty = observe_collector(state, r.ts, r.lat, r.lon, on, in_area, self.sup.collector)
+        places = self._tasks.get(device_id)
+        at_task = bool(places) and at_task_place(places, r.ts, r.lat, r.lon, self.sup.collector)
+        changes, duty = observe_collector(state, r.ts, r.lat, r.lon, on, in_area, self.sup.collector, at_task)
         if duty.in_area_s or duty.metres or (on and r.grid_code):
             days.setdefault(device_id, DayAdds()).add(self._day(r.ts), device_id, duty.in_area_s, duty.metres,
                                                       r.grid_code if on else None)
@@ -343,6 +348,7 @@ class Watch:
             return
         now = batch.now
         self.flush(now)
+        self._tasks = self.states.task_places(now, self.sup.collector.task_place_s)
         pending = self.states.silent_due(now)
         for device_id in pending:  # the sweep writes these: what this worker knows of them goes
             self._known.pop(device_id, None)

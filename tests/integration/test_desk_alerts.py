@@ -170,6 +170,9 @@ def test_a_collector_near_a_case_is_sent_to_verify_it(site) -> None:
     assert (task["kind"], task["case_id"], task["note"], task["actor"], task["task_id"]) == (
         "verify", case["case_id"], "请到现场核实并拍照", "张值班", body["task_id"])
     assert abs(task["lat"] - case["lat"]) < 1e-6
+    # The place is kept for the idle rule: standing still there is the work (docs/supervision.md).
+    [(lat, lon, sent)] = hot.watch_states().task_places(now, 7200)[near]
+    assert (round(lat, 5), round(lon, 5)) == (round(case["lat"], 5), round(case["lon"], 5)) and sent >= now
     with running_ingest(settings):
         eventually(lambda: outbox.counts()["sent"] == 1, 10, "the task published (the ACL lets ingest)")
     assert any(e.action == "send_verify" for e in Accounts(engine).audit_log(10))

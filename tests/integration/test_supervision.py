@@ -236,6 +236,21 @@ def test_a_collector_signed_off_is_not_offline(settings, parts, tmp_path, grids)
     assert [(r.rule, r.camera_id) for r in rows(engine)] == [("offline", "C901")]
 
 
+def test_a_collector_still_at_a_task_s_place_is_not_idle(settings, parts, tmp_path, grids):
+    """Two collectors stand still for 3 minutes (idle after 60 s). The desk sent C901 to the spot
+    (its place in Redis, read by the watch step's sweep): only C902 is idle."""
+    engine, hot = parts
+    home_grid, home, _, _ = grids
+    pipeline = build_pipeline(settings, engine, hot, supervision=collectors_sup(tmp_path, home_grid, idle_s=60))
+    t0 = time.time() - 300
+    hot.watch_states().add_task_place("C901", "desk-t1", home[0] + 0.0002, home[1], t0 - 10)  # ~22 m away
+    pipeline.sweep(t0)  # the watch step reads the task places each sweep
+    pipeline.handle([walker(d, t0 + k * 30, *home) for k in range(7) for d in ("C901", "C902")])
+    assert [(r.rule, r.camera_id, r.state) for r in rows(engine)] == [("idle", "C902", "new")]
+    # The place stops counting after task_place_s (7,200 s [D]): pruned from Redis at the sweep.
+    assert hot.watch_states().task_places(t0 + 7200, 7200) == {}
+
+
 def test_the_desk_s_collector_board_masks_names_for_a_masked_role(settings, parts, tmp_path, grids):
     from types import SimpleNamespace
 
@@ -303,3 +318,40 @@ def test_traccar_s_events_become_alarms_with_one_lifecycle(settings, parts, tmp_
     assert (zone.end - zone.start).total_seconds() == pytest.approx(60)
     assert (sos.state, sos.severity, sos.type) == ("new", "critical", "设备报警")  # waits for a person on the desk
     assert [a["alert_id"] for a in hot.active_alerts() if a.get("rule")] == [sos.alert_id]
+
+
+def traccar_position(ts: float) -> Message:
+    """Traccar's position forward (tests/fixtures/clients), at ``ts``, in the demo city."""
+    import orjson
+
+    doc = orjson.loads((FIXTURES / "traccar_position_forward.json").read_bytes())
+    iso = datetime.fromtimestamp(ts, ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%S.000+00:00")
+    doc["position"].update({"fixTime": iso, "deviceTime": iso, "serverTime": iso, "latitude": 30.26, "longitude": 120.15})
+    return Message("traccar/positions", orjson.dumps(doc), time.time(), 0)
+
+
+def test_the_ignition_a_traccar_event_said_stays_until_another_says_otherwise(settings, parts, tmp_path):
+    """ignitionOn is the device's state: the next fix, which says nothing of the ignition, keeps
+    it; ignitionOff changes it (dashboard/store/hot.py)."""
+    engine, hot = parts
+    pipeline = build_pipeline(settings, engine, hot, supervision=sup(tmp_path))
+    device = "traccar:123456789012345"
+    now = time.time()
+
+    def doc() -> dict:
+        [found] = [d for d in map(json.loads, hot.devices_raw()) if d["id"] == device]
+        return found
+
+    def ignition() -> object:
+        return doc().get("ignition")
+
+    pipeline.handle([traccar_position(now - 150)])
+    assert ignition() is None
+    pipeline.handle([traccar_event("traccar_event_ignition_on.json", now - 120)])
+    assert ignition() is True
+    pipeline.handle([traccar_position(now - 60)])
+    assert doc()["ts"] == pytest.approx(now - 60, abs=1) and ignition() is True  # a newer fix, the same ignition
+    pipeline.handle([traccar_event("traccar_event_ignition_on.json", now - 30, type="ignitionOff")])
+    assert ignition() is False
+    pipeline.handle([traccar_position(now - 10)])
+    assert doc()["ts"] == pytest.approx(now - 10, abs=1) and ignition() is False

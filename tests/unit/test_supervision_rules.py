@@ -19,6 +19,7 @@ from dashboard.casework.supervision import (
     Facts,
     Limits,
     WatchState,
+    at_task_place,
     in_hours,
     observe,
     observe_collector,
@@ -257,6 +258,32 @@ def test_idle_on_duty_counts_from_when_duty_began():
     lunch = [(0, True, True, 0), (600, False, True, 0), (7200, False, True, 0), (7260, True, True, 0)]
     lunch += [(7260 + k * 60, True, True, 0) for k in range(1, 21)]  # 20 min on duty after lunch
     assert walk(lunch)[0] == []
+
+
+def test_still_at_a_task_s_place_is_work_and_idleness_counts_from_when_the_place_stopped_counting():
+    """The idle rule's "not at a task's place": still at the place of a 核实 task is the work; when
+    the task's place stops counting the clock starts then, not when the collector stopped."""
+    state = WatchState()
+    place = [(30.25, 120.15, 0.0)]  # sent at 0, at the collector's own spot
+    limits = CollectorLimits(idle_s=1200, idle_radius_m=30, task_radius_m=50, task_place_s=1800, gap_s=300)
+    out = []
+    for ts in range(0, 3601, 60):
+        at = at_task_place(place, ts, 30.25, 120.15, limits)
+        assert at == (ts < 1800)
+        changes, _ = observe_collector(state, ts, 30.25, 120.15, True, True, limits, at)
+        out += [(c.rule, c.phase, c.start, c.at) for c in changes]
+    # At the place until 1,800 s; idle from then, longer than 1,200 s at 3,060 s.
+    assert out == [(IDLE, "start", 1800, 3060)]
+    # 60 m away is not the task's place; a place sent in the future (clock skew) does not count.
+    assert not at_task_place(place, 60, 30.25 + 60 / 111_195.0, 120.15, limits)
+    assert not at_task_place([(30.25, 120.15, 500.0)], 60, 30.25, 120.15, limits)
+    # An idle alarm that is open ends when a task is sent to where the collector stands.
+    state = WatchState()
+    for ts in range(0, 1400, 60):
+        observe_collector(state, ts, 30.25, 120.15, True, True, limits, False)
+    assert IDLE in {k.split("|")[0] for k in state.open}
+    changes, _ = observe_collector(state, 1440, 30.25, 120.15, True, True, limits, True)
+    assert [(c.rule, c.phase) for c in changes] == [(IDLE, "end")]
 
 
 def test_the_day_counts_time_in_area_on_duty_and_distance():
