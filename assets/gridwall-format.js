@@ -89,6 +89,16 @@
     return BIDI.test(t) ? "\u2068" + t + "\u2069" : t;
   }
 
+  // Which of n things to show at nowMs when they take turns every everyMs (the wall's rankings
+  // over their periods): the state {index, since} after nowMs. One thing, or no turning: the first.
+  function turn(state, n, nowMs, everyMs) {
+    var since = state && state.since ? state.since : nowMs;
+    if (n <= 1 || !(everyMs > 0)) { return {index: 0, since: since}; }
+    var index = (state && state.index ? state.index : 0) % n;
+    if (nowMs - since >= everyMs) { return {index: (index + 1) % n, since: nowMs}; }
+    return {index: index, since: since};
+  }
+
   return {
     DASH: DASH,
     fill: fill,
@@ -102,6 +112,7 @@
     hourTick: hourTick,
     markupText: markupText,
     known: known,
-    isolate: isolate
+    isolate: isolate,
+    turn: turn
   };
 });

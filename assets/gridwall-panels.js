@@ -211,6 +211,34 @@
     });
   }
 
+  // The rankings of the city's periods (Settings.ranking_periods): the board's first (b.rank)
+  // and the others (b.rank_more) take turns every rotate_s, each panel titled with its period.
+  P.rankTurn = {index: 0, since: 0};
+  function rankTitle(panelId, kind, period) {
+    var panel = byId(panelId), title = panel && panel.querySelector(".gw-ph-title");
+    if (title && kind && period) { setText(title, gw.word("rank_" + kind + "_" + period)); }
+  }
+  function rankPeriods(b) { return b && b.rank ? [b.rank].concat(b.rank_more || []) : []; }
+  function nextTurn(b) {
+    var rot = byId("gw-p-rot");
+    var every = rot ? (parseFloat(rot.getAttribute("data-rotate-s")) || 0) * 1000 : 0;
+    return fmt().turn(P.rankTurn, rankPeriods(b).length, Date.now(), every);
+  }
+  function applyRanks(b) {
+    P.rankTurn = nextTurn(b);
+    var r = rankPeriods(b)[P.rankTurn.index] || {};
+    rankTitle("gw-p-rank-dept", "department", r.period);
+    rankTitle("gw-p-rank-region", r.region && r.region.kind, r.period);
+    applyRank(byId("gw-rank-dept"), r.department);
+    applyRank(byId("gw-rank-region"), r.region);
+  }
+
+  // The clock's part (gridwall-screen.js calls it with the side views' turns): a board that does
+  // not change still turns its periods.
+  P.turnRanks = function () {
+    if (P.board && !P.loading && nextTurn(P.board).index !== P.rankTurn.index) { applyRanks(P.board); }
+  };
+
   // --- the alert ticker -------------------------------------------------------------------------
   function applyTicker(items, today) {
     var list = byId("gw-ticker");
@@ -310,8 +338,7 @@
     applyHistory(b);
     applyToday(b.today);
     applyOverdue(b.overdue);
-    applyRank(byId("gw-rank-dept"), b.rank && b.rank.department);
-    applyRank(byId("gw-rank-region"), b.rank && b.rank.region);
+    applyRanks(b);
     applyTicker(b.ticker, b.day);
     if (gw.sound) { gw.sound.check(b.ticker); }
     applyVehicles(b.vehicles);

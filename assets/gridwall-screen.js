@@ -79,6 +79,7 @@
     if (every > 0 && !wide() && Date.now() - P.rotation.since >= every * 1000) {
       showView(P.rotation.index + 1);
     }
+    if (gw.panels && gw.panels.turnRanks) { gw.panels.turnRanks(); }  // the rankings' periods, on any wall
   }, 500);
 
   // --- 16:9 or 32:9: by ?aspect=, else by the window's shape ------------------------------------

@@ -69,6 +69,9 @@ class Settings:
     feed_quiet_s: str = "gps=60"
     panel_rotate_s: float = 20.0
     board_region: str = "street"
+    # The periods the wall's two rankings show, in turn ("day,week,month,quarter,year": any of
+    # them, in the order given; one keeps it still). Each is counted live in Redis (liverank).
+    ranking_periods: str = "month"
     web_workers: int = 2
     # Ingest
     max_payload_bytes: int = 64 * 1024
@@ -149,6 +152,17 @@ class Settings:
                              "positive numbers")
         if self.board_region not in ("district", "street"):
             raise ValueError(f"board_region: {self.board_region!r}; expected district or street")
+        self.ranking_period_kinds  # noqa: B018 - validates ranking_periods at load time
+
+    @property
+    def ranking_period_kinds(self) -> tuple[str, ...]:
+        from dashboard.casework.periods import PERIOD_KINDS
+
+        kinds = tuple(dict.fromkeys(k.strip() for k in self.ranking_periods.split(",") if k.strip()))
+        bad = [k for k in kinds if k not in PERIOD_KINDS]
+        if bad or not kinds:
+            raise ValueError(f"ranking_periods: {self.ranking_periods!r}; a list of {', '.join(PERIOD_KINDS)}")
+        return kinds
 
     @property
     def feed_quiet(self) -> dict[str, float]:

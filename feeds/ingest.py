@@ -29,6 +29,7 @@ import paho.mqtt.client as mqtt
 from sqlalchemy import Engine
 
 from dashboard.config import Settings
+from dashboard.reports.schedule import ReportSchedule
 from dashboard.screens.wall import BoardMaker
 from dashboard.store import db
 from dashboard.store.evaluation import city_grid_codes, city_objects
@@ -38,6 +39,7 @@ from dashboard.store.hot import HotStore, connect, remove_worker, write_broker_s
 from dashboard.store.liverank import LiveRank
 from dashboard.store.liverank_keeper import RankKeeper
 from dashboard.store.outbox import Outbox
+from dashboard.store.report_claims import report_claims
 from dashboard.store.retention import prune_positions
 from dashboard.supervision_config import from_settings as supervision_settings
 from feeds.citygeo import city_bounds, grid_lookup
@@ -104,7 +106,8 @@ def build_pipeline(settings: Settings, engine: Engine, hot: HotStore, **override
 
 def live_rank(settings: Settings, hot: HotStore) -> LiveRank:
     reconcile = float(settings.section("casework").get("live_rank_reconcile_s", 3600))
-    return hot.live_rank(settings.timezone, reconcile, known=city_objects(settings.city_dir))
+    return hot.live_rank(settings.timezone, reconcile, known=city_objects(settings.city_dir),
+                         kinds=settings.ranking_period_kinds)
 
 
 class IngestWorker:
@@ -125,6 +128,8 @@ class IngestWorker:
         self.ranks = RankKeeper(ranks, engine, book, city_grid_codes(settings.city_dir), self.worker_id)
         self.board = BoardMaker(self.hot, engine, settings, ranks, self.worker_id, supervision=self.pipeline.watch.sup)
         self.outbox = OutboxPublisher(Outbox(engine))  # the desk's actions, out over our connection
+        # The evaluation reports of each period that closed, once among all workers (docs/reports.md).
+        self.reports = ReportSchedule(settings, engine, report_claims(self.hot), self.worker_id)
         self.intake = Intake()
         self.spooled = Intake()  # the spool's copies, handled in batches of their own
         self.processed = 0  # messages this worker took through the pipeline
@@ -302,6 +307,7 @@ class IngestWorker:
                 except Exception:
                     log.warning("heartbeat to Redis failed")
                 self._prune_history(now)
+                self.reports.tick(now)  # cheap; a due report is written in a thread of its own
         self.close()
 
     def _prune_history(self, now: float) -> None:

@@ -118,12 +118,13 @@ def online_panel(lang: str) -> html.Div:
     return html.Div([kpi("collectors", lang), kpi("vehicles", lang)], id="gw-p-online", className="gw-panel gw-online")
 
 
-def ranking_panel(kind: str, lang: str, region: str = "street") -> html.Div:
-    """The department ranking (kind "dept") or the region ranking (kind "region")."""
+def ranking_panel(kind: str, lang: str, region: str = "street", period: str = "month") -> html.Div:
+    """The department ranking (kind "dept") or the region ranking (kind "region") of ``period``
+    (the first of Settings.ranking_periods; the page retitles it as the periods take turns)."""
     if kind == "dept":
-        title, name, rate = t("rank_department", lang), t("department", lang), t("col_rate_dept", lang)
+        title, name, rate = t(f"rank_department_{period}", lang), t("department", lang), t("col_rate_dept", lang)
     else:
-        title, name, rate = t(f"rank_{region}", lang), t(region, lang), t("col_rate_region", lang)
+        title, name, rate = t(f"rank_{region}_{period}", lang), t(region, lang), t("col_rate_region", lang)
     head = _table_head(t("col_pos", lang), name, t("col_score", lang), t("col_grade", lang), rate, t("col_overdue", lang))
     return html.Div(
         [panel_head(title), head,
@@ -179,5 +180,6 @@ def left_column(settings: Any, lang: str) -> list[Any]:
 
 
 def right_column(settings: Any, lang: str) -> list[Any]:
-    return [online_panel(lang), ranking_panel("dept", lang), ranking_panel("region", lang, settings.board_region),
-            rotator_panel(lang, settings.panel_rotate_s)]
+    period = settings.ranking_period_kinds[0]
+    return [online_panel(lang), ranking_panel("dept", lang, period=period),
+            ranking_panel("region", lang, settings.board_region, period), rotator_panel(lang, settings.panel_rotate_s)]

@@ -51,14 +51,13 @@ from dashboard.casework.catalogue import Catalogue
 from dashboard.casework.counters import Counters
 from dashboard.casework.overdue import UNKNOWN, Light, tally_lights
 from dashboard.casework.periods import period_range
-from dashboard.casework.ranking import RankedRow, bottom_positions, rank, split_known
 from dashboard.casework.rates import percent, rate_fraction
-from dashboard.casework.scoring import preset as load_preset
 from dashboard.city.model import City
 from dashboard.config import Settings
 from dashboard.contract import OFFLINE_AFTER_S, VEHICLE_SUBTYPES
 from dashboard.screens import collector_board, daystart
 from dashboard.screens.names import load_names
+from dashboard.screens.rankings import Rankings
 from dashboard.store import case_history
 from dashboard.store.alarm_counts import alarm_counts
 from dashboard.store.board import BoardInputs, BoardStore, board_store
@@ -79,7 +78,6 @@ MOVING_KMH = 2.0  # faster is moving (the same threshold as the position history
 TICKER_MAX = 30
 TICKER_ALERT_WINDOW_S = 86400.0  # 实时告警: the alerts of the last day, not a backfill's old ones
 TOP_CLASSES = 8
-BOTTOM = 3
 LIGHTS = (Light.RED.value, Light.YELLOW.value, Light.GREY.value)
 BOARD_DIMENSIONS = ("district", "department")
 
@@ -101,10 +99,6 @@ def local_hour(t: float, zone: ZoneInfo) -> int:
     return datetime.fromtimestamp(t, zone).hour
 
 
-def _score(value: float | None) -> str:
-    return "—" if value is None else f"{value:.2f}"
-
-
 class WallBoard:
     def __init__(self, hot: HotStore, engine: Engine, settings: Settings, live: LiveRank | None = None,
                  worker: str = "", supervision: Supervision | None = None) -> None:
@@ -114,15 +108,12 @@ class WallBoard:
         self.engine = engine
         self.timezone = settings.timezone
         self.zone = ZoneInfo(settings.timezone)
-        self.live = live or hot.live_rank(settings.timezone, RECONCILE_S)
-        preset = settings.section("casework").get("preset", "cjt292")
-        self.preset = load_preset(preset)
-        # A preset without a region formula (jinniu scores departments only) ranks regions by cjt292.
-        self.region_preset = self.preset if "region" in self.preset.get("objects", {}) else load_preset("cjt292")
-        self.region_kind = settings.board_region
+        self.rank_periods = settings.ranking_period_kinds
+        self.live = live or hot.live_rank(settings.timezone, RECONCILE_S, kinds=self.rank_periods)
         self.offline_after_s = OFFLINE_AFTER_S
         self.worker = worker or "1"
         self.names = load_names(settings.city_dir)  # no city files: codes instead of names
+        self.rankings = Rankings(settings, self.names)
         self.city: City | None = self.names.city
         self.catalogue: Catalogue = self.names.catalogue
         self.rules, self.policy = casedata.city_rules(settings.section("casework"))
@@ -185,10 +176,10 @@ class WallBoard:
             "today": today,
             "overdue": self._overdue(lights, self._day_base(day, midnight, base, inputs.cases, now, scope), len(cases),
                                      scope),
-            "rank": {
-                "department": self._ranking("department", self.live.read("month", "department", now), scope),
-                "region": self._ranking(self.region_kind, self.live.read("month", self.region_kind, now), scope),
-            },
+            # The rankings of the first of the city's periods (ranking_periods, month [D]); the
+            # others, when there are, in rank_more: the wall shows them in turn.
+            "rank": self._rankings(self.rank_periods[0], now, scope),
+            "rank_more": [self._rankings(kind, now, scope) for kind in self.rank_periods[1:]],
             "ticker": self._ticker(scope.only(inputs.recent_alerts), cases, now),
             "hourly": self._hourly(day, now, today.get("reported"), scope),
             "categories": self._categories(cases),
@@ -293,37 +284,10 @@ class WallBoard:
         }
 
     # --- rankings ------------------------------------------------------------------------------
-    def _ranking(self, kind: str, rows: Mapping[str, Counters] | None, scope: Scope = CITY_SCOPE) -> dict[str, Any]:
-        if kind == "department" and not scope.whole:
-            return {"kind": kind, "ready": False, "city_only": True, "rows": []}
-        if rows is None:
-            return {"kind": kind, "ready": False, "rows": []}
-        rows = {code: c for code, c in rows.items() if scope.sees_area(code)}
-        if kind == "department":
-            formula, rate, preset = "department", "on_time_disposal_rate", self.preset
-            known = [d.code for d in self.city.departments] if self.city is not None else []
-            name = self.names.department
-        else:
-            formula, rate, preset = "region", "on_time_close_rate", self.region_preset
-            areas = (self.city.districts if kind == "district" else self.city.streets) if self.city is not None else ()
-            known = [a.code for a in areas if scope.sees_area(a.code)]
-            name = self.names.area
-        if self.city is None:  # no list of the city's objects: every code is a row
-            ranked, unlisted = rank(rows, formula, preset), Counters()
-        else:  # every department or region of the city is listed, ranked or not; no other code
-            listed, rest = split_known(rows, known)
-            ranked, unlisted = rank(listed, formula, preset), rest.counters
-        bottom = set(bottom_positions(sum(1 for r in ranked if r.position is not None), BOTTOM))
-        return {"kind": kind, "ready": True, "rate": rate,
-                "rows": [self._rank_row(r, rate, name(r.code), bottom) for r in ranked],
-                "unknown": {"reported": unlisted.reported, "filed": unlisted.filed,
-                            "dispatched": unlisted.dispatched, "overdue": unlisted.overdue_pending}}
-
-    @staticmethod
-    def _rank_row(r: RankedRow, rate: str, names: tuple[str, str], bottom: set[int]) -> dict[str, Any]:
-        return {"code": r.code, "zh": names[0], "en": names[1], "pos": r.position, "score": _score(r.score),
-                "grade": r.grade or "—", "rate": percent(r.rates.get(rate)), "overdue": r.counters.overdue_pending,
-                "bottom": r.position in bottom, "top": r.position is not None and r.position <= BOTTOM}
+    def _rankings(self, period_kind: str, now: float, scope: Scope) -> dict[str, Any]:
+        kind = self.rankings.region_kind
+        return self.rankings.pair(period_kind, self.live.read(period_kind, "department", now),
+                                  self.live.read(period_kind, kind, now), scope)
 
     # --- the alert ticker ----------------------------------------------------------------------
     def _ticker(self, recent: Sequence[Mapping[str, Any]], cases: Sequence[Mapping[str, Any]], now: float) -> list[dict[str, Any]]:

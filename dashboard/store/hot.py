@@ -309,10 +309,11 @@ class HotStore:
         return WatchStates(self.r)
 
     def live_rank(self, timezone: str, reconcile_s: float,
-                  known: Mapping[str, Iterable[str]] | None = None) -> LiveRank:
+                  known: Mapping[str, Iterable[str]] | None = None, kinds: Sequence[str] = ()) -> LiveRank:
         """The live rankings (dashboard/store/liverank.py), on this store's Redis; ``known``: the
-        city's codes per kind, others are counted under one unknown row."""
-        return LiveRank(self.r, timezone, reconcile_s, known)
+        city's codes per kind, others are counted under one unknown row; ``kinds``: the period
+        kinds kept besides the day and month (Settings.ranking_period_kinds)."""
+        return LiveRank(self.r, timezone, reconcile_s, known, kinds)
 
     # --- writes (ingest) ------------------------------------------------------------------
     def write_positions(self, fixes: Iterable[DeviceFix], max_devices: int = MAX_DEVICES,

@@ -32,13 +32,17 @@ import redis
 
 from dashboard.casework.casestate import CaseState
 from dashboard.casework.counters import COUNTER_FIELDS, Counters, Period
-from dashboard.casework.periods import period_range
+from dashboard.casework.period_labels import label_of
+from dashboard.casework.periods import PERIOD_KINDS, period_range
 from dashboard.casework.ranking import UNKNOWN
 from dashboard.store.keys import RANK_TIMERS, rank_key, rank_lock_key, rank_ready_key
 
 TIMERS = RANK_TIMERS
 KINDS: tuple[str, ...] = ("department", "district", "street", "city")
-PERIOD_KINDS: tuple[str, ...] = ("day", "month")
+# Today's tiles read the day, the desk's rankings the month; a city's wall may add any other
+# (Settings.ranking_periods): each one kept costs a little more per case change and its own
+# reconcile from SQL (a year's is the longest read).
+ALWAYS: tuple[str, ...] = ("day", "month")
 CITY = "city"
 RECONCILE_S = 3600.0  # how often a period's counts are read from SQL again (see the module doc)
 
@@ -59,12 +63,17 @@ class LivePeriod:
     period: Period
 
 
-def current_periods(now: float, timezone: str) -> list[LivePeriod]:
+def live_kinds(extra: Iterable[str] = ()) -> tuple[str, ...]:
+    """The period kinds kept live: the day and month, and ``extra`` (the wall's), in the order
+    of ``periods.PERIOD_KINDS``."""
+    wanted = set(ALWAYS) | set(extra)
+    return tuple(k for k in PERIOD_KINDS if k in wanted)
+
+
+def current_periods(now: float, timezone: str, kinds: Sequence[str] = ALWAYS) -> list[LivePeriod]:
+    """The current period of each kind; its id names it as reports do (``label_of``)."""
     day = datetime.fromtimestamp(now, ZoneInfo(timezone)).date()
-    return [
-        LivePeriod(f"day:{day.isoformat()}", period_range("day", day, timezone)),
-        LivePeriod(f"month:{day:%Y-%m}", period_range("month", day, timezone)),
-    ]
+    return [LivePeriod(f"{kind}:{label_of(kind, day)}", period_range(kind, day, timezone)) for kind in kinds]
 
 
 def objects_of(case: CaseState) -> dict[str, str | None]:
@@ -113,9 +122,10 @@ return ids
 
 class LiveRank:
     def __init__(self, client: redis.Redis, timezone: str = "Asia/Shanghai", reconcile_s: float = RECONCILE_S,
-                 known: Mapping[str, Collection[str]] | None = None) -> None:
+                 known: Mapping[str, Collection[str]] | None = None, kinds: Sequence[str] = ALWAYS) -> None:
         self.r = client
         self.timezone = timezone
+        self.kinds = live_kinds(kinds)  # the period kinds kept (every writer must keep the same)
         self.reconcile_s = reconcile_s
         # kind -> the city's codes of that kind (evaluation.city_objects); a kind not in it (the
         # city, or every kind when the city has no files) keeps the codes as they come.
@@ -172,7 +182,7 @@ class LiveRank:
         pending = pipe.execute()
         self.apply([(before, now if due is None else min(now, float(due)), after, now)
                     for (before, after), due in zip(changes, pending, strict=True)],
-                   current_periods(now, self.timezone))
+                   current_periods(now, self.timezone, self.kinds))
         pipe = self.r.pipeline(transaction=False)
         for _before, after in changes:
             due = next_timer(after, now)
@@ -190,7 +200,7 @@ class LiveRank:
         due = {raw[i].decode(): float(raw[i + 1]) for i in range(0, len(raw), 2)}
         states = load(list(due))
         changes = [(state, due[cid], state, now) for cid, state in states.items() if cid in due]
-        self.apply(changes, current_periods(now, self.timezone))
+        self.apply(changes, current_periods(now, self.timezone, self.kinds))
         pipe = self.r.pipeline(transaction=False)
         for _s, _t, state, _n in changes:
             ahead = next_timer(state, now)
@@ -206,7 +216,7 @@ class LiveRank:
         Fire the due timers first: the timers are then reset from SQL to each case's next
         deadline after ``now``, which is exactly what the starting point has not counted."""
         built = []
-        for lp in current_periods(now, self.timezone):
+        for lp in current_periods(now, self.timezone, self.kinds):
             ready = self.r.get(ready_key(lp.pid))
             if ready is not None and now - float(ready) < self.reconcile_s:
                 continue
@@ -241,8 +251,11 @@ class LiveRank:
 
     # --- reads: the wall ----------------------------------------------------------------------
     def read(self, period_kind: str, kind: str, now: float) -> dict[str, Counters] | None:
-        """Counters per object of ``kind`` for the current day or month; None until ready."""
-        lp = current_periods(now, self.timezone)[PERIOD_KINDS.index(period_kind)]
+        """Counters per object of ``kind`` for the current period of ``period_kind``; None until
+        ready, or when that kind is not kept live."""
+        if period_kind not in self.kinds:
+            return None
+        [lp] = current_periods(now, self.timezone, (period_kind,))
         if not self.r.exists(ready_key(lp.pid)):
             return None
         values: dict[str, dict[str, int]] = {}

@@ -9,12 +9,13 @@ charts both read this (docs/reports.md).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
 from dashboard.casework.counters import Counters
+from dashboard.casework.period_labels import label_of, previous_first_day
 from dashboard.casework.periods import period_bounds, period_range
 from dashboard.casework.rates import rates
 from dashboard.store.evaluation import evaluate
@@ -44,20 +45,13 @@ def period_starts(unit: str, count: int, now: float, timezone: str) -> list[date
     first, _ = period_bounds(unit, datetime.fromtimestamp(now, ZoneInfo(timezone)).date())
     out = [first]
     for _ in range(count - 1):
-        out.append(period_bounds(unit, out[-1] - timedelta(days=1))[0])
+        out.append(previous_first_day(unit, out[-1]))
     return out[::-1]
-
-
-def label(unit: str, first_day: date) -> str:
-    if unit == "month":
-        return f"{first_day.year}-{first_day.month:02d}"
-    year, week, _ = first_day.isocalendar()
-    return f"{year}-W{week:02d}"
 
 
 def point(unit: str, first_day: date, counters: Counters, partial: bool) -> TrendPoint:
     r = rates(counters)
-    return TrendPoint(first_day, label(unit, first_day), counters.reported, counters.filed, counters.closed,
+    return TrendPoint(first_day, label_of(unit, first_day), counters.reported, counters.filed, counters.closed,
                       r["close_rate"], r["on_time_close_rate"], partial)
 
 

@@ -158,6 +158,31 @@ def test_todays_numbers_and_the_ranking_rows_open_exactly_their_cases(desk, brow
     assert errors == [], errors
 
 
+def test_the_rankings_of_another_period_come_from_sql_and_open_that_period_s_cases(desk, browser, artifacts: Path) -> None:
+    """本季度 chosen above the rankings: the captions say so, the rows are /desk/api/ranks' (the
+    SQL count of the quarter), and a row's numbers open the quarter's cases."""
+    url, _, _ = desk
+    browser.get(url + "/desk")
+    eventually(lambda: text(browser, "gw-d-rank-department-title") == "本月部门考评排名", 20, "the month's rankings")
+    js(browser, "var s = document.getElementById('gw-d-rank-period'); s.value = 'quarter';"
+                " s.dispatchEvent(new Event('change', {bubbles: true})); return 0;")
+    eventually(lambda: text(browser, "gw-d-rank-department-title") == "本季度部门考评排名", 20, "the quarter's rankings")
+    assert text(browser, "gw-d-rank-region-title") == "本季度街道考评排名"
+    answer = js(browser, "return fetch('/desk/api/ranks?period=quarter', {credentials: 'same-origin'})"
+                         ".then(function (r) { return r.json(); });")
+    shown = js(browser, "return Array.from(document.querySelectorAll('#gw-d-rank-department tr')).map(function (tr) {"
+                        " return tr.children[1].textContent; });")
+    assert answer["source"] == "sql" and shown == [r["zh"] for r in answer["department"]["rows"]]
+    worst = next(r for r in answer["department"]["rows"] if r["overdue"] > 0)
+    link = f"#gw-d-rank-department a[href='/desk?counter=overdue_pending&period=quarter&by=department&code={worst['code']}']"
+    browser.find_element("css selector", link).click()
+    eventually(lambda: text(browser, "gw-d-total") == f"共 {worst['overdue']} 件", 10, "the row's overdue cases")
+    assert "本季度" in text(browser, "gw-d-crumbs")
+    browser.save_screenshot(str(artifacts / "desk-rank-quarter-1920x1080.png"))
+    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == [], errors
+
+
 def test_a_row_opens_its_case_with_timeline_steps_and_nearest_collectors(desk, browser, artifacts: Path) -> None:
     url, settings, board = desk
     browser.get(url + "/desk?light=red")

@@ -73,7 +73,8 @@ def fill(settings: Settings) -> tuple[HotStore, BoardMaker]:
     client = connect(settings.resolved_redis_url)
     hot = HotStore(client)
     book, writer = CaseBook(engine, settings), HistoryWriter(engine)
-    live = LiveRank(client, settings.timezone, reconcile_s=10**9)
+    # The quarter is kept too, for the wall whose rankings take turns (ranking_periods).
+    live = LiveRank(client, settings.timezone, reconcile_s=10**9, kinds=("quarter",))
     world = World(CITY, SimConfig(seed=5, collectors=20, vehicles=0, backfill_days=8, cases_per_day=140), END)
     events = [CaseEvent(**m.payload) for m in world.pop_case_events(END, 10**6)]
     for i in range(0, len(events), 500):
@@ -350,12 +351,45 @@ def test_side_views_rotate(start_wall, browser) -> None:
         time.sleep(0.3)
         if active() != seen[-1]:
             seen.append(active())
-    assert seen[:3] == ["hourly", "cats", "vehicles"], seen
+    # In their order, wherever the first look found it (a loaded machine opens the page late).
+    order = ["hourly", "cats", "vehicles", "collectors"]
+    assert len(set(seen)) >= 3 and all(order[(order.index(a) + 1) % len(order)] == b for a, b in zip(seen, seen[1:])), seen
     time.sleep(1)  # the cross-fade
     shown = js(browser, "return Array.from(document.querySelectorAll('#gw-p-rot .gw-view')).filter(function (v) {"
                         " return getComputedStyle(v).visibility === 'visible'; }).map(function (v) { return v.id; });")
     assert len(shown) == 1
     no_console_errors(browser)
+
+
+@EMBEDDED
+def test_the_rankings_take_turns_over_the_city_s_periods(start_wall, browser) -> None:
+    """ranking_periods = "month,quarter": both rankings show this month, then this quarter, each
+    titled with its period, every panel_rotate_s (assets/gridwall-panels.js applyRanks)."""
+    wall = start_wall(ranking_periods="month,quarter", panel_rotate_s=2)
+    board = BoardMaker(wall.hot, wall.board.engine, wall.settings, wall.board.live).update(END)
+    try:
+        assert board["rank_more"][0]["department"]["ready"]
+        open_wall(browser, wall.url)
+
+        def titles() -> tuple[str, str]:
+            return js(browser, "return ['gw-p-rank-dept', 'gw-p-rank-region'].map(function (id) {"
+                               " return document.querySelector('#' + id + ' .gw-ph-title').textContent; });")
+
+        seen = [tuple(titles())]
+        deadline = time.monotonic() + 12
+        while len(seen) < 3 and time.monotonic() < deadline:
+            time.sleep(0.3)
+            if tuple(titles()) != seen[-1]:
+                seen.append(tuple(titles()))
+        assert seen[:3] == [("本月部门考评排名", "本月街道考评排名"), ("本季度部门考评排名", "本季度街道考评排名"),
+                            ("本月部门考评排名", "本月街道考评排名")], seen
+        # The rows follow the title: the quarter's first department is the board's.
+        eventually(lambda: titles()[0] == "本季度部门考评排名", 5, "the quarter again")
+        first = js(browser, "return document.querySelector('#gw-rank-dept .gw-rrow').getAttribute('data-code');")
+        assert first == board["rank_more"][0]["department"]["rows"][0]["code"]
+        no_console_errors(browser)
+    finally:
+        wall.board.update(END)  # the other tests' board, without the quarter
 
 
 @EMBEDDED

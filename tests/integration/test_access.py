@@ -103,6 +103,7 @@ MATRIX: dict[str, dict[str, Any]] = {
     "/desk": {"anonymous": 302, "revoked": 302, "wall": 403, **dict.fromkeys(DESK, 200)},
     "/desk/api/cases": {"anonymous": 401, "revoked": 401, "wall": 403, **dict.fromkeys(DESK, 200)},
     "/desk/api/board": {"anonymous": 401, "revoked": 401, "wall": 403, **dict.fromkeys(DESK, 200)},
+    "/desk/api/ranks?period=year": {"anonymous": 401, "revoked": 401, "wall": 403, **dict.fromkeys(DESK, 200)},
     # The desk's own pages: the weekly list, the collector board (issue 13), replay.
     **{page: {"anonymous": 302, "revoked": 302, "wall": 403, **dict.fromkeys(DESK, 200)}
        for page in ("/desk/weekly", "/desk/collectors", "/desk/replay")},

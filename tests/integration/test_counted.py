@@ -74,3 +74,30 @@ def test_pages_add_up_and_the_route_shows_live_lights_and_scope(site) -> None:
                         ("counter=reported&by=department", "bad_by"), ("counter=reported&by=grid&code=1", "bad_by")]:
         status, body = leader.get(f"/desk/api/counted?{bad}")
         assert (status, body["reason"]) == (400, reason)
+
+
+def test_the_desk_s_rankings_of_any_period_are_the_rank_command_s(site) -> None:
+    """GET /desk/api/ranks: a period the wall keeps live (month) from Redis; any other from SQL,
+    ranked as `gridwall rank` ranks it (store/evaluation.py evaluate): positions, scores, grades."""
+    from dashboard.store.evaluation import city_grid_codes, city_objects, evaluate
+
+    settings, _hot, engine = site
+    app = create_app(settings).server
+    leader = Desk(app, grant(settings.resolved_database_url, "leader", "领导", token=""))
+    now = time.time()
+    known = city_objects(settings.city_dir)
+    for period in ("week", "quarter", "year"):
+        status, body = leader.get(f"/desk/api/ranks?period={period}")
+        assert status == 200 and (body["period"], body["source"]) == (period, "sql")
+        for kind, got in (("department", body["department"]), ("street", body["region"])):
+            want = evaluate(engine, kind, period_range(period, now, settings.timezone), now,
+                            grid_codes=city_grid_codes(settings.city_dir), known=known.get(kind))
+            assert got["ready"] and got["kind"] == kind
+            assert [(r["code"], r["pos"], r["grade"]) for r in got["rows"]] == [
+                (r.code, r.position, r.grade or "—") for r in want.rows], (period, kind)
+            assert sum(r["overdue"] for r in got["rows"]) == sum(r.counters.overdue_pending for r in want.rows)
+        assert any(r["pos"] is not None for r in body["department"]["rows"]), "the seeded cases are ranked"
+    status, body = leader.get("/desk/api/ranks?period=month")
+    assert status == 200 and body["source"] == "live"  # the board's own period: the live counters
+    assert leader.get("/desk/api/ranks?period=decade") == (400, {"reason": "bad_period",
+                                                                "detail": "period: one of day, week, month, quarter, year"})

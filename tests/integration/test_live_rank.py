@@ -49,7 +49,9 @@ def test_live_counters_equal_a_fresh_count(setting) -> None:
                                                             cases_per_day=120), END)
     events = [CaseEvent(**m.payload) for m in world.pop_case_events(END, 10**6)]
     book, writer = CaseBook(engine, settings), HistoryWriter(engine)
-    live = LiveRank(client, settings.timezone, reconcile_s=10**9)
+    # Every period kind a wall may show in turn (Settings.ranking_periods), besides the day and month.
+    live = LiveRank(client, settings.timezone, reconcile_s=10**9, kinds=("year", "week", "quarter"))
+    assert live.kinds == ("day", "week", "month", "quarter", "year")
     grids = list(load_city(ASSETS_DIR / "city").grid_info)
     keeper = RankKeeper(live, engine, book, grids)
 
@@ -64,7 +66,7 @@ def test_live_counters_equal_a_fresh_count(setting) -> None:
     for i in range(0, len(old), 500):
         store(old[i:i + 500], start_live)
     keeper.tick(start_live)
-    assert client.exists(ready_key(current_periods(start_live, settings.timezone)[1].pid))
+    assert all(client.exists(ready_key(lp.pid)) for lp in current_periods(start_live, settings.timezone, live.kinds))
     assert client.zcard(TIMERS) > 0  # reset from SQL: every case's next deadline
     # ... then the rest arrives as it would live, in 20-minute steps across midnight.
     rest = [e for e in events if e.ts > start_live]
@@ -78,11 +80,13 @@ def test_live_counters_equal_a_fresh_count(setting) -> None:
     assert delivered == len(rest) and fired > 0
 
     with engine.connect() as conn:
-        for period_kind, lp in zip(("day", "month"), current_periods(END, settings.timezone), strict=True):
+        for period_kind, lp in zip(live.kinds, current_periods(END, settings.timezone, live.kinds), strict=True):
             for kind in KINDS:
                 expected = counters_by(conn, kind, lp.period, END, grid_codes=grids)
                 got = live.read(period_kind, kind, END)
                 assert _nonzero(got) == _nonzero(expected), (period_kind, kind)
+    assert [lp.pid for lp in current_periods(END, settings.timezone, live.kinds)] == [
+        "day:2026-10-14", "week:2026-W42", "month:2026-10", "quarter:2026-Q4", "year:2026"]
     month = live.read("month", "department", END) or {}
     assert sum(c.overdue_pending for c in month.values()) > 0  # deadlines passed with no message
     assert sum(c.closed_on_time for c in month.values()) > 0

@@ -49,3 +49,17 @@ test("rates, changes and the hour axis", () => {
   assert.equal(fmt.text(0), "0");
   assert.equal(fmt.text(undefined), "—");
 });
+
+test("turn: things take turns every everyMs; one thing or no turning stays on the first", () => {
+  let s = fmt.turn(null, 3, 1000, 20000);
+  assert.deepEqual(s, {index: 0, since: 1000});
+  s = fmt.turn(s, 3, 20999, 20000);
+  assert.equal(s.index, 0);  // not yet
+  s = fmt.turn(s, 3, 21000, 20000);
+  assert.deepEqual(s, {index: 1, since: 21000});
+  s = fmt.turn(fmt.turn(s, 3, 41000, 20000), 3, 61000, 20000);
+  assert.equal(s.index, 0);  // after the last, the first again
+  assert.equal(fmt.turn({index: 2, since: 1}, 1, 1e9, 20000).index, 0);  // one period: no turning
+  assert.equal(fmt.turn({index: 2, since: 1}, 3, 1e9, 0).index, 0);  // rotate_s = 0: the first
+  assert.equal(fmt.turn({index: 5, since: 1}, 2, 2, 20000).index, 1);  // fewer periods than before
+});
