@@ -17,7 +17,16 @@ from dashboard.casework.scoring import preset as load_preset
 from dashboard.config import Settings
 from dashboard.screens.names import Names
 
-BOTTOM = 3  # the bottom (and top) positions flagged: the units that speak at the city's meeting
+# The bottom (and top) positions flagged: the units that speak at the city's meeting, or lose
+# points. A city's rule, [casework] bottom_units: 3 [D] (Xuchang's quarterly rule names 5).
+BOTTOM = 3
+
+
+def bottom_units(settings: Settings) -> int:
+    value = settings.section("casework").get("bottom_units", BOTTOM)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 20:
+        raise ValueError(f"[casework] bottom_units = {value!r}: a whole number from 1 to 20 (3 or 5 in most cities)")
+    return value
 
 
 def score_text(value: float | None) -> str:
@@ -32,6 +41,7 @@ class Rankings:
         self.region_kind = settings.board_region
         self.names = names
         self.city = names.city
+        self.bottom = bottom_units(settings)
 
     def table(self, kind: str, rows: Mapping[str, Counters] | None, scope: Scope = CITY_SCOPE) -> dict[str, Any]:
         """The ranking of ``kind`` from its counters per code (None: not counted yet)."""
@@ -54,9 +64,9 @@ class Rankings:
         else:  # every department or region of the city is listed, ranked or not; no other code
             listed, rest = split_known(rows, known)
             ranked, unlisted = rank(listed, formula, preset), rest.counters
-        bottom = set(bottom_positions(sum(1 for r in ranked if r.position is not None), BOTTOM))
+        bottom = set(bottom_positions(sum(1 for r in ranked if r.position is not None), self.bottom))
         return {"kind": kind, "ready": True, "rate": rate,
-                "rows": [row(r, rate, name(r.code), bottom) for r in ranked],
+                "rows": [row(r, rate, name(r.code), bottom, self.bottom) for r in ranked],
                 "unknown": {"reported": unlisted.reported, "filed": unlisted.filed,
                             "dispatched": unlisted.dispatched, "overdue": unlisted.overdue_pending}}
 
@@ -67,7 +77,7 @@ class Rankings:
                 "region": self.table(self.region_kind, region, scope)}
 
 
-def row(r: RankedRow, rate: str, names: tuple[str, str], bottom: set[int]) -> dict[str, Any]:
+def row(r: RankedRow, rate: str, names: tuple[str, str], bottom: set[int], top: int = BOTTOM) -> dict[str, Any]:
     return {"code": r.code, "zh": names[0], "en": names[1], "pos": r.position, "score": score_text(r.score),
             "grade": r.grade or "—", "rate": percent(r.rates.get(rate)), "overdue": r.counters.overdue_pending,
-            "bottom": r.position in bottom, "top": r.position is not None and r.position <= BOTTOM}
+            "bottom": r.position in bottom, "top": r.position is not None and r.position <= top}
