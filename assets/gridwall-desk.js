@@ -123,12 +123,28 @@
 
   // The month's rankings: each row's name opens its live cases, its rate the cases it is due on
   // (应处置), its 超期未处置 those cases (SQL, the counters' own conditions).
+  // The period chosen above them: the wall's periods come with the board; any other from
+  // /desk/api/ranks (counted from SQL, a minute old at most), asked again each minute.
+  var ranksAsked = {};  // period -> {at, ranks}
+  function ranksOf(b, period) {
+    var all = b && b.rank ? [b.rank].concat(b.rank_more || []) : [];
+    for (var i = 0; i < all.length; i++) { if (all[i].period === period) { return all[i]; } }
+    var got = ranksAsked[period];
+    if (!got || Date.now() - got.at > 60000) {
+      ranksAsked[period] = {at: Date.now(), ranks: got ? got.ranks : null};
+      getJSON("/desk/api/ranks?period=" + encodeURIComponent(period)).then(function (r) {
+        if (r.status === 200) { ranksAsked[period].ranks = r.body; drawRanks(board); }
+      });
+    }
+    return got ? got.ranks : null;
+  }
   function drawRanks(b) {
-    var ranks = (b && b.rank) || {};
+    var select = byId("gw-d-rank-period"), period = select ? select.value : "month";
+    var ranks = ranksOf(b, period) || {};
     ["department", "region"].forEach(function (which) {
       var body = byId("gw-d-rank-" + which), title = byId("gw-d-rank-" + which + "-title");
       var r = ranks[which] || {};
-      if (title) { title.textContent = words["rank_" + (r.kind || which)] || ""; }
+      if (title) { title.textContent = r.kind ? words["rank_" + r.kind + "_" + period] || "" : ""; }
       if (!body) { return; }
       body.textContent = "";
       if (r.city_only) {
@@ -136,7 +152,7 @@
         td.colSpan = 5; note.appendChild(td); body.appendChild(note); return;
       }
       (r.rows || []).forEach(function (row) {
-        var by = r.kind, live = {}, of = {by: by, code: row.code, period: "month"};
+        var by = r.kind, live = {}, of = {by: by, code: row.code, period: period};
         live[by] = row.code;
         var tr = el("tr", row.bottom ? "gw-d-bottom" : null);
         tr.appendChild(el("td", "gw-d-n", row.pos === null || row.pos === undefined ? "—" : String(row.pos)));
@@ -315,6 +331,7 @@
 
     if (cs.supervisions) { head.appendChild(el("span", "gw-d-badge gw-d-sup", words.sup_badge + " ×" + cs.supervisions)); }
     if (st.open && mayDo("act.supervise")) { superviseForm(body, c); }
+    if (!st.open && (c.case || {}).closed_at && mayDo("act.supervise")) { briefingButton(body, c); }
 
     var steps = section(body, words.case_steps);
     (c.steps || []).forEach(function (s) {
@@ -390,6 +407,20 @@
       row.appendChild(el("span", "gw-d-sub", time(h.reported_at, true)));
       hist.appendChild(row);
     });
+  }
+
+  // A closed case as the briefing's case story (docs/briefing.md): one button, one POST.
+  function briefingButton(body, c) {
+    var btn = el("button", "gw-d-btn gw-d-bf-pick", words.desk_briefing_pick);
+    btn.addEventListener("click", function () {
+      btn.disabled = true;
+      postJSON("/desk/api/act/briefing-case", {case_id: c.case_id}).then(function (res) {
+        btn.textContent = res.status === 200 ? words.desk_briefing_picked
+          : lib.fill(words.sup_failed, {detail: res.body.detail || res.body.reason || res.status});
+        btn.disabled = res.status === 200;
+      }).catch(function () { btn.disabled = false; btn.textContent = words.desk_unavailable; });
+    });
+    body.appendChild(btn);
   }
 
   function superviseForm(body, c) {
@@ -615,6 +646,21 @@
     if (window.gridwall.deskAlerts) { window.gridwall.deskAlerts.redraw(); }
   }
 
+  // The report of the chosen period (empty: the last that ended) in the page's language.
+  function reportPart(k) { return byId("gw-d-report-" + k); } // an optional family (contract.py)
+  function reportLinks() {
+    var period = reportPart("period"), at = reportPart("at");
+    if (!period || !at) { return; }
+    var when = (at.value || "").trim();
+    ["pdf", "xlsx"].forEach(function (fmt) {
+      var a = reportPart(fmt);
+      if (a) {
+        a.href = "/desk/api/report." + fmt + "?period=" + encodeURIComponent(period.value) +
+          (when ? "&at=" + encodeURIComponent(when) : "") + "&lang=" + lang;
+      }
+    });
+  }
+
   function start() {
     root = byId("gw-desk");
     lib = window.gridwall && window.gridwall.deskLib;
@@ -632,6 +678,17 @@
       go(a.id === "gw-d-mapbtn" ? lib.href(query, {map: query.map ? null : "1"}) : a.getAttribute("href"), true);
     });
     bindForm();
+    // The evaluation report's download (for a role that may export): its links follow the choice.
+    reportLinks();
+    ["change", "input"].forEach(function (kind) {
+      document.addEventListener(kind, function (ev) {
+        if (ev.target && /^gw-d-report-/.test(ev.target.id || "")) { reportLinks(); }
+      });
+    });
+    // The rankings' period: drawn from the board, or asked for (ranksOf).
+    document.addEventListener("change", function (ev) {
+      if (ev.target && ev.target.id === "gw-d-rank-period") { drawRanks(board); }
+    });
     // A row opens its case; the panel's button closes it (the address says which is open).
     document.addEventListener("click", function (ev) {
       if (ev.target.closest && ev.target.closest("#gw-d-case-close")) { go(lib.href(query, {"case": null}), true); return; }

@@ -28,9 +28,12 @@
     return document.getElementById("gw-canvas") && gw.map && gw.map.instance && gw.live && gw.panels && gw.watchdog;
   }
 
+  // The wall's poll, or the one its page names (the briefing's: the same answer, behind its own right).
+  function base() { return gw.canvasAttr("data-poll-url", "/wall/poll"); }
+
   function url() {
     var v = poll.live, b = poll.board;
-    return "/wall/poll?v=" + (v === null ? "" : v) + "&b=" + (b === null ? "" : b);
+    return base() + "?v=" + (v === null ? "" : v) + "&b=" + (b === null ? "" : b);
   }
 
   function take(msg) {
@@ -80,7 +83,7 @@
     var dog = gw.watchdog;
     dog.probeSent(Date.now());
     poll.probes += 1;
-    get("/wall/poll?v=&b=")
+    get(base() + "?v=&b=")
       .then(function (msg) { dog.probed(Date.now(), gw.watchdogLib.usable(msg)); },
             function () { dog.probed(Date.now(), false); });
   }

@@ -14,10 +14,13 @@ import dash
 import flask
 import orjson
 from dash import Dash, html
+from sqlalchemy.exc import SQLAlchemyError
 
-from dashboard import desk_api, replay_api
+from dashboard import desk_api, ranks_api, replay_api
 from dashboard.access import web as access
 from dashboard.access.masking import Masking
+from dashboard.briefing_config import Briefing
+from dashboard.briefing_config import from_settings as briefing_settings
 from dashboard.config import ASSETS_DIR, Settings, load_settings
 from dashboard.health import health
 from dashboard.i18n import pick_lang
@@ -57,8 +60,46 @@ def _collectors_page(settings: Settings, guard: Any, hot: HotStore, lang: str, s
     return collectors.layout(settings, lang, principal, page)
 
 
+def _install_briefing(server: flask.Flask, guard: Any, settings: Settings, hot: HotStore, names: Names,
+                      config: Briefing, trail_points: int) -> None:
+    """The briefing's routes (docs/briefing.md): ``/briefing/poll``, the wall's poll for the map
+    behind and the live figures, and ``/briefing/data``, the scenes' figures (screen model
+    dashboard/screens/briefing.py, built at most every ``refresh_s`` per process). Both mask as
+    the briefing does: always, unless ``[briefing] masked = false`` and the role is unmasked."""
+    from dashboard.screens.briefing import BriefingModel
+    from dashboard.store.hot import REDIS_DOWN
+
+    engine = db.engine_for(settings.resolved_database_url)
+    models: dict[bool, BriefingModel] = {}
+
+    def masking() -> Masking:
+        masked = config.masked or guard.principal().masked
+        return Masking.for_role(masked, guard.alias_key, settings.mask_address)  # type: ignore[arg-type]
+
+    @server.get("/briefing/poll")
+    @guard.limit(settings.poll_rate)
+    def _briefing_poll() -> flask.Response:
+        args = flask.request.args
+        body, status = poll_answer(hot, parse_version(args.get("v")), parse_version(args.get("b")),
+                                   trail_points, settings.map_cluster_above, masking(), guard.principal().scope)
+        return flask.Response(body, status=status, mimetype="application/json", headers={"Cache-Control": "no-store"})
+
+    @server.get("/briefing/data")
+    @guard.limit(settings.poll_rate)
+    def _briefing_data() -> flask.Response:
+        mask = masking()
+        model = models.get(mask.active)
+        if model is None:
+            model = models[mask.active] = BriefingModel(engine, hot, settings, config, names, mask, config.photos)
+        try:
+            body, status = model.answer(), 200
+        except (*REDIS_DOWN, OSError, SQLAlchemyError):
+            body, status = b'{"reason":"unavailable"}', 503  # the page keeps the figures it has
+        return flask.Response(body, status=status, mimetype="application/json", headers={"Cache-Control": "no-store"})
+
+
 def create_app(settings: Settings | None = None) -> Dash:
-    from layouts import desk, replay, wall
+    from layouts import briefing, desk, replay, wall
 
     settings = settings or load_settings()
     hot = HotStore(connect(settings.resolved_redis_url))
@@ -84,6 +125,12 @@ def create_app(settings: Settings | None = None) -> Dash:
         "/desk/weekly", "see.desk", lambda lang="zh", week=None, **_: _weekly_page(settings, guard, pick_lang(lang), week)))
     # The collector page's configuration and names, read once (zone files, rotas, the city).
     sup, names = supervision_settings(settings), load_names(settings.city_dir)
+    # The briefing's scenes, checked whole now: a bad list stops the start, not the tour.
+    tour = briefing_settings(settings, {d.code for d in names.city.districts} if names.city else None)
+    tour_scenes = [{"key": s.key, "kind": s.kind, "seconds": s.seconds} for s in tour.scenes]
+    dash.register_page("briefing", path="/briefing", title="gridwall · 工作汇报", layout=guard.page(
+        "/briefing", "see.briefing",
+        lambda lang="zh", **_: briefing.layout(settings, pick_lang(lang), city_meta, tour_scenes, tour.masked)))
     dash.register_page("collectors", path="/desk/collectors", title="gridwall · 监督员考核", layout=guard.page(
         "/desk/collectors", "see.desk",
         lambda lang="zh", **_: _collectors_page(settings, guard, hot, pick_lang(lang), sup, names)))
@@ -93,6 +140,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     app.layout = html.Div([dash.page_container])
     desk_api.install(server, guard, settings, hot, db.engine_for(settings.resolved_database_url))
     replay_api.install(server, guard, settings, db.engine_for(settings.resolved_database_url))
+    ranks_api.install(server, guard, settings, hot, db.engine_for(settings.resolved_database_url))
 
     @server.get("/healthz")
     def _healthz() -> flask.Response:
@@ -105,6 +153,7 @@ def create_app(settings: Settings | None = None) -> Dash:
 
     # Trails ride along in full pictures only when the map draws them.
     trail_points = settings.map_trail_points if "trails" in settings.map_layer_names else 0
+    _install_briefing(server, guard, settings, hot, names, tour, trail_points)
 
     @server.get("/wall/poll")
     @guard.limit(settings.poll_rate)

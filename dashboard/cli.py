@@ -91,6 +91,12 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     rank_cmd.add_arguments(p)
     p.set_defaults(handler=rank_cmd.command)
 
+    from dashboard import report_cmd
+
+    p = sub.add_parser("report", help="the evaluation report of a period as PDF or XLSX: report --period month --format pdf")
+    report_cmd.add_arguments(p)
+    p.set_defaults(handler=report_cmd.command)
+
     from dashboard import access_cmd
 
     p = sub.add_parser("user", help="users: user add NAME --role ROLE | passwd NAME | disable NAME | list")

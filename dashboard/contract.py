@@ -108,7 +108,7 @@ POLL_FIELDS: Final[Mapping[str, tuple[str, ...]]] = {
     "device": ("id", "kind", "subtype", "lat", "lon", "ts", "online"),
     "case": ("case_id", "open", "lat", "lon", "due", "warn_at", "suspended"),
     "alert": ("alert_id", "severity", "state", "lat", "lon"),
-    "board": ("day", "today", "overdue", "rank", "ticker", "hourly", "categories", "vehicles", "collectors", "history"),
+    "board": ("day", "today", "overdue", "rank", "rank_more", "ticker", "hourly", "categories", "vehicles", "collectors", "history"),
     "board.history": ("ready", "pct"),
 }
 
@@ -122,6 +122,8 @@ JS_WORDS: Final = (
     "feed_gps", "feed_video", "feed_case",                       # ... naming a quiet feed
     "hour_tick", "history_loading", "history_loading_any", "date_locale",
     "coll_total",                                                # the collectors' total row
+    # the rankings' titles, one per object and period (Settings.ranking_periods)
+    *(f"rank_{o}_{k}" for o in ("department", "district", "street") for k in ("day", "week", "month", "quarter", "year")),
 )  # fmt: skip
 
 
@@ -136,10 +138,14 @@ DESK_ELEMENT_IDS: Final = (
     "gw-d-case", "gw-d-case-body", "gw-d-case-close",   # the case panel
     "gw-d-alerts-count", "gw-d-alerts-list", "gw-d-alerts-done",  # the video alerts
     "gw-d-rank-department-title", "gw-d-rank-region-title",       # the rankings' captions
+    "gw-d-rank-period",                                           # ... and their period
     "gw-d-mapbtn", "gw-d-listmap",                                # the list's map and its switch
 )
 # Rendered only for a role that may export (see.reports); the script fills them when they are there.
-DESK_OPTIONAL_FAMILIES: Final[Mapping[str, tuple[tuple[str, ...], ...]]] = {"gw-d-export-": (("xlsx", "csv"),)}
+DESK_OPTIONAL_FAMILIES: Final[Mapping[str, tuple[tuple[str, ...], ...]]] = {
+    "gw-d-export-": (("xlsx", "csv"),),
+    "gw-d-report-": (("period", "at", "pdf", "xlsx"),),  # the evaluation report's download (see.reports)
+}
 DESK_ID_FAMILIES: Final[Mapping[str, tuple[tuple[str, ...], ...]]] = {
     "gw-d-kpi-": (DESK_TILES,),    # the number
     "gw-d-tile-": (DESK_TILES,),   # its link
@@ -175,9 +181,11 @@ DESK_WORDS: Final = (
     "send_verify", "send_check", "send_confirm", "send_sent", "send_failed",
     "period_day", "period_week", "period_month", "period_quarter", "period_year", "rank_department", "rank_district",
     "rank_street", "rank_city_only",
+    *(f"rank_{o}_{k}" for o in ("department", "district", "street") for k in ("day", "week", "month", "quarter", "year")),
     "cnt_reported", "cnt_filed", "cnt_closed", "cnt_due_disposal", "cnt_disposed_on_time", "cnt_disposed_late",
     "cnt_overdue_pending", "cnt_due_close", "cnt_reworked", "case_closed", "case_map", "desk_map", "desk_list",
     "case_vehicles", "case_metres", "veh_enforcement", "veh_muck_truck", "veh_sanitation",
+    "desk_briefing_pick", "desk_briefing_picked",  # the briefing's case story (docs/briefing.md)
 )
 
 
@@ -237,3 +245,35 @@ def replay_contract(lang: str, defaults: Mapping[str, str]) -> dict[str, Any]:
     words, the vehicle subtypes (each drawn with its own symbol) and the first window."""
     return {"lang": lang, "words": {key: t(key, lang) for key in REPLAY_WORDS},
             "vehicle_subtypes": list(VEHICLE_SUBTYPES), "defaults": dict(defaults)}
+
+
+# --- the briefing (layouts/briefing.py, assets/gridwall-briefing*.js; docs/briefing.md) --------------
+# The briefing's canvas is the wall's (#gw-canvas, scaled by gridwall-core.js), its map the wall's
+# (#gw-map-box, #gw-map: gridwall-map.js draws it from the same poll), and its live figures the
+# wall's ids (gw-today-*, gw-kpi-*: written by gridwall-panels.js and gridwall-kpi.js). Its own
+# elements are found by class and data-scene inside .gw-bf, so it names no id of its own but these:
+BRIEFING_ELEMENT_IDS: Final = ("gw-bf-dots",)
+BRIEFING_CHART_PREFIX: Final = "gw-bf-chart-"  # + a trend scene's key: its dcc.Graph
+BRIEFING_DATA_ATTRS_READ: Final[Mapping[str, tuple[str, ...]]] = {
+    "gw-canvas": ("data-briefing", "data-poll-url"),
+    "gw-bf-scene": ("data-scene", "data-kind"),  # a class: one section per scene
+}
+BRIEFING_POLL_URL: Final = "/briefing/poll"
+BRIEFING_DATA_URL: Final = "/briefing/data"
+# Every word the briefing's scripts write themselves.
+BRIEFING_WORDS: Final = (
+    "bf_paused", "bf_top", "bf_bottom", "bf_month", "bf_quarter", "bf_week", "bf_period_range",
+    "bf_no_case", "bf_by_desk", "bf_by_rule", "bf_urgent", "bf_took", "bf_limit", "bf_on_time", "bf_late",
+    "bf_before", "bf_after", "bf_photo_hidden", "bf_reported_at", "bf_closed_at", "bf_target",
+    "bf_reports", "bf_close_rate", "bf_on_time_close_rate", "bf_others", "bf_no_data", "bf_pos",
+    "bf_alarms", "bf_unit_km2", "bf_trend_week", "bf_trend_month",
+    "stage_accept", "stage_verify", "stage_file", "stage_dispatch", "stage_disposal", "stage_check", "stage_close",
+    "unit_day", "unit_hour", "unit_minute", "sev_critical", "sev_alert", "sev_detection", "date_locale",
+)  # fmt: skip
+
+
+def briefing_contract(lang: str, scenes: Iterable[Mapping[str, Any]], masked: bool) -> dict[str, Any]:
+    """What the briefing's page carries (``data-briefing`` on ``#gw-canvas``): its scenes in
+    order with their seconds, its data route and its words."""
+    return {"lang": lang, "scenes": list(scenes), "masked": masked, "data_url": BRIEFING_DATA_URL,
+            "chart_prefix": BRIEFING_CHART_PREFIX, "words": {key: t(key, lang) for key in BRIEFING_WORDS}}

@@ -8,6 +8,9 @@
 - ``GET /desk/api/cases.xlsx?<query>`` and ``.csv``: the whole list (up to EXPORT_MAX rows),
   masked as the screen is, as a spreadsheet (dashboard/exports.py); needs ``see.reports`` and is
   written to the audit log, because it leaves the building.
+- ``GET /desk/api/report.pdf`` and ``.xlsx`` ``?period=month&at=2026-11&lang=zh``: the evaluation
+  report (dashboard/reports/, docs/reports.md); needs ``see.reports``, audited; a period that has
+  not begun is a 400 ``future``.
 - ``GET /desk/api/case/<case_id>``: the case page (dashboard/store/case_page.py: its timeline,
   steps against their limits, media, the grid's 90 days) and the on-duty collectors nearest to
   it now (dashboard/store/nearby.py). 404 for a case SQL does not hold, or one outside the
@@ -19,6 +22,8 @@ Actions (``POST``, with the CSRF token in ``X-CSRFToken``; docs/desk.md "督办"
   one case; 409 when the case moved on since the page showed it (``version``) or is finished.
 - ``POST /desk/api/act/supervise-department`` ``{"department", "note", "deadline_request"?}``:
   督办 every overdue case of a department (the caller's districts' only).
+- ``POST /desk/api/act/briefing-case`` ``{"case_id"}``: the briefing's case story (a closed
+  case; ``null`` gives it back to the briefing's rule); needs ``act.supervise``.
 
 Each is audited and leaves as case events through the outbox (dashboard/screens/desk_actions.py);
 the answer is 202: queued, published by the ingest worker within about a second.
@@ -45,12 +50,19 @@ from dashboard import casedata
 from dashboard.access.masking import Masking
 from dashboard.access.web import Guard
 from dashboard.casework.nearest import Nearest
+from dashboard.casework.period_labels import PeriodLabelError, chosen_first_day
 from dashboard.casework.periods import period_range
 from dashboard.config import Settings
 from dashboard.contract import OFFLINE_AFTER_S
 from dashboard.exports import Column, to_csv, to_xlsx
 from dashboard.i18n import pick_lang, t
 from dashboard.poll import board_answer, parse_version
+from dashboard.reports.files import FORMATS as REPORT_FORMATS
+from dashboard.reports.files import MIME as REPORT_MIME
+from dashboard.reports.files import render as render_report
+from dashboard.reports.files import stem as report_stem
+from dashboard.reports.model import ReportError
+from dashboard.reports.model import build as build_report
 from dashboard.screens import collector_board
 from dashboard.screens.desk import (
     COUNTED,
@@ -79,6 +91,7 @@ from dashboard.screens.desk_actions import (
 from dashboard.screens.desk_alerts import alert_list, alert_row
 from dashboard.screens.names import Names, load_names
 from dashboard.screens.weekly import WeekError, week_bounds, weekly_list, weekly_table
+from dashboard.store import briefing as briefing_store
 from dashboard.store.alarm_counts import alarm_counts, alarms_by_device
 from dashboard.store.alert_handling import AlertHandling
 from dashboard.store.board import board_store
@@ -100,6 +113,7 @@ def _json(body: bytes, status: int = 200) -> flask.Response:
 NEAREST = 8  # collectors listed on a case
 SEND_AMONG = 50  # a collector may be sent if among this many nearest on duty (the desk lists 8)
 ACTION_RATE = "60/minute"  # a person's actions; a script pressing every case is refused
+REPORT_RATE = "10/minute"  # a report is seconds of CPU: a person's downloads, not a script's loop
 
 
 def download(fmt: str, columns: list[Column], cells: list[list[Any]], sheet: str, note: str,
@@ -154,6 +168,17 @@ def install(server: flask.Flask, guard: Guard, settings: Settings, hot: HotStore
 
     def masking() -> Masking:
         return Masking.for_role(guard.principal().masked, guard.alias_key, settings.mask_address)  # type: ignore[arg-type]
+
+    def case_in_scope(case_id: str) -> Any:
+        """The case's head when the caller's districts hold it; otherwise the action's refusal
+        (one rule for every action on a case: a case outside them is "no such case")."""
+        try:
+            head = case_head(engine, case_id)
+        except ValueError as exc:
+            raise ActionError("bad_case_id", str(exc)[:200]) from exc
+        if head is None or not guard.principal().scope.sees({"district": head.district}):
+            raise ActionError("no_such_case", case_id[:64], 404)
+        return head
 
     @server.get("/desk/api/board")
     @guard.limit(settings.poll_rate)
@@ -238,12 +263,7 @@ def install(server: flask.Flask, guard: Guard, settings: Settings, hot: HotStore
             if not isinstance(case_id, str):
                 raise ActionError("bad_case_id", "case_id: the case's number")
             request = parse_supervise({k: v for k, v in body.items() if k != "case_id"}, now, needs_version=True)
-            try:
-                head = case_head(engine, case_id)
-            except ValueError as exc:
-                raise ActionError("bad_case_id", str(exc)[:200]) from exc
-            if head is None or not principal.scope.sees({"district": head.district}):
-                raise ActionError("no_such_case", case_id[:64], 404)
+            head = case_in_scope(case_id)
             if not head.open:
                 raise ActionError("case_finished", "a finished case has nobody to press", 409)
             if head.version != request.version:
@@ -285,6 +305,29 @@ def install(server: flask.Flask, guard: Guard, settings: Settings, hot: HotStore
                     deadline_request=request.deadline_request)
         return _json(orjson.dumps({"queued": len(case_ids)}), 202)
 
+    @server.post("/desk/api/act/briefing-case")
+    @guard.limit(ACTION_RATE)
+    def _briefing_case() -> flask.Response:
+        """The briefing's case story (docs/briefing.md): ``{"case_id"}`` a closed case, or
+        ``{"case_id": null}`` to leave it to the briefing's rule again."""
+        now, principal = time.time(), guard.principal()
+        body = flask.request.get_json(silent=True)
+        case_id = body.get("case_id") if isinstance(body, dict) else ""
+        try:
+            if case_id is not None:
+                if not isinstance(case_id, str):
+                    raise ActionError("bad_case_id", "case_id: the case's number, or null")
+                head = case_in_scope(case_id)
+                if head.open:
+                    raise ActionError("case_open", "the briefing tells a case from report to close", 409)
+            briefing_store.choose_case(hot, case_id, principal.name, now)
+        except ActionError as exc:
+            return refused(exc)
+        except REDIS_DOWN:
+            return _json(b'{"reason":"unavailable"}', 503)
+        guard.audit("briefing_case", case_id=case_id)
+        return _json(orjson.dumps({"case_id": case_id}), 200)
+
     @server.get("/desk/api/weekly.<fmt>")
     @guard.limit(settings.poll_rate)
     def _weekly_export(fmt: str) -> flask.Response:
@@ -302,6 +345,31 @@ def install(server: flask.Flask, guard: Guard, settings: Settings, hot: HotStore
                                              query=f"week={page['week']}", n=len(cells))
         guard.audit("export", what="weekly", format=fmt, week=page["week"], rows=len(cells))
         return download(fmt, columns, cells, t("weekly_title", lang), note, f"weekly-{page['week']}")
+
+    @server.get("/desk/api/report.<fmt>")
+    @guard.limit(REPORT_RATE)
+    def _report(fmt: str) -> flask.Response:
+        """The evaluation report of ``period`` (day … year) ``at`` (default: the last that ended),
+        masked and cut to the districts as the principal is (docs/reports.md)."""
+        if fmt not in REPORT_FORMATS:
+            return _json(b'{"reason":"bad_format"}', 404)
+        now, principal = time.time(), guard.principal()
+        args = flask.request.args
+        lang = pick_lang(args.get("lang"))
+        try:
+            kind = args.get("period") or "month"
+            first = chosen_first_day(kind, args.get("at"), datetime.fromtimestamp(now, ZoneInfo(settings.timezone)).date())
+            report = build_report(engine, settings, kind, first, now, lang, masking=masking(), scope=principal.scope,
+                                  who=principal.name)
+            body = render_report(report, fmt, settings)
+        except PeriodLabelError as exc:
+            return _json(orjson.dumps({"reason": "bad_period", "detail": str(exc)}), 400)
+        except ReportError as exc:
+            return _json(orjson.dumps({"reason": exc.reason, "detail": exc.detail}), 400 if exc.reason == "future" else 503)
+        guard.audit("export", what="report", format=fmt, period=kind, at=report.label)
+        return flask.Response(body, mimetype=REPORT_MIME[fmt], headers={
+            "Cache-Control": "no-store",
+            "Content-Disposition": f'attachment; filename="{report_stem(kind, report.label, lang)}.{fmt}"'})
 
     @server.get("/desk/api/alerts")
     @guard.limit(settings.poll_rate)
@@ -394,12 +462,7 @@ def install(server: flask.Flask, guard: Guard, settings: Settings, hot: HotStore
         try:
             send = parse_send(flask.request.get_json(silent=True))
             if send.case_id is not None:
-                try:
-                    head = case_head(engine, send.case_id)
-                except ValueError as exc:
-                    raise ActionError("bad_case_id", str(exc)[:200]) from exc
-                if head is None or not principal.scope.sees({"district": head.district}):
-                    raise ActionError("no_such_case", send.case_id[:64], 404)
+                head = case_in_scope(send.case_id)
                 if not head.open:
                     raise ActionError("case_finished", "a finished case needs nobody sent", 409)
                 target = {"case_id": head.case_id, "lat": head.lat, "lon": head.lon, "title": head.title,

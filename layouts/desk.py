@@ -17,6 +17,7 @@ from dash import dcc, html
 
 from dashboard.access.principal import Principal
 from dashboard.casework.casestate import Source
+from dashboard.casework.periods import PERIOD_KINDS
 from dashboard.config import Settings
 from dashboard.contract import DESK_ACTION_RIGHTS, desk_contract
 from dashboard.i18n import t
@@ -89,6 +90,10 @@ def numbers(lang: str) -> html.Section:
         # Today's numbers and the month's rankings: each opens the cases its counter counted (SQL).
         html.H2(t("today", lang), className="gw-d-h2"),
         html.Div([today("reported"), today("filed"), today("closed")], className="gw-d-tiles gw-d-tiles-3"),
+        # The rankings of any period: the wall's from the board, any other from SQL (/desk/api/ranks).
+        html.Label([t("desk_rank_period", lang), html.Select(
+            [html.Option(t(f"period_{k}", lang), value=k, selected=k == "month") for k in PERIOD_KINDS],
+            id="gw-d-rank-period")], className="gw-d-rank-period"),
         html.Div([ranking("department"), ranking("region")], className="gw-d-ovs"),
     ], className="gw-d-numbers", id="gw-d-numbers")
 
@@ -137,6 +142,22 @@ def case_panel(lang: str) -> html.Aside:
     ], id="gw-d-case", className="gw-d-case", hidden=True, role="dialog")
 
 
+def report_download(lang: str, principal: Principal) -> list[Any]:
+    """The evaluation report (docs/reports.md) of a period, for a role whose exports may leave the
+    building: which period (empty: the last that ended) and a link per format; the JS keeps the
+    links' addresses on the choice."""
+    if not principal.may("see.reports"):
+        return []
+    return [html.Span([
+        html.Select([html.Option(t(f"rp_kind_{k}", lang), value=k, selected=k == "month") for k in PERIOD_KINDS],
+                    id="gw-d-report-period", **{"aria-label": t("rp_download", lang)}),
+        dcc.Input(id="gw-d-report-at", type="text", placeholder=t("rp_at_hint", lang), size="10",
+                  className="gw-d-report-at", style={"width": "7.5em"}),
+        *(html.A(f"{t('rp_download', lang)} {fmt.upper()}", id=f"gw-d-report-{fmt}", className="gw-d-link",
+                 href=f"/desk/api/report.{fmt}?period=month&lang={lang}") for fmt in ("pdf", "xlsx")),
+    ], className="gw-d-report", style={"display": "inline-flex", "gap": "6px", "alignItems": "center"})]
+
+
 def layout(settings: Settings, lang: str, principal: Principal) -> html.Div:
     contract: dict[str, Any] = desk_contract(lang, [r for r in DESK_ACTION_RIGHTS if principal.may(r)])
     return html.Div([
@@ -146,6 +167,7 @@ def layout(settings: Settings, lang: str, principal: Principal) -> html.Div:
             html.Div([
                 html.Span(principal.name, className="gw-d-who"),
                 html.A(t("weekly_title", lang), href=f"/desk/weekly?lang={lang}", className="gw-d-link"),
+                *report_download(lang, principal),
                 html.A(t("cb_link", lang), href=f"/desk/collectors?lang={lang}", className="gw-d-link"),
                 html.A(t("desk_wall", lang), href="/", className="gw-d-link"),
                 html.A(t("replay_link", lang), href="/desk/replay" + ("?lang=en" if lang == "en" else ""), className="gw-d-link"),

@@ -50,9 +50,12 @@ ROUTES: dict[str, str | None] = {
     "/desk/api/": "see.desk",  # the desk's page itself is guarded as a page (Guard.page)
     "/desk/api/cases.": "see.reports",  # the list's export (.xlsx, .csv): it leaves the building
     "/desk/api/weekly.": "see.reports",  # the weekly 督办 list's export
+    "/desk/api/report.": "see.reports",  # the evaluation report (.pdf, .xlsx; docs/reports.md)
     "/desk/api/act/supervise": "act.supervise",  # 督办 (a case, a department)
     "/desk/api/act/alert": "act.dispatch",  # an alert: 确认, 误报, 转案件
     "/desk/api/act/send": "act.dispatch",  # a collector sent to 核实/核查
+    "/desk/api/act/briefing-case": "act.supervise",  # the briefing's case story, chosen on the desk
+    "/briefing/": "see.briefing",  # the briefing's poll and data (the page itself: Guard.page)
     "/desk/replay": "see.desk",  # the replay page (also guarded as a page)
     "/desk/api/replay": "see.desk",  # its fixes, stops and options (named, not left to /desk/api/)
     "/_dash-layout": AUTH,

@@ -34,7 +34,10 @@ OBJECTS: Mapping[str, tuple[str, str]] = {
     "community": ("community", "region"),
     "grid": ("grid_code", "region"),
     "collector": ("reporter", "collector"),
-    "city": ("source", "region"),  # the whole city as one row (every case has a source)
+    # The whole city as one row: every group is added to it, so the grouping column only picks
+    # the plan. Not `source`: SQLite then reads all of migration 0010's (source, reported_at, ...)
+    # index for any period (0.72 s a month at 1M cases, against 0.31 s by district).
+    "city": ("district", "region"),
 }
 REGION_LEVEL = {"district": "district", "street": "street", "community": "community", "grid": "grid"}
 

@@ -70,6 +70,11 @@ The live rankings (dashboard/store/liverank.py):
   {gw}:rank:<pid>:ready  STR   when the SQL starting point was read (epoch s)
   {gw}:rank:timers       ZSET  case id -> its next deadline after its last contribution
   {gw}:rank:lock:<pid>   STR   the worker reading the starting point (NX, short TTL)
+
+The evaluation reports' schedule (dashboard/store/report_claims.py, dashboard/reports/schedule.py):
+  {gw}:report:<name>     STR   the ingest worker writing report <name> (report-month-2026-11-zh)
+                               now (SET NX, expires if it dies), then "done" once the files are
+                               in the data directory (kept two periods): exactly one writes each
 """
 
 from __future__ import annotations
@@ -186,3 +191,8 @@ def rank_ready_key(pid: str) -> str:
 
 def rank_lock_key(pid: str) -> str:
     return f"{P}:rank:lock:{pid}"
+
+
+# --- the evaluation reports' schedule --------------------------------------------------------
+def report_claim_key(name: str) -> str:
+    return f"{P}:report:{name}"

@@ -353,7 +353,7 @@ def test_side_views_rotate(start_wall, browser) -> None:
             seen.append(active())
     # In their order, wherever the first look found it (a loaded machine opens the page late).
     order = ["hourly", "cats", "vehicles", "collectors"]
-    assert len(set(seen)) >= 3 and all(order[(order.index(a) + 1) % len(order)] == b for a, b in zip(seen, seen[1:])), seen
+    assert len(set(seen)) >= 3 and all(order[(order.index(a) + 1) % len(order)] == b for a, b in zip(seen, seen[1:], strict=False)), seen
     time.sleep(1)  # the cross-fade
     shown = js(browser, "return Array.from(document.querySelectorAll('#gw-p-rot .gw-view')).filter(function (v) {"
                         " return getComputedStyle(v).visibility === 'visible'; }).map(function (v) { return v.id; });")

@@ -95,7 +95,8 @@ def test_every_contract_id_is_used_by_the_scripts() -> None:
 def test_the_scripts_look_up_no_id_outside_the_contract() -> None:
     contract_ids = (set(contract.element_ids()) | set(contract.ID_FAMILIES) | set(contract.desk_element_ids())
                     | set(contract.DESK_ID_FAMILIES) | set(contract.DESK_OPTIONAL_FAMILIES)
-                    | set(contract.replay_element_ids()) | set(contract.REPLAY_ID_FAMILIES))  # tests/unit/test_replay_contract.py
+                    | set(contract.replay_element_ids()) | set(contract.REPLAY_ID_FAMILIES)  # tests/unit/test_replay_contract.py
+                    | set(contract.BRIEFING_ELEMENT_IDS))  # tests/unit/test_briefing_contract.py
     looked_up = set(re.findall(r'(?:byId|getElementById)\(\s*"([^"]+)"', ALL_JS))
     assert looked_up, "the pattern finds the scripts' look-ups"
     assert looked_up <= contract_ids, sorted(looked_up - contract_ids)
@@ -152,7 +153,8 @@ def test_every_attribute_the_scripts_read_is_rendered(key: tuple[str, str | None
 
 def test_every_attribute_is_used_by_the_scripts() -> None:
     named = ({a for attrs in contract.DATA_ATTRS_READ.values() for a in attrs} | set(contract.DATA_ATTRS_WRITTEN)
-             | {a for attrs in contract.DESK_DATA_ATTRS_READ.values() for a in attrs})
+             | {a for attrs in contract.DESK_DATA_ATTRS_READ.values() for a in attrs}
+             | {a for attrs in contract.BRIEFING_DATA_ATTRS_READ.values() for a in attrs})  # test_briefing_contract.py
     missing = sorted(a for a in named if a not in LITERALS)
     assert missing == [], missing
     read = set(re.findall(r'getAttribute\(\s*"(data-[\w-]+)"', ALL_JS)) | set(re.findall(r'canvasAttr\(\s*"(data-[\w-]+)"', ALL_JS))
@@ -192,7 +194,9 @@ def test_every_word_the_scripts_use_is_in_the_contract() -> None:
     # Each page carries its own words: the wall's scripts JS_WORDS, the desk's DESK_WORDS.
     desk_js = "\n".join(src for name, src in JS.items() if name.startswith("gridwall-desk"))
     # (The replay's scripts carry their own words: tests/unit/test_replay_contract.py.)
-    used = words_used("\n".join(src for name, src in JS.items() if not name.startswith(("gridwall-desk", "gridwall-replay"))))
+    # (The briefing's too: tests/unit/test_briefing_contract.py.)
+    used = words_used("\n".join(src for name, src in JS.items()
+                                 if not name.startswith(("gridwall-desk", "gridwall-replay", "gridwall-briefing"))))
     assert {"not_ready", "no_alerts", "history_loading", "seconds_ago"} <= used, "the patterns find the scripts' words"
     assert used <= set(contract.JS_WORDS), sorted(used - set(contract.JS_WORDS))
     desk_used = words_used(desk_js)

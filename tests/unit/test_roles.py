@@ -21,8 +21,9 @@ from dashboard.access.secrets import (
 
 def test_the_bundled_roles_as_the_issue_lists_them() -> None:
     roles = load_roles()
-    assert set(roles) == {"wall", "leader", "dispatcher", "admin"}
+    assert set(roles) == {"wall", "briefing", "leader", "dispatcher", "admin"}
     assert roles["wall"].rights == {"see.wall"} and roles["wall"].masked
+    assert roles["briefing"].rights == {"see.briefing"} and roles["briefing"].masked  # issue 14
     assert roles["leader"].may("act.supervise") and not roles["leader"].may("act.dispatch")
     assert roles["dispatcher"].rights == roles["leader"].rights | {"act.dispatch"}
     assert roles["admin"].rights == RIGHTS and not roles["admin"].masked
