@@ -56,7 +56,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lang", choices=("zh", "en"), help="names and headers (default: the configured language)")
 
 
-def _names(settings: Settings, lang: str) -> dict[str, str]:
+def object_names(settings: Settings, lang: str) -> dict[str, str]:
     try:
         city = load_city(settings.city_dir)
     except (OSError, KeyError, ValueError):
@@ -104,7 +104,7 @@ DUTY_HEAD = {"on_duty_rate": ("在岗率", "on duty"), "coverage": ("网格覆�
              "km": ("里程(公里)", "km walked")}
 
 
-def _label(key: str, lang: str) -> str:
+def column_label(key: str, lang: str) -> str:
     if key in HEAD:
         return HEAD[key][0 if lang == "zh" else 1]
     if key in DUTY_HEAD:
@@ -112,7 +112,7 @@ def _label(key: str, lang: str) -> str:
     return rate_label(key, lang) if key in RATES else counter_label(key, lang)
 
 
-def _cell(key: str, value: Any) -> str:
+def cell_text(key: str, value: Any) -> str:
     if value is None:
         return "—"
     if key in RATES or key in ("on_duty_rate", "coverage"):
@@ -133,7 +133,7 @@ def _pad(text: str, width: int, right: bool) -> str:
 
 def print_table(rows: list[dict[str, Any]], lang: str, title: str) -> None:
     keys = list(rows[0]) if rows else list(HEAD)
-    table = [[_label(k, lang) for k in keys]] + [[_cell(k, r[k]) for k in keys] for r in rows]
+    table = [[column_label(k, lang) for k in keys]] + [[cell_text(k, r[k]) for k in keys] for r in rows]
     widths = [max(_width(line[i]) for line in table) for i in range(len(keys))]
     print(title)
     for n, line in enumerate(table):
@@ -171,7 +171,7 @@ def command(args: argparse.Namespace, settings: Settings) -> int:
         print(f"gridwall rank: cannot read the database ({exc.__class__.__name__}); "
               "is the schema current? run `gridwall migrate`", file=sys.stderr)
         return 1
-    rows = records(result, _names(settings, lang))
+    rows = records(result, object_names(settings, lang))
     if args.by == "collector":
         add_duty_columns(rows, settings, period, now)
     if args.format == "json":

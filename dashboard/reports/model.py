@@ -37,7 +37,7 @@ from dashboard.casework.periods import period_bounds, period_range
 from dashboard.casework.ranking import bottom_positions
 from dashboard.city.model import load_city
 from dashboard.config import Settings
-from dashboard.rank_cmd import _names as rank_names  # the names `gridwall rank` prints: one home
+from dashboard.rank_cmd import object_names as rank_names  # the names `gridwall rank` prints: one home
 from dashboard.rank_cmd import records
 from dashboard.screens.names import load_names
 from dashboard.screens.rankings import bottom_units

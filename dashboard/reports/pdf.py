@@ -24,8 +24,8 @@ from typing import Any
 from dashboard.casework.rates import RATES
 from dashboard.config import Settings
 from dashboard.i18n import t
-from dashboard.rank_cmd import _cell as rank_cell  # cells as `gridwall rank` prints them: one home
-from dashboard.rank_cmd import _label as rank_label
+from dashboard.rank_cmd import cell_text as rank_cell  # cells as `gridwall rank` prints them: one home
+from dashboard.rank_cmd import column_label as rank_label
 from dashboard.reports.charts import FAMILY, trend_charts
 from dashboard.reports.model import HEADLINE, Ranking, Report, ReportError
 from dashboard.reports.text import colon, listing, made_line, period_line, title

@@ -14,7 +14,7 @@ from typing import Any
 from dashboard.casework.rates import RATES
 from dashboard.exports import Cell, Column, Sheet, to_xlsx_book
 from dashboard.i18n import t
-from dashboard.rank_cmd import _label as rank_label  # the headers `gridwall rank` prints: one home
+from dashboard.rank_cmd import column_label as rank_label  # the headers `gridwall rank` prints: one home
 from dashboard.reports.model import HEADLINE, Ranking, Report
 from dashboard.reports.text import listing, made_line, period_line, title
 from dashboard.screens.weekly import weekly_table

@@ -221,8 +221,11 @@ class Collector:
                 if nb in self.walk and nb not in prev:
                     prev[nb] = c
                     queue.append(nb)
-        if target not in prev:
-            return
+        if target in prev:
+            self._walk_back_from(target, prev)
+
+    def _walk_back_from(self, target: int, prev: dict[int, int]) -> None:
+        """Step grid to grid along a search's ``prev`` links, from here to ``target``."""
         chain = [target]
         while chain[-1] != self.cell:
             chain.append(prev[chain[-1]])
@@ -302,13 +305,5 @@ class Collector:
                     queue.append(nb)
         if found is None:
             return False
-        chain = [found]
-        while chain[-1] != self.cell:
-            chain.append(prev[chain[-1]])
-        here = self.cell
-        for c in reversed(chain[:-1]):
-            self.cell = here
-            self._step_to(c)
-            here = c
-        self.cell = chain[-1]
+        self._walk_back_from(found, prev)
         return True

@@ -35,7 +35,8 @@ from dashboard.casework.rates import RATES
 from dashboard.city.model import load_city
 from dashboard.config import ASSETS_DIR
 from dashboard.i18n import t
-from dashboard.rank_cmd import _cell, _label
+from dashboard.rank_cmd import cell_text as _cell
+from dashboard.rank_cmd import column_label as _label
 from dashboard.records import CaseEvent
 from dashboard.reports import xlsx
 from dashboard.reports.model import RANKED, build
